@@ -1,0 +1,60 @@
+// lossx/core/view.hpp — shapes, array views and reductions shared by every loss.
+//
+// A View is a pointer to a C-contiguous (row-major) block of memory plus its
+// shape. Kernels only ever see contiguous memory; the Python binding makes a
+// contiguous copy of a strided input only when it is not contiguous already.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lossx {
+
+using index_t = std::int64_t;
+using Shape = std::vector<index_t>;
+
+/// Number of elements of a shape (1 for the 0-d shape `()`).
+index_t numel(const Shape& shape);
+
+/// Python-style text of a shape: `()`, `(4,)`, `(4, 10)`.
+std::string shape_str(const Shape& shape);
+
+/// A contiguous row-major array: `data` points at `numel(shape)` elements.
+/// An optional argument (a `weight`, say) is an empty View: `data == nullptr`.
+template <class T>
+struct View {
+  T* data = nullptr;
+  Shape shape;
+
+  index_t numel() const { return lossx::numel(shape); }
+  index_t ndim() const { return static_cast<index_t>(shape.size()); }
+  bool present() const { return data != nullptr; }
+};
+
+template <class T>
+View<const T> cview(const T* data, Shape shape) {
+  return View<const T>{data, std::move(shape)};
+}
+
+/// How a loss turns per-element values into its result.
+/// `BatchMean` exists for `kl_div` only (sum divided by the input's dim 0).
+enum class Reduction { None, Mean, Sum, BatchMean };
+
+/// Parses 'none' | 'mean' | 'sum' (| 'batchmean' when allowed); ValueError otherwise.
+Reduction parse_reduction(const std::string& text, const char* loss, bool allow_batchmean = false);
+
+/// The text form of a reduction, as PyTorch spells it.
+const char* reduction_str(Reduction r);
+
+/// What the caller wants from a loss kernel. Every loss has one body that can
+/// produce the loss, the gradient, or both in one pass; the public
+/// `NAME`, `NAME_backward` and `NAME_with_grad` entry points fill this in.
+template <class T>
+struct Outputs {
+  T* loss = nullptr;            ///< the result: one value if reduced, else the 'none' shape
+  T* grad = nullptr;            ///< gradient w.r.t. the (first) prediction input, its shape
+  View<const T> grad_output{};  ///< required with `grad`: shape () if reduced, else the 'none' shape
+};
+
+}  // namespace lossx

@@ -1,0 +1,173 @@
+// Internal: the driver shared by every elementwise loss.
+//
+// A loss supplies a point functor with `value(x, y, a)` and `grad(x, y, a)`
+// (a is an optional per-element parameter such as pos_weight, 1 when absent);
+// the driver owns the loops, threads, the optional broadcast `weight`, and the
+// reductions. The loss, the gradient, or both are produced in one pass.
+#pragma once
+
+#include <cmath>
+
+#include "lossx/core/error.hpp"
+#include "lossx/core/math.hpp"
+#include "lossx/core/parallel.hpp"
+
+namespace lossx::detail {
+
+/// Elements per block of the fixed-block reductions (never thread-dependent).
+constexpr index_t kElementGrain = 16384;
+
+/// A parameter array broadcast (NumPy rules) onto the loss's element shape.
+template <class T>
+struct Bcast {
+  const T* data = nullptr;
+  Shape strides;       // in elements over the full shape; 0 along broadcast dims
+  bool dense = false;  // same shape as the elements: index directly
+
+  bool present() const { return data != nullptr; }
+};
+
+template <class T>
+Bcast<T> broadcast(const Check& ck, const char* arg, View<const T> v, const char* other, const Shape& shape) {
+  Bcast<T> b;
+  if (!v.present()) return b;
+  b.data = v.data;
+  b.dense = v.shape == shape;
+  if (!b.dense) b.strides = ck.broadcast_strides(arg, v.shape, other, shape);
+  return b;
+}
+
+/// Walks the offsets of a broadcast parameter along consecutive flat indices.
+/// An inactive walker (dense or absent parameter) does nothing.
+struct OffsetWalker {
+  const Shape& shape;
+  const Shape& strides;
+  Shape idx;
+  index_t off = 0;
+  bool active;
+
+  OffsetWalker(const Shape& shp, const Shape& str, index_t flat, bool on = true)
+      : shape(shp), strides(str), idx(on ? shp.size() : 0, 0), active(on) {
+    if (!active) return;
+    for (size_t k = shape.size(); k-- > 0;) {
+      idx[k] = flat % shape[k];
+      flat /= shape[k];
+      off += idx[k] * strides[k];
+    }
+  }
+  void next() {
+    if (!active) return;
+    for (size_t k = shape.size(); k-- > 0;) {
+      off += strides[k];
+      if (++idx[k] < shape[k]) return;
+      off -= strides[k] * idx[k];
+      idx[k] = 0;
+    }
+  }
+};
+
+/// How 'mean' divides: by the element count, by the sum of the weights
+/// (l1/mse with weight=), or by a fixed divisor (kl_div's 'batchmean').
+enum class MeanBy { Count, WeightSum, Divisor };
+
+struct ElementwiseSpec {
+  Reduction reduction = Reduction::Mean;
+  MeanBy mean_by = MeanBy::Count;
+  double divisor = 1.0;  // used with MeanBy::Divisor
+};
+
+template <class T, class Op>
+LOSSX_SIMD_CLONES void elementwise_block(const Op& op, const T* x, const T* y, index_t b, index_t e,
+                                         T* loss, T* grad, const T* g, T gs, double* sum) {
+  // Dense fast path (no weight, no parameter): plain loops the compiler vectorises.
+  if (loss) {
+#pragma omp simd
+    for (index_t i = b; i < e; ++i) loss[i] = op.value(x[i], y[i], T(1));
+  }
+  if (sum) {
+    double s = 0.0;
+    for (index_t i = b; i < e; ++i) s += static_cast<double>(op.value(x[i], y[i], T(1)));
+    *sum = s;
+  }
+  if (grad) {
+    if (g) {
+#pragma omp simd
+      for (index_t i = b; i < e; ++i) grad[i] = g[i] * op.grad(x[i], y[i], T(1));
+    } else {
+#pragma omp simd
+      for (index_t i = b; i < e; ++i) grad[i] = gs * op.grad(x[i], y[i], T(1));
+    }
+  }
+}
+
+/// Runs an elementwise loss. `shape` is the shape of input and target (already
+/// checked equal); `weight` multiplies each element's loss; `param` is passed
+/// to the functor as its third argument.
+template <class T, class Op>
+void elementwise(const Check& ck, const Op& op, const Shape& shape, const T* x, const T* y, const Bcast<T>& weight,
+                 const Bcast<T>& param, const ElementwiseSpec& spec, Outputs<T> out) {
+  const index_t n = numel(shape);
+  const bool reduced = spec.reduction != Reduction::None;
+  if (out.grad) ck.grad_output(out.grad_output.shape, spec.reduction, shape);
+
+  // Denominator of 'mean' / 'batchmean', known before the main pass so that the
+  // gradient can be written in the same pass as the loss.
+  double denom = 1.0;
+  if (spec.reduction == Reduction::Mean || spec.reduction == Reduction::BatchMean) {
+    if (spec.mean_by == MeanBy::Count) {
+      denom = static_cast<double>(n);
+    } else if (spec.mean_by == MeanBy::Divisor) {
+      denom = spec.divisor;
+    } else if (!weight.present()) {
+      denom = static_cast<double>(n);
+    } else {
+      denom = block_sum(n, kElementGrain, [&](index_t b, index_t e) {
+        double s = 0.0;
+        if (weight.dense) {
+          for (index_t i = b; i < e; ++i) s += static_cast<double>(weight.data[i]);
+        } else {
+          OffsetWalker w(shape, weight.strides, b);
+          for (index_t i = b; i < e; ++i, w.next()) s += static_cast<double>(weight.data[w.off]);
+        }
+        return s;
+      });
+    }
+  }
+  const T* g = nullptr;
+  T gs = T(0);
+  if (out.grad) {
+    if (reduced)
+      gs = static_cast<T>(static_cast<double>(out.grad_output.data[0]) / (spec.reduction == Reduction::Sum ? 1.0 : denom));
+    else
+      g = out.grad_output.data;
+  }
+  T* loss_elems = reduced ? nullptr : out.loss;
+  const bool want_sum = reduced && out.loss;
+
+  const bool simple = !weight.present() && !param.present();
+  const double total = block_sum(n, kElementGrain, [&](index_t b, index_t e) {
+    double s = 0.0;
+    if (simple) {
+      elementwise_block<T, Op>(op, x, y, b, e, loss_elems, out.grad, g, gs, want_sum ? &s : nullptr);
+      return s;
+    }
+    OffsetWalker ww(shape, weight.strides, b, weight.present() && !weight.dense);
+    OffsetWalker pw(shape, param.strides, b, param.present() && !param.dense);
+    for (index_t i = b; i < e; ++i) {
+      const T w = !weight.present() ? T(1) : weight.dense ? weight.data[i] : weight.data[ww.off];
+      const T a = !param.present() ? T(1) : param.dense ? param.data[i] : param.data[pw.off];
+      if (loss_elems || want_sum) {
+        const T v = w * op.value(x[i], y[i], a);
+        if (loss_elems) loss_elems[i] = v;
+        s += static_cast<double>(v);
+      }
+      if (out.grad) out.grad[i] = (g ? g[i] : gs) * w * op.grad(x[i], y[i], a);
+      ww.next();
+      pw.next();
+    }
+    return s;
+  });
+  if (want_sum) out.loss[0] = static_cast<T>(spec.reduction == Reduction::Sum ? total : total / denom);
+}
+
+}  // namespace lossx::detail

@@ -1,0 +1,34 @@
+// mse_loss — (x - y)^2, as torch.nn.functional.mse_loss.
+//   d/dx = 2 (x - y).  With weight= (input's shape): 'mean' is Σ w·l / Σ w (PyTorch 2.x).
+#include "elementwise_loss.hpp"
+
+namespace lossx {
+namespace {
+template <class T>
+struct Mse {
+  T value(T x, T y, T) const { return (x - y) * (x - y); }
+  T grad(T x, T y, T) const { return T(2) * (x - y); }
+};
+}  // namespace
+
+template <class T>
+Shape mse_loss_shape(View<const T> input, View<const T> target, const WeightedOptions<T>& opt) {
+  const Check ck{"mse_loss"};
+  detail::check_elementwise(ck, input.shape, target.shape, opt.reduction);
+  if (opt.weight.present()) ck.same_shape("weight", opt.weight.shape, "input", input.shape);
+  return input.shape;
+}
+
+template <class T>
+void mse_loss_with_grad(View<const T> input, View<const T> target, const WeightedOptions<T>& opt,
+                        View<const T> grad_output, T* loss, T* grad_input) {
+  const Check ck{"mse_loss"};
+  const Shape shape = mse_loss_shape(input, target, opt);
+  detail::elementwise(ck, Mse<T>{}, shape, input.data, target.data, detail::broadcast(ck, "weight", opt.weight, "input", shape),
+                      detail::Bcast<T>{}, {opt.reduction, detail::MeanBy::WeightSum},
+                      Outputs<T>{loss, grad_input, grad_output});
+}
+
+LOSSX_INSTANTIATE_ELEMENTWISE(mse_loss, WeightedOptions)
+
+}  // namespace lossx

@@ -1,0 +1,35 @@
+"""lossx: PyTorch's loss functions and their gradients, on NumPy arrays, fast on the CPU.
+
+Every loss has the name, arguments and defaults of its ``torch.nn.functional``
+counterpart, plus ``NAME_backward`` (its gradient) and ``NAME_with_grad``
+(loss and gradient in one fused pass). See the README for the list.
+"""
+
+from __future__ import annotations
+
+from . import _core
+from .classification import *  # noqa: F401,F403
+from .classification import __all__ as _classification_all
+from .regression import *  # noqa: F401,F403
+from .regression import __all__ as _regression_all
+
+__version__ = "0.1.0"
+
+
+def set_num_threads(n: int) -> None:
+    """Set the number of threads every following lossx kernel uses (``n >= 1``).
+
+    Results do not depend on it: every reduction sums fixed-size blocks in a
+    fixed order, so 1 and N threads give bitwise identical results.
+    """
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"set_num_threads: 'n' must be an int; got {type(n).__name__}")
+    _core.set_num_threads(n)
+
+
+def get_num_threads() -> int:
+    """The number of threads lossx kernels use (by default, all cores)."""
+    return _core.get_num_threads()
+
+
+__all__ = sorted(["set_num_threads", "get_num_threads", *_classification_all, *_regression_all])
