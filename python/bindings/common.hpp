@@ -24,13 +24,13 @@ inline Shape shape_of(const py::array& a) {
 }
 
 inline bool is_float(const py::array& a) {
-  return a.dtype().is(py::dtype::of<float>()) || a.dtype().is(py::dtype::of<double>());
+  return a.dtype().equal(py::dtype::of<float>()) || a.dtype().equal(py::dtype::of<double>());
 }
 
 /// A View of a C-contiguous array of exactly T (no conversion, no copy).
 template <class T>
 View<const T> view(const py::array& a, const char* name) {
-  if (!a.dtype().is(py::dtype::of<T>()) || !(a.flags() & py::array::c_style))
+  if (!a.dtype().equal(py::dtype::of<T>()) || !(a.flags() & py::array::c_style))
     throw TypeError(cat("lossx: internal: '", name, "' reached the binding as ",
                         std::string(py::str(a.dtype())), " / non-contiguous"));
   return View<const T>{static_cast<const T*>(a.data()), shape_of(a)};
@@ -46,16 +46,16 @@ View<const T> optional_view(const py::object& o, const char* name) {
 /// Calls f(T{}) for a float32 or float64 array.
 template <class F>
 py::object with_float(const py::array& a, const char* loss, const char* name, F&& f) {
-  if (a.dtype().is(py::dtype::of<float>())) return f(float{});
-  if (a.dtype().is(py::dtype::of<double>())) return f(double{});
+  if (a.dtype().equal(py::dtype::of<float>())) return f(float{});
+  if (a.dtype().equal(py::dtype::of<double>())) return f(double{});
   throw TypeError(cat(loss, ": '", name, "' must be a float32 or float64 array; got ", std::string(py::str(a.dtype()))));
 }
 
 /// Calls f(I{}) for an int32 or int64 array.
 template <class F>
 py::object with_index(const py::array& a, const char* loss, const char* name, F&& f) {
-  if (a.dtype().is(py::dtype::of<std::int32_t>())) return f(std::int32_t{});
-  if (a.dtype().is(py::dtype::of<std::int64_t>())) return f(std::int64_t{});
+  if (a.dtype().equal(py::dtype::of<std::int32_t>())) return f(std::int32_t{});
+  if (a.dtype().equal(py::dtype::of<std::int64_t>())) return f(std::int64_t{});
   throw TypeError(cat(loss, ": '", name, "' must be an integer array of class indices; got ",
                       std::string(py::str(a.dtype()))));
 }
@@ -120,5 +120,9 @@ py::object run(int mode, const py::object& grad_output, const Shape& none_shape,
 
 void register_classification(py::module_& m);
 void register_regression(py::module_& m);
+void register_margin(py::module_& m);
+void register_embedding(py::module_& m);
+void register_sequence(py::module_& m);
+void register_imbalance(py::module_& m);
 
 }  // namespace lossx::binding

@@ -22,4 +22,8 @@ PYBIND11_MODULE(_core, m) {
 
   lossx::binding::register_classification(m);
   lossx::binding::register_regression(m);
+  lossx::binding::register_margin(m);
+  lossx::binding::register_embedding(m);
+  lossx::binding::register_sequence(m);
+  lossx::binding::register_imbalance(m);
 }

@@ -8,10 +8,13 @@ counterpart, plus ``NAME_backward`` (its gradient) and ``NAME_with_grad``
 from __future__ import annotations
 
 from . import _core
+from . import classification, embedding, imbalance, margin, regression, sequence
 from .classification import *  # noqa: F401,F403
-from .classification import __all__ as _classification_all
+from .embedding import *  # noqa: F401,F403
+from .imbalance import *  # noqa: F401,F403
+from .margin import *  # noqa: F401,F403
 from .regression import *  # noqa: F401,F403
-from .regression import __all__ as _regression_all
+from .sequence import *  # noqa: F401,F403
 
 __version__ = "0.1.0"
 
@@ -32,4 +35,6 @@ def get_num_threads() -> int:
     return _core.get_num_threads()
 
 
-__all__ = sorted(["set_num_threads", "get_num_threads", *_classification_all, *_regression_all])
+_FAMILIES = (classification, regression, margin, embedding, sequence, imbalance)
+
+__all__ = sorted(["set_num_threads", "get_num_threads", *(n for f in _FAMILIES for n in f.__all__)])

@@ -38,6 +38,10 @@ def _as_array(x) -> np.ndarray:
     return np.asarray(x)
 
 
+def _native(dtype: np.dtype) -> np.dtype:
+    return dtype.newbyteorder("=")
+
+
 def contiguous(a: np.ndarray) -> np.ndarray:
     """Native byte order and C order, copying only when needed."""
     if not a.dtype.isnative:
@@ -55,7 +59,7 @@ def prediction(x, name: str, fn: str) -> np.ndarray:
     """A prediction input (``input``, ``log_probs``, ...): float32 or float64."""
     if _is_array_like(x):
         a = _as_array(x)
-        if a.dtype not in _FLOAT_DTYPES:
+        if _native(a.dtype) not in _FLOAT_DTYPES:
             raise TypeError(f"{fn}: '{name}' must be a float32 or float64 array; got {_describe(a)}")
     else:
         try:
@@ -82,7 +86,7 @@ def float_target(x, dtype: np.dtype, name: str, fn: str) -> np.ndarray:
     """A float target (regression target, probabilities, ±1 labels)."""
     if _is_array_like(x):
         a = _as_array(x)
-        if a.dtype != dtype:
+        if _native(a.dtype) != dtype:
             raise TypeError(f"{fn}: '{name}' must have the input's dtype {dtype}; got {_describe(a)}")
     else:
         try:
@@ -110,7 +114,7 @@ def indices(x, name: str, fn: str) -> np.ndarray:
             a = a.astype(np.int64)
         else:
             raise TypeError(f"{fn}: '{name}' must be an integer array of class indices; got {_describe(a)}")
-    if a.dtype not in _INDEX_DTYPES:
+    if _native(a.dtype) not in _INDEX_DTYPES:
         if a.dtype == np.uint64 and a.size and a.max() > np.iinfo(np.int64).max:
             raise ValueError(f"{fn}: '{name}' must hold class indices; got {a.max()}")
         a = a.astype(np.int64)

@@ -5,4 +5,8 @@
 #include "lossx/core/parallel.hpp"
 #include "lossx/core/view.hpp"
 #include "lossx/classification.hpp"
+#include "lossx/embedding.hpp"
+#include "lossx/imbalance.hpp"
+#include "lossx/margin.hpp"
 #include "lossx/regression.hpp"
+#include "lossx/sequence.hpp"

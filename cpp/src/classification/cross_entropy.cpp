@@ -44,6 +44,7 @@ struct CeRows {
 template <class T, class S>
 inline T row_max(const T* x, index_t C, S s) {
   T m = -std::numeric_limits<T>::infinity();
+#pragma omp simd reduction(max : m)
   for (index_t c = 0; c < C; ++c) m = x[c * s] > m ? x[c * s] : m;
   return m;
 }

@@ -1,0 +1,5 @@
+"""The imbalance family of lossx (see classification.py for the conventions)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,1 @@
+"""Cases of the embedding losses (see cases.py)."""

@@ -1,0 +1,1 @@
+"""Cases of the margin losses (see cases.py)."""

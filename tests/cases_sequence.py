@@ -1,0 +1,1 @@
+"""Cases of the sequence losses (see cases.py)."""

@@ -1,0 +1,157 @@
+"""Generic checks over every registered loss case (tests/cases.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lossx
+from helpers import args64, fd_gradient, fn, grads_tuple, random_grad_output, tol
+
+DTYPES = [np.float32, np.float64]
+
+
+def _reductions(case):
+    return case.reductions
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_forward_matches_reference(loss_case, dtype, rng):
+    args, kwargs = loss_case.make(rng, dtype, 6)
+    a64, k64 = args64(args, kwargs)
+    for r in loss_case.reductions:
+        got = fn(loss_case)(*args, reduction=r, **kwargs)
+        want = loss_case.reference(*a64, reduction=r, **k64)
+        assert got.dtype == dtype, r
+        assert np.shape(got) == np.shape(want), r
+        np.testing.assert_allclose(got, want, **tol(dtype), err_msg=r)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_backward_matches_fd_of_reference(loss_case, dtype, rng):
+    """The gradient against 4th-order central differences of the NumPy reference (float64)."""
+    if not loss_case.fd:
+        pytest.skip("no finite-difference check for this case")
+    args, kwargs = loss_case.make(rng, np.float64, 4)
+    for r in loss_case.reductions:
+        g = random_grad_output(rng, loss_case, args, kwargs, r, np.float64)
+        grads = grads_tuple(fn(loss_case, "_backward")(g, *args, reduction=r, **kwargs), loss_case)
+        assert len(grads) == len(loss_case.diff)
+        for pos, grad in zip(loss_case.diff, grads):
+            def objective(a):
+                return np.sum(g * loss_case.reference(*a, reduction=r, **kwargs))
+
+            want = fd_gradient(objective, args, pos)
+            assert grad.shape == np.shape(args[pos])
+            np.testing.assert_allclose(grad, want, rtol=1e-6, atol=1e-7, err_msg=f"{r} arg {pos}")
+        # The same gradient in float32 agrees with the float64 one.
+        if dtype == np.float32:
+            a32 = tuple(x.astype(np.float32) if isinstance(x, np.ndarray) and x.dtype.kind == "f" else x for x in args)
+            k32 = {k: (v.astype(np.float32) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v)
+                   for k, v in kwargs.items()}
+            g32 = np.asarray(g, dtype=np.float32) if r == "none" else np.float32(g)
+            grads32 = grads_tuple(fn(loss_case, "_backward")(g32, *a32, reduction=r, **k32), loss_case)
+            for g64, gg in zip(grads, grads32):
+                assert gg.dtype == np.float32
+                np.testing.assert_allclose(gg, g64, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_with_grad_is_loss_and_backward(loss_case, dtype, rng):
+    args, kwargs = loss_case.make(rng, dtype, 5)
+    for r in loss_case.reductions:
+        g = random_grad_output(rng, loss_case, args, kwargs, r, dtype)
+        loss, grad = fn(loss_case, "_with_grad")(*args, reduction=r, grad_output=g, **kwargs)
+        np.testing.assert_array_equal(loss, fn(loss_case)(*args, reduction=r, **kwargs))
+        for a, b in zip(grads_tuple(grad, loss_case),
+                        grads_tuple(fn(loss_case, "_backward")(g, *args, reduction=r, **kwargs), loss_case)):
+            np.testing.assert_array_equal(a, b)
+        # grad_output=None means ones.
+        ones = np.ones(np.shape(loss), dtype) if r == "none" else dtype(1)
+        _, g_default = fn(loss_case, "_with_grad")(*args, reduction=r, **kwargs)
+        for a, b in zip(grads_tuple(g_default, loss_case),
+                        grads_tuple(fn(loss_case, "_backward")(ones, *args, reduction=r, **kwargs), loss_case)):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_threads_bitwise_identical(loss_case, rng):
+    args, kwargs = loss_case.make(rng, np.float32, 20000)
+    before = lossx.get_num_threads()
+    try:
+        out = {}
+        for t in (1, 2, 3):
+            lossx.set_num_threads(t)
+            out[t] = [fn(loss_case)(*args, reduction=r, **kwargs) for r in loss_case.reductions]
+            out[t] += list(grads_tuple(fn(loss_case, "_backward")(np.float32(1.0), *args, reduction="sum", **kwargs),
+                                       loss_case)) if "sum" in loss_case.reductions else []
+        for t in (2, 3):
+            for a, b in zip(out[1], out[t]):
+                np.testing.assert_array_equal(a, b)
+    finally:
+        lossx.set_num_threads(before)
+
+
+def _strided(a):
+    """The same values as ``a`` in a non-contiguous, reversed-stride layout."""
+    if not isinstance(a, np.ndarray) or a.ndim == 0:
+        return a
+    big = np.empty(a.shape[:-1] + (2 * a.shape[-1],), a.dtype)[..., ::-2]
+    big[...] = a
+    return big[::-1][::-1] if a.ndim > 1 else big
+
+
+def test_strided_fortran_readonly_inputs(loss_case, rng):
+    args, kwargs = loss_case.make(rng, np.float64, 5)
+    want = [fn(loss_case)(*args, reduction=r, **kwargs) for r in loss_case.reductions]
+    for transform in (_strided, lambda a: np.asfortranarray(a) if isinstance(a, np.ndarray) else a,
+                      lambda a: a.astype(a.dtype.newbyteorder(">")) if isinstance(a, np.ndarray) else a):
+        targs = tuple(transform(a) for a in args)
+        tkw = {k: transform(v) for k, v in kwargs.items()}
+        for r, w in zip(loss_case.reductions, want):
+            np.testing.assert_array_equal(fn(loss_case)(*targs, reduction=r, **tkw), w)
+    ro = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+    for a in ro:
+        if isinstance(a, np.ndarray):
+            a.flags.writeable = False
+    np.testing.assert_array_equal(fn(loss_case)(*ro, reduction="sum", **kwargs), want[loss_case.reductions.index("sum")]) \
+        if "sum" in loss_case.reductions else None
+
+
+def test_inputs_unmodified(loss_case, rng):
+    args, kwargs = loss_case.make(rng, np.float64, 5)
+    copies = [np.array(a, copy=True) for a in args]
+    kcopies = {k: np.array(v, copy=True) for k, v in kwargs.items() if isinstance(v, np.ndarray)}
+    for r in loss_case.reductions:
+        fn(loss_case, "_with_grad")(*args, reduction=r, **kwargs)
+    for a, c in zip(args, copies):
+        np.testing.assert_array_equal(a, c)
+    for k, c in kcopies.items():
+        np.testing.assert_array_equal(kwargs[k], c)
+
+
+def test_empty_batch(loss_case, rng):
+    if not loss_case.empty:
+        pytest.skip("no empty form")
+    args, kwargs = loss_case.make(rng, np.float32, 0)
+    for r in loss_case.reductions:
+        out = fn(loss_case)(*args, reduction=r, **kwargs)
+        assert out.dtype == np.float32
+        if r == "none":
+            assert out.size == 0
+        elif r == "sum":
+            assert out.shape == () and out == 0
+        else:
+            assert out.shape == () and np.isnan(out)
+        g = np.zeros(out.shape, np.float32) if r == "none" else np.float32(1)
+        for grad, pos in zip(grads_tuple(fn(loss_case, "_backward")(g, *args, reduction=r, **kwargs), loss_case),
+                             loss_case.diff):
+            assert grad.shape == np.shape(args[pos]) and grad.dtype == np.float32
+
+
+def test_lists_become_float64(loss_case, rng):
+    args, kwargs = loss_case.make(rng, np.float64, 3)
+    as_lists = tuple(a.tolist() if isinstance(a, np.ndarray) else a for a in args)
+    for r in loss_case.reductions:
+        got = fn(loss_case)(*as_lists, reduction=r, **kwargs)
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, fn(loss_case)(*args, reduction=r, **kwargs))
