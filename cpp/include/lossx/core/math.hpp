@@ -6,6 +6,7 @@
 // range reduction x = n·ln2 + r with |r| <= ln2/2, a minimax-style polynomial
 // for e^r, and 2^n built in the exponent bits (split in two factors so that
 // n = 128 / 1024 still scales correctly). Accuracy: < 2 ulp over the range.
+// `vlog` and `log_add_exp` are its companions for log-space recursions (CTC).
 #pragma once
 
 #include <cmath>
@@ -118,6 +119,126 @@ inline T vexp(T x) {
   y = x < C::lo ? T(0) : y;
   y = x != x ? x : y;
   return y;
+}
+
+namespace detail {
+template <class T>
+struct LogConst;
+
+template <>
+struct LogConst<float> {
+  using U = std::uint32_t;
+  static constexpr U mant_mask = 0x007FFFFFu;
+  static constexpr U one_bits = 0x3F800000u;       // 1.0f
+  static constexpr U magic_bits = 0x4B000000u;     // 2^23: OR-ing a small integer into its mantissa gives 2^23 + n
+  static constexpr float magic = 8388608.0f;       // 2^23
+  static constexpr int mant = 23;
+  static constexpr float bias = 127.0f;
+  static constexpr float min_normal = 1.17549435e-38f;
+  static constexpr float denorm_scale = 33554432.0f;  // 2^25
+  static constexpr float denorm_shift = 25.0f;
+  static constexpr float sqrt2 = 1.41421356237309505f;
+  static constexpr float ln2_hi = 0.693359375f;
+  static constexpr float ln2_lo = -2.12194440e-4f;
+};
+
+template <>
+struct LogConst<double> {
+  using U = std::uint64_t;
+  static constexpr U mant_mask = 0x000FFFFFFFFFFFFFull;
+  static constexpr U one_bits = 0x3FF0000000000000ull;    // 1.0
+  static constexpr U magic_bits = 0x4330000000000000ull;  // 2^52
+  static constexpr double magic = 4503599627370496.0;     // 2^52
+  static constexpr int mant = 52;
+  static constexpr double bias = 1023.0;
+  static constexpr double min_normal = 2.2250738585072014e-308;
+  static constexpr double denorm_scale = 18014398509481984.0;  // 2^54
+  static constexpr double denorm_shift = 54.0;
+  static constexpr double sqrt2 = 1.41421356237309505;
+  static constexpr double ln2_hi = 6.93145751953125E-1;
+  static constexpr double ln2_lo = 1.42860682030941723212E-6;
+};
+
+// log(m) for m in [1/sqrt2, sqrt2): with f = (m-1)/(m+1), log m = 2·atanh(f)
+// = 2f·Σ_k f^(2k)/(2k+1). |f| <= 0.1716, so f² <= 0.0295 and the series,
+// cut where its tail drops below half an ulp, needs 6 terms (float) / 11 (double).
+inline float log_mant(float m) {
+  const float f = (m - 1.0f) / (m + 1.0f);
+  const float s = f * f;
+  float p = 1.0f / 11.0f;
+  p = p * s + 1.0f / 9.0f;
+  p = p * s + 1.0f / 7.0f;
+  p = p * s + 1.0f / 5.0f;
+  p = p * s + 1.0f / 3.0f;
+  return 2.0f * f + 2.0f * f * s * p;
+}
+
+inline double log_mant(double m) {
+  const double f = (m - 1.0) / (m + 1.0);
+  const double s = f * f;
+  double p = 1.0 / 21.0;
+  p = p * s + 1.0 / 19.0;
+  p = p * s + 1.0 / 17.0;
+  p = p * s + 1.0 / 15.0;
+  p = p * s + 1.0 / 13.0;
+  p = p * s + 1.0 / 11.0;
+  p = p * s + 1.0 / 9.0;
+  p = p * s + 1.0 / 7.0;
+  p = p * s + 1.0 / 5.0;
+  p = p * s + 1.0 / 3.0;
+  return 2.0 * f + 2.0 * f * s * p;
+}
+}  // namespace detail
+
+/// log(x) for float or double, vectorisable (the companion of vexp): x = 2^e·m with
+/// m in [1/sqrt2, sqrt2), log x = e·ln2 + log m. Subnormals are scaled up first.
+/// log(0) = -inf, log(x<0) = nan, log(inf) = inf, log(nan) = nan. Accuracy: within 2 ulp.
+template <class T>
+inline T vlog(T x) {
+  using C = detail::LogConst<T>;
+  using U = typename C::U;
+  const bool tiny = x < C::min_normal;
+  const T xs = tiny ? x * C::denorm_scale : x;
+  const U u = detail::bits<U>(xs);
+  // The biased exponent as a float without an int->float conversion (AVX2 has
+  // none for 64-bit lanes): OR it into the mantissa of 2^mant and subtract 2^mant.
+  const T biased = detail::bits<T>(static_cast<U>((u >> C::mant) | C::magic_bits)) - C::magic;
+  T e = biased - C::bias - (tiny ? C::denorm_shift : T(0));
+  T m = detail::bits<T>(static_cast<U>((u & C::mant_mask) | C::one_bits));  // in [1, 2)
+  const bool big = m > C::sqrt2;
+  m = big ? m * T(0.5) : m;
+  e = big ? e + T(1) : e;
+  T y = e * C::ln2_hi + (detail::log_mant(m) + e * C::ln2_lo);
+  y = x == std::numeric_limits<T>::infinity() ? x : y;
+  y = x == T(0) ? -std::numeric_limits<T>::infinity() : y;
+  y = x < T(0) ? std::numeric_limits<T>::quiet_NaN() : y;
+  y = x != x ? x : y;
+  return y;
+}
+
+/// log(exp(a) + exp(b)), vectorisable: max + log(1 + exp(min - max)).
+/// Exact at -inf (both -inf gives -inf); a NaN argument gives NaN.
+template <class T>
+inline T log_add_exp(T a, T b) {
+  constexpr T ninf = -std::numeric_limits<T>::infinity();
+  const T m = a > b ? a : b;   // a NaN `a` lands in lo, a NaN `b` in m: both propagate
+  const T lo = a > b ? b : a;
+  const bool none = m == ninf;  // then lo is -inf (or NaN): shift by 0 and drop the max term
+  const T ms = none ? T(0) : m;
+  return ms + vlog((none ? T(0) : T(1)) + vexp(lo - ms));
+}
+
+/// log(exp(a) + exp(b) + exp(c)), vectorisable: max + log(1 + Σ exp(other - max)).
+template <class T>
+inline T log_add_exp(T a, T b, T c) {
+  constexpr T ninf = -std::numeric_limits<T>::infinity();
+  const T hi = a > b ? a : b;
+  const T lo1 = a > b ? b : a;
+  const T m = hi > c ? hi : c;
+  const T lo2 = hi > c ? c : hi;
+  const bool none = m == ninf;
+  const T ms = none ? T(0) : m;
+  return ms + vlog((none ? T(0) : T(1)) + vexp(lo1 - ms) + vexp(lo2 - ms));
 }
 
 /// log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)).

@@ -1,0 +1,140 @@
+// Internal: everything about a ctc_loss call that depends on the shapes and the
+// lengths, computed once per call and shared by the workspace-size query and the
+// kernel (STYLE "CTC": offsets by prefix sum, never recomputed per sample).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <numeric>
+#include <vector>
+
+#include "lossx/core/error.hpp"
+#include "lossx/core/parallel.hpp"
+#include "lossx/sequence.hpp"
+
+namespace lossx::detail {
+
+/// The shape facts of a ctc_loss call, validated (no data read).
+struct CtcDims {
+  index_t T = 0, N = 0, C = 0;
+  bool batched = true;  ///< log_probs (T, N, C); false for (T, C)
+  bool padded = true;   ///< targets (N, S); false for the concatenated 1-D layout
+  index_t S = 0;        ///< padded width (0 when concatenated)
+};
+
+template <class T, class I, class L>
+CtcDims ctc_dims(const Check& ck, View<const T> log_probs, View<const I> targets, View<const L> input_lengths,
+                 View<const L> target_lengths, const CtcOptions& opt) {
+  ck.ndim_between("log_probs", log_probs.shape, 2, 3);
+  CtcDims d;
+  const Shape& s = log_probs.shape;
+  d.batched = s.size() == 3;
+  d.T = s[0];
+  d.N = d.batched ? s[1] : 1;
+  d.C = s.back();
+  ck.param(opt.blank >= 0 && opt.blank < d.C, "blank", cat("lie in [0, C) = [0, ", d.C, ")").c_str(), opt.blank);
+  ck.param(opt.reduction != Reduction::BatchMean, "reduction", "be one of 'none', 'mean', 'sum'", "'batchmean'");
+  for (const auto* a : {&input_lengths, &target_lengths}) {
+    const char* name = a == &input_lengths ? "input_lengths" : "target_lengths";
+    if (d.batched) {
+      ck.shape_is(name, a->shape, Shape{d.N}, "log_probs", s);
+    } else if (!(a->shape.empty() || a->shape == Shape{1})) {
+      ck.fail(name, cat("be a scalar (or shape (1,)) for an unbatched 'log_probs' ", shape_str(s)),
+              shape_str(a->shape));
+    }
+  }
+  ck.ndim_between("targets", targets.shape, 1, 2);
+  d.padded = targets.shape.size() == 2;
+  if (d.padded) {
+    if (targets.shape[0] != d.N)
+      ck.fail("targets", cat("have ", d.N, " row(s) (padded (N, S) layout) to match 'log_probs' ", shape_str(s)),
+              shape_str(targets.shape));
+    d.S = targets.shape[1];
+  }
+  return d;
+}
+
+/// Per-sample lengths, offsets and workspace of one call.
+struct CtcLayout {
+  CtcDims d;
+  std::vector<index_t> input_len;   ///< frames read for sample n
+  std::vector<index_t> target_len;  ///< labels of sample n
+  std::vector<index_t> target_off;  ///< where sample n's labels start in targets (prefix sums if concatenated)
+  std::vector<index_t> order;       ///< samples by decreasing work: the order tasks are handed out (balance only)
+  index_t slot_doubles = 0;         ///< workspace of one sample in flight: the largest sample's need
+  index_t slots = 0;                ///< samples in flight at once: min(threads, N)
+
+  /// One row of the recursions: blank states [0, L], a pad, label states [L+2, 2L+1], a pad.
+  static index_t row_len(index_t L) { return 2 * L + 3; }
+  /// Doubles sample n needs: the skip mask (L+1) and the rows (every alpha row with a gradient,
+  /// plus two beta rows; two alpha rows for the loss alone).
+  index_t sample_doubles(index_t n, bool with_grad) const {
+    const index_t L = target_len[n], rows = with_grad ? input_len[n] + 2 : 2;
+    return (L + 1) + rows * row_len(L);
+  }
+  std::size_t bytes() const {
+    return static_cast<std::size_t>(slots) * static_cast<std::size_t>(slot_doubles) * sizeof(double);
+  }
+};
+
+/// Validates shapes and lengths (not the labels) and lays out the call.
+template <class T, class I, class L>
+CtcLayout ctc_layout(const Check& ck, View<const T> log_probs, View<const I> targets, View<const L> input_lengths,
+                     View<const L> target_lengths, const CtcOptions& opt, bool with_grad) {
+  CtcLayout l;
+  l.d = ctc_dims(ck, log_probs, targets, input_lengths, target_lengths, opt);
+  const index_t N = l.d.N;
+  l.input_len.resize(static_cast<size_t>(N));
+  l.target_len.resize(static_cast<size_t>(N));
+  l.target_off.resize(static_cast<size_t>(N));
+  const index_t numel_targets = targets.numel();
+  index_t offset = 0;
+  for (index_t n = 0; n < N; ++n) {
+    const auto il = static_cast<index_t>(input_lengths.data[n]);
+    const auto tl = static_cast<index_t>(target_lengths.data[n]);
+    if (il < 0 || il > l.d.T)
+      ck.fail("input_lengths", cat("lie in [0, T] = [0, ", l.d.T, "] (T = log_probs.shape[0])"),
+              cat(il, " for sample ", n));
+    if (tl < 0) ck.fail("target_lengths", "be >= 0", cat(tl, " for sample ", n));
+    if (l.d.padded && tl > l.d.S)
+      ck.fail("target_lengths", cat("be at most S = ", l.d.S, ", the width of the padded 'targets' ",
+                                    shape_str(targets.shape)),
+              cat(tl, " for sample ", n));
+    if (!l.d.padded && tl > numel_targets - offset)  // checked per sample, so the running sum cannot overflow
+      ck.fail("target_lengths", cat("sum to the length of the concatenated 'targets' (", numel_targets, ",)"),
+              cat("a running sum of ", offset, " + ", tl, " at sample ", n));
+    l.input_len[n] = il;
+    l.target_len[n] = tl;
+    l.target_off[n] = l.d.padded ? n * l.d.S : offset;
+    offset += tl;
+  }
+  if (!l.d.padded && offset != numel_targets)
+    ck.fail("target_lengths", cat("sum to the length of the concatenated 'targets' (", numel_targets, ",)"),
+            cat("a sum of ", offset));
+  // Work of a sample ~ frames x states; the longest go first so that no thread is left with one at the end.
+  l.order.resize(static_cast<size_t>(N));
+  std::iota(l.order.begin(), l.order.end(), index_t{0});
+  std::stable_sort(l.order.begin(), l.order.end(), [&](index_t a, index_t b) {
+    return l.input_len[a] * (2 * l.target_len[a] + 1) > l.input_len[b] * (2 * l.target_len[b] + 1);
+  });
+  for (index_t n = 0; n < N; ++n) l.slot_doubles = std::max(l.slot_doubles, l.sample_doubles(n, with_grad));
+  l.slots = std::min<index_t>(get_num_threads(), N);
+  return l;
+}
+
+/// Every label inside a target length must be a class in [0, C) other than blank (a serial pre-pass,
+/// so the first bad label is the one reported). Padding beyond a target length is never read.
+template <class I>
+void ctc_check_labels(const Check& ck, const CtcLayout& l, const I* targets, index_t blank) {
+  for (index_t n = 0; n < l.d.N; ++n) {
+    const I* lab = targets + l.target_off[n];
+    for (index_t k = 0; k < l.target_len[n]; ++k) {
+      const auto v = static_cast<index_t>(lab[k]);
+      if (v < 0 || v >= l.d.C || v == blank)
+        ck.fail("targets", cat("hold labels in [0, ", l.d.C, ") other than blank=", blank, " within each target length"),
+                cat(v, " at sample ", n, ", position ", k));
+    }
+  }
+}
+
+}  // namespace lossx::detail

@@ -1,0 +1,312 @@
+// ctc_loss — Connectionist Temporal Classification (Graves, Fernández, Gomez &
+// Schmidhuber, ICML 2006), as torch.nn.functional.ctc_loss.
+//
+// For one sample with frames x_0..x_{T'-1} (T' = input_length, x_t = log_probs[t, n, :])
+// and labels l_0..l_{L-1}, the extended sequence l' = (b, l_0, b, l_1, ..., l_{L-1}, b)
+// has 2L+1 states (b = blank). In log space:
+//   alpha_0(0) = x_0[b], alpha_0(1) = x_0[l_0], every other alpha_0 = -inf;
+//   alpha_t(s) = x_t[l'_s] + LSE(alpha_{t-1}(s), alpha_{t-1}(s-1), alpha_{t-1}(s-2) if l'_s != b
+//                and l'_s != l'_{s-2})                                       (Graves eq. 6-7)
+//   loss = -log p = -LSE(alpha_{T'-1}(2L), alpha_{T'-1}(2L-1))                (eq. 8)
+//   betã_t(s) = log P(the rest of the alignment after t | state s at t), excluding x_t:
+//   betã_{T'-1}(2L) = betã_{T'-1}(2L-1) = 0;
+//   betã_t(s) = LSE over the successors s' in {s, s+1, s+2 (same rule)} of x_{t+1}[l'_{s'}] + betã_{t+1}(s')
+//                                                                            (eq. 10-11)
+//   gamma_t(s) = exp(alpha_t(s) + betã_t(s) + loss), the posterior of being in state s at t (eq. 14);
+//   d loss / d x_t[c] = -Σ_{s: l'_s = c} gamma_t(s) for t < T', and 0 beyond.
+// That is the true derivative with respect to log_probs. PyTorch's backward returns
+// exp(x) - gamma instead (eq. 16: the derivative w.r.t. the logits of a log_softmax).
+//
+// PyTorch's rules reproduced: 'mean' divides each loss by max(target_length, 1) and
+// averages over the batch; an impossible alignment gives inf and a nan gradient on
+// frames t < T' (zero_infinity: 0 and 0); input_length 0 gives 0 (target_length 0) or
+// inf, with a zero gradient; target_length 0 gives -Σ_t x_t[b]. lossx also allows
+// N = 0 ('mean' nan, 'sum' 0) and rejects labels outside [0, C) or equal to blank.
+//
+// How it runs: one task per sample (parallel_for, grain 1), samples handed out
+// longest first; each sample's loss goes to its own slot and the batch reduction is
+// summed serially in sample order, so results are bitwise identical for any thread
+// count. The recursions run in log space with lossx's vectorisable log_add_exp
+// (vexp/vlog), and in double for float32 inputs too: alpha reaches magnitudes of
+// T'·|x| (thousands) and gamma = exp(alpha + betã + loss) needs that sum to an
+// absolute accuracy far below float32's ulp there (ulp(2000) = 1.2e-4 would already
+// make gamma wrong by 1e-4 relative). A row holds the blank states and the label
+// states in two contiguous runs separated by -inf pads, so every loop is a plain
+// SIMD loop with no interleaving. Memory per sample in flight: its alpha rows
+// T'·(2L+3) doubles (two rows without a gradient) and two beta rows, in one workspace
+// slot per thread, allocated once per call; frames t >= T' are never read.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <vector>
+
+#include "lossx/core/math.hpp"
+#include "lossx/core/parallel.hpp"
+#include "lossx/sequence.hpp"
+#include "ctc_layout.hpp"
+
+namespace lossx {
+namespace {
+
+using detail::CtcLayout;
+
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+// One sample's view of the inputs: frame t of the sample starts at lp + t * frame.
+template <class T, class I>
+struct CtcSample {
+  const T* lp;       // log_probs[0, n, :]
+  index_t frame;     // N * C
+  index_t C;
+  index_t blank;
+  const I* lab;      // its L labels
+  index_t L;
+  index_t frames;    // input length T'
+  const double* skip;  // skip[k] = 0 if label k-1 -> label k may skip the blank between, else -inf (k in [0, L])
+};
+
+// Alpha recursion (Graves eq. 6-7) over rows of 2L+3 doubles: blank states [0, L],
+// pad, label states [L+2, 2L+1], pad. With `keep`, row t is rows + t·R (the backward
+// needs them all); otherwise two rows alternate. Returns the loss -log p (eq. 8).
+template <class T, class I>
+LOSSX_SIMD_CLONES double ctc_alpha(const CtcSample<T, I>& a, double* rows, bool keep) {
+  const index_t L = a.L, R = CtcLayout::row_len(L);
+  const I* lab = a.lab;
+  const double* skip = a.skip;
+  double* q = rows;
+  std::fill(q, q + R, kNegInf);
+  q[0] = static_cast<double>(a.lp[a.blank]);
+  if (L > 0) q[L + 2] = static_cast<double>(a.lp[lab[0]]);
+  for (index_t t = 1; t < a.frames; ++t) {
+    const double* p = q;
+    q = rows + (keep ? t : (t & 1)) * R;
+    const T* x = a.lp + t * a.frame;
+    const double xb = static_cast<double>(x[a.blank]);
+    // blank state 2k: from itself or from label k-1 (the pad for k = 0)
+#pragma omp simd
+    for (index_t k = 0; k <= L; ++k) q[k] = xb + log_add_exp(p[k], p[L + 1 + k]);
+    // label state 2k+1: from itself, from blank k, or from label k-1 when the labels differ
+#pragma omp simd
+    for (index_t k = 0; k < L; ++k)
+      q[L + 2 + k] = static_cast<double>(x[lab[k]]) + log_add_exp(p[L + 2 + k], p[k], p[L + 1 + k] + skip[k]);
+    q[L + 1] = kNegInf;
+    q[2 * L + 2] = kNegInf;
+  }
+  // the last blank, or the last label (the pad when L = 0)
+  return -log_add_exp(q[L], q[2 * L + 1]);
+}
+
+// Beta recursion (eq. 10-11) from the last frame down, and the gradient rows
+// -gs·Σ_{s: l'_s = c} gamma_t(s) for t < T' (eq. 14). `alpha` holds every alpha row
+// and is overwritten by gamma; `beta` is two rows. `grad` points at grad[0, n, 0].
+template <class T, class I>
+LOSSX_SIMD_CLONES void ctc_beta_grad(const CtcSample<T, I>& a, double nll, double gs, double* alpha, double* beta,
+                                     T* grad) {
+  const index_t L = a.L, R = CtcLayout::row_len(L);
+  const I* lab = a.lab;
+  const double* skip = a.skip;
+  double* b = beta;
+  double* nb = beta + R;
+  std::fill(b, b + R, kNegInf);
+  b[L] = 0.0;
+  if (L > 0) b[2 * L + 1] = 0.0;
+  for (index_t t = a.frames - 1; t >= 0; --t) {
+    // gamma_t(s) = alpha_t(s)·betã_t(s) / p, written over alpha_t (pads give exp(-inf) = 0)
+    double* g = alpha + t * R;
+#pragma omp simd
+    for (index_t i = 0; i < R; ++i) g[i] = vexp(g[i] + b[i] + nll);
+    double blank_sum = 0.0;
+#pragma omp simd reduction(+ : blank_sum)
+    for (index_t k = 0; k <= L; ++k) blank_sum += g[k];
+    T* gr = grad + t * a.frame;
+    std::fill(gr, gr + a.C, T(0));
+    gr[a.blank] = static_cast<T>(-gs * blank_sum);
+    for (index_t k = 0; k < L; ++k) gr[lab[k]] += static_cast<T>(-gs * g[L + 2 + k]);  // repeated labels add up
+    if (t == 0) break;
+    // betã_{t-1}: add frame t's emissions to betã_t in place, then sum over the successors
+    const T* x = a.lp + t * a.frame;
+    const double xb = static_cast<double>(x[a.blank]);
+#pragma omp simd
+    for (index_t k = 0; k <= L; ++k) b[k] += xb;
+#pragma omp simd
+    for (index_t k = 0; k < L; ++k) b[L + 2 + k] += static_cast<double>(x[lab[k]]);
+    // blank state 2k: to itself or to label k (the pad for k = L)
+#pragma omp simd
+    for (index_t k = 0; k <= L; ++k) nb[k] = log_add_exp(b[k], b[L + 2 + k]);
+    // label state 2k+1: to itself, to blank k+1, or to label k+1 when the labels differ (the pad for k = L-1)
+#pragma omp simd
+    for (index_t k = 0; k < L; ++k) nb[L + 2 + k] = log_add_exp(b[L + 2 + k], b[k + 1], b[L + 3 + k] + skip[k + 1]);
+    nb[L + 1] = kNegInf;
+    nb[2 * L + 2] = kNegInf;
+    std::swap(b, nb);
+  }
+}
+
+// Hands each running sample a workspace slot; a task that finds none free (only if
+// the thread count was raised while the call ran) allocates its own.
+class SlotPool {
+ public:
+  SlotPool(double* base, index_t slots, index_t slot_doubles) : base_(base), slot_doubles_(slot_doubles) {
+    for (index_t s = slots; s-- > 0;) free_.push_back(s);
+  }
+  struct Lease {
+    SlotPool& pool;
+    index_t slot = -1;
+    std::vector<double> own;
+    double* data = nullptr;
+    explicit Lease(SlotPool& p) : pool(p) {
+      {
+        std::lock_guard<std::mutex> lock(pool.mutex_);
+        if (!pool.free_.empty()) {
+          slot = pool.free_.back();
+          pool.free_.pop_back();
+        }
+      }
+      if (slot >= 0) {
+        data = pool.base_ + slot * pool.slot_doubles_;
+      } else {
+        own.resize(static_cast<size_t>(pool.slot_doubles_));
+        data = own.data();
+      }
+    }
+    ~Lease() {
+      if (slot < 0) return;
+      std::lock_guard<std::mutex> lock(pool.mutex_);
+      pool.free_.push_back(slot);
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+  };
+
+ private:
+  double* base_;
+  index_t slot_doubles_;
+  std::mutex mutex_;
+  std::vector<index_t> free_;
+};
+
+// Sample n: returns its loss -log p (inf if impossible); with `grad`, writes its T
+// gradient rows (grad points at grad[0, n, 0]): the gradient for t < T', 0 beyond.
+template <class T, class I>
+double ctc_one(const CtcLayout& l, const T* log_probs, const I* targets, const CtcOptions& opt, index_t n,
+               double* ws, T* grad, double gs) {
+  const index_t frames = l.input_len[n], L = l.target_len[n], C = l.d.C, frame = l.d.N * C;
+  const I* lab = targets + l.target_off[n];
+  double nll;
+  index_t filled = 0;  // gradient rows written so far
+  if (frames == 0) {
+    nll = L == 0 ? 0.0 : std::numeric_limits<double>::infinity();
+  } else {
+    double* skip = ws;
+    double* rows = ws + (L + 1);
+    for (index_t k = 0; k <= L; ++k) skip[k] = (k > 0 && k < L && lab[k] != lab[k - 1]) ? 0.0 : kNegInf;
+    const CtcSample<T, I> a{log_probs + n * C, frame, C, opt.blank, lab, L, frames, skip};
+    nll = ctc_alpha(a, rows, grad != nullptr);
+    if (grad) {
+      const bool inf = std::isinf(nll) && nll > 0;
+      if (!inf) {
+        ctc_beta_grad(a, nll, gs, rows, rows + frames * CtcLayout::row_len(L), grad);
+        filled = frames;
+      } else if (!opt.zero_infinity) {
+        // no alignment: PyTorch's gradient is nan on every frame that was read
+        for (index_t t = 0; t < frames; ++t)
+          std::fill(grad + t * frame, grad + t * frame + C, std::numeric_limits<T>::quiet_NaN());
+        filled = frames;
+      }
+    }
+  }
+  if (grad)
+    for (index_t t = filled; t < l.d.T; ++t) std::fill(grad + t * frame, grad + t * frame + C, T(0));
+  return nll;
+}
+
+}  // namespace
+
+template <class T, class I, class L>
+Shape ctc_loss_shape(View<const T> log_probs, View<const I> targets, View<const L> input_lengths,
+                     View<const L> target_lengths, const CtcOptions& opt) {
+  const detail::CtcDims d =
+      detail::ctc_dims(Check{"ctc_loss"}, log_probs, targets, input_lengths, target_lengths, opt);
+  return d.batched ? Shape{d.N} : Shape{};
+}
+
+template <class T, class I, class L>
+std::size_t ctc_loss_workspace_size(View<const T> log_probs, View<const I> targets, View<const L> input_lengths,
+                                    View<const L> target_lengths, const CtcOptions& opt, bool with_grad) {
+  return detail::ctc_layout(Check{"ctc_loss"}, log_probs, targets, input_lengths, target_lengths, opt, with_grad)
+      .bytes();
+}
+
+template <class T, class I, class L>
+void ctc_loss_with_grad(View<const T> log_probs, View<const I> targets, View<const L> input_lengths,
+                        View<const L> target_lengths, const CtcOptions& opt, View<const T> grad_output, T* loss,
+                        T* grad_log_probs, void* workspace) {
+  const Check ck{"ctc_loss"};
+  const CtcLayout l = detail::ctc_layout(ck, log_probs, targets, input_lengths, target_lengths, opt,
+                                         grad_log_probs != nullptr);
+  detail::ctc_check_labels(ck, l, targets.data, opt.blank);
+  const index_t N = l.d.N;
+  const Reduction red = opt.reduction;
+  if (grad_log_probs) ck.grad_output(grad_output.shape, red, l.d.batched ? Shape{N} : Shape{});
+
+  std::vector<double> own;
+  double* ws = static_cast<double*>(workspace);
+  if (!ws) {
+    own.resize(static_cast<size_t>(l.slots * l.slot_doubles));
+    ws = own.data();
+  }
+  SlotPool pool(ws, l.slots, l.slot_doubles);
+  std::vector<double> nll(static_cast<size_t>(N));
+  parallel_for(N, 1, [&](index_t i0, index_t i1) {
+    for (index_t i = i0; i < i1; ++i) {
+      const index_t n = l.order[i];
+      double gs = 0.0;  // d (reduced loss) / d loss_n
+      if (grad_log_probs) {
+        if (red == Reduction::None) {
+          gs = static_cast<double>(grad_output.data[n]);
+        } else {
+          gs = static_cast<double>(grad_output.data[0]);
+          if (red == Reduction::Mean)
+            gs /= static_cast<double>(N) * static_cast<double>(std::max<index_t>(l.target_len[n], 1));
+        }
+      }
+      SlotPool::Lease lease(pool);
+      nll[n] = ctc_one<T, I>(l, log_probs.data, targets.data, opt, n, lease.data,
+                             grad_log_probs ? grad_log_probs + n * l.d.C : nullptr, gs);
+    }
+  });
+  if (!loss) return;
+  auto value = [&](index_t n) {
+    const double v = nll[n];
+    return opt.zero_infinity && std::isinf(v) && v > 0 ? 0.0 : v;
+  };
+  if (red == Reduction::None) {
+    for (index_t n = 0; n < N; ++n) loss[n] = static_cast<T>(value(n));
+    return;
+  }
+  double total = 0.0;  // serial, in sample order: the same sum for any thread count
+  for (index_t n = 0; n < N; ++n)
+    total += red == Reduction::Mean ? value(n) / static_cast<double>(std::max<index_t>(l.target_len[n], 1))
+                                    : value(n);
+  loss[0] = static_cast<T>(red == Reduction::Mean ? total / static_cast<double>(N) : total);
+}
+
+#define LOSSX_INSTANTIATE_CTC(T, I, L)                                                                          \
+  template Shape ctc_loss_shape<T, I, L>(View<const T>, View<const I>, View<const L>, View<const L>,            \
+                                         const CtcOptions&);                                                    \
+  template std::size_t ctc_loss_workspace_size<T, I, L>(View<const T>, View<const I>, View<const L>,            \
+                                                        View<const L>, const CtcOptions&, bool);                \
+  template void ctc_loss_with_grad<T, I, L>(View<const T>, View<const I>, View<const L>, View<const L>,         \
+                                            const CtcOptions&, View<const T>, T*, T*, void*);
+#define LOSSX_INSTANTIATE_CTC_T(T)                             \
+  LOSSX_INSTANTIATE_CTC(T, std::int32_t, std::int32_t)         \
+  LOSSX_INSTANTIATE_CTC(T, std::int32_t, std::int64_t)         \
+  LOSSX_INSTANTIATE_CTC(T, std::int64_t, std::int32_t)         \
+  LOSSX_INSTANTIATE_CTC(T, std::int64_t, std::int64_t)
+LOSSX_INSTANTIATE_CTC_T(float)
+LOSSX_INSTANTIATE_CTC_T(double)
+#undef LOSSX_INSTANTIATE_CTC_T
+#undef LOSSX_INSTANTIATE_CTC
+
+}  // namespace lossx
