@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <cstddef>
 #include <numeric>
 #include <vector>
@@ -32,6 +33,9 @@ CtcDims ctc_dims(const Check& ck, View<const T> log_probs, View<const I> targets
   d.T = s[0];
   d.N = d.batched ? s[1] : 1;
   d.C = s.back();
+  // labels are handled as int32 inside the kernel (a gather with 64-bit indices defeats GCC's
+  // AVX-512 float loops); a frame of 2^31 classes is not a CTC use case
+  ck.param(d.C <= INT32_MAX, "log_probs", "have fewer than 2^31 classes", d.C);
   ck.param(opt.blank >= 0 && opt.blank < d.C, "blank", cat("lie in [0, C) = [0, ", d.C, ")").c_str(), opt.blank);
   ck.param(opt.reduction != Reduction::BatchMean, "reduction", "be one of 'none', 'mean', 'sum'", "'batchmean'");
   for (const auto* a : {&input_lengths, &target_lengths}) {
@@ -61,20 +65,25 @@ struct CtcLayout {
   std::vector<index_t> target_len;  ///< labels of sample n
   std::vector<index_t> target_off;  ///< where sample n's labels start in targets (prefix sums if concatenated)
   std::vector<index_t> order;       ///< samples by decreasing work: the order tasks are handed out (balance only)
-  index_t slot_doubles = 0;         ///< workspace of one sample in flight: the largest sample's need
-  index_t slots = 0;                ///< samples in flight at once: min(threads, N)
+  std::size_t slot_bytes = 0;        ///< workspace of one sample in flight: the largest sample's need
+  index_t slots = 0;                 ///< samples in flight at once: min(threads, N)
 
   /// One row of the recursions: blank states [0, L], a pad, label states [L+2, 2L+1], a pad.
   static index_t row_len(index_t L) { return 2 * L + 3; }
-  /// Doubles sample n needs: the skip mask (L+1) and the rows (every alpha row with a gradient,
-  /// plus two beta rows; two alpha rows for the loss alone).
-  index_t sample_doubles(index_t n, bool with_grad) const {
-    const index_t L = target_len[n], rows = with_grad ? input_len[n] + 2 : 2;
-    return (L + 1) + rows * row_len(L);
+  /// Rows sample n keeps: every alpha row and two beta rows with a gradient; two alpha rows without.
+  index_t rows(index_t n, bool with_grad) const { return with_grad ? input_len[n] + 2 : 2; }
+  /// Bytes sample n needs (each part rounded up to 64 bytes): the per-row offsets (doubles),
+  /// its labels as int32 (L+1), the skip mask (L+1 values) and the rows, in the work type of
+  /// `value_size` bytes.
+  std::size_t sample_bytes(index_t n, bool with_grad, std::size_t value_size) const {
+    const index_t L = target_len[n];
+    return round64(static_cast<std::size_t>(rows(n, with_grad)) * sizeof(double)) +
+           round64(static_cast<std::size_t>(L + 1) * sizeof(std::int32_t)) +
+           round64(static_cast<std::size_t>(L + 1) * value_size) +
+           round64(static_cast<std::size_t>(rows(n, with_grad) * row_len(L)) * value_size);
   }
-  std::size_t bytes() const {
-    return static_cast<std::size_t>(slots) * static_cast<std::size_t>(slot_doubles) * sizeof(double);
-  }
+  std::size_t bytes() const { return static_cast<std::size_t>(slots) * slot_bytes; }
+  static std::size_t round64(std::size_t b) { return (b + 63) / 64 * 64; }
 };
 
 /// Validates shapes and lengths (not the labels) and lays out the call.
@@ -117,7 +126,7 @@ CtcLayout ctc_layout(const Check& ck, View<const T> log_probs, View<const I> tar
   std::stable_sort(l.order.begin(), l.order.end(), [&](index_t a, index_t b) {
     return l.input_len[a] * (2 * l.target_len[a] + 1) > l.input_len[b] * (2 * l.target_len[b] + 1);
   });
-  for (index_t n = 0; n < N; ++n) l.slot_doubles = std::max(l.slot_doubles, l.sample_doubles(n, with_grad));
+  for (index_t n = 0; n < N; ++n) l.slot_bytes = std::max(l.slot_bytes, l.sample_bytes(n, with_grad, sizeof(T)));
   l.slots = std::min<index_t>(get_num_threads(), N);
   return l;
 }

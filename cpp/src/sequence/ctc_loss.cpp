@@ -27,16 +27,24 @@
 // longest first; each sample's loss goes to its own slot and the batch reduction is
 // summed serially in sample order, so results are bitwise identical for any thread
 // count. The recursions run in log space with lossx's vectorisable log_add_exp
-// (vexp/vlog), and in double for float32 inputs too: alpha reaches magnitudes of
-// T'·|x| (thousands) and gamma = exp(alpha + betã + loss) needs that sum to an
-// absolute accuracy far below float32's ulp there (ulp(2000) = 1.2e-4 would already
-// make gamma wrong by 1e-4 relative). A row holds the blank states and the label
-// states in two contiguous runs separated by -inf pads, so every loop is a plain
-// SIMD loop with no interleaving. Memory per sample in flight: its alpha rows
-// T'·(2L+3) doubles (two rows without a gradient) and two beta rows, in one workspace
-// slot per thread, allocated once per call; frames t >= T' are never read.
+// (vexp/vlog), a 2-term one per state (see ctc_alpha). A row holds the blank states
+// and the label states in two contiguous runs separated by -inf pads, so every loop
+// is a plain SIMD loop with no interleaving. Memory per sample in flight: its alpha
+// rows T'·(2L+3) values (two rows without a gradient) and two beta rows, in one
+// workspace slot per thread, allocated once per call; frames t >= T' are never read.
+//
+// Precision: the recursions run in the input's type T (twice the SIMD lanes for
+// float32), but never on large numbers. alpha_t itself grows like -t·|x| (thousands
+// of nats), where a float32 ulp is 1e-4 or more; so each stored row is alpha_t - c_t,
+// with the offset c_t (the previous row's maximum, added up over t) accumulated in
+// DOUBLE, and likewise betã_t - d_t. The stored values of the states that matter stay
+// within a few nats of 0, the loss is c + (last LSE) in double, and the posteriors are
+// exp(r_t + b_t + K_t) with K_t = c_t + d_t + loss formed in double: float32 gets
+// posteriors to about 1e-6 relative over thousands of frames instead of the 1e-4 that
+// plain float32 log space (PyTorch's) gives.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <mutex>
 #include <vector>
@@ -51,94 +59,145 @@ namespace {
 
 using detail::CtcLayout;
 
-constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+template <class T>
+constexpr T kNegInf = -std::numeric_limits<T>::infinity();
+
+// Posteriors whose log is below this (and the -inf of unreachable states) are written
+// as 0 without evaluating vexp there: vexp(-inf) is 0 but forms a subnormal
+// intermediate first, and a subnormal costs a ~100-cycle microcode assist per SIMD lane
+// on x86. Such a posterior (< 1e-35 in float, < 1e-304 in double) is invisible in a
+// gradient, whose row sums to 1.
+template <class T>
+constexpr T kOccFloor = sizeof(T) == 4 ? T(-80) : T(-700);
 
 // One sample's view of the inputs: frame t of the sample starts at lp + t * frame.
-template <class T, class I>
+template <class T>
 struct CtcSample {
   const T* lp;       // log_probs[0, n, :]
   index_t frame;     // N * C
   index_t C;
   index_t blank;
-  const I* lab;      // its L labels
+  const std::int32_t* lab;  // its L labels, copied as int32 (see CtcLayout::sample_bytes)
   index_t L;
   index_t frames;    // input length T'
-  const double* skip;  // skip[k] = 0 if label k-1 -> label k may skip the blank between, else -inf (k in [0, L])
+  const T* skip;     // skip[k] = 0 if label k-1 -> label k may skip the blank between, else -inf (k in [0, L])
 };
 
-// Alpha recursion (Graves eq. 6-7) over rows of 2L+3 doubles: blank states [0, L],
-// pad, label states [L+2, 2L+1], pad. With `keep`, row t is rows + t·R (the backward
-// needs them all); otherwise two rows alternate. Returns the loss -log p (eq. 8).
-template <class T, class I>
-LOSSX_SIMD_CLONES double ctc_alpha(const CtcSample<T, I>& a, double* rows, bool keep) {
+// The maximum of a row as the next offset; a row with no finite maximum (all -inf, or
+// NaN) keeps offset 0 so that -inf and NaN flow on unchanged.
+template <class T>
+inline T next_shift(T m) {
+  return m > kNegInf<T> && m < std::numeric_limits<T>::infinity() ? m : T(0);
+}
+
+// Alpha recursion (Graves eq. 6-7) over rows of 2L+3 values: blank states [0, L], pad,
+// label states [L+2, 2L+1], pad. Row t holds alpha_t - c_t; with `keep`, row t is
+// rows + t·R and its offset c_t goes to offset[t] (the backward needs them all);
+// otherwise two rows alternate. Returns the loss -log p (eq. 8), in double.
+template <class T>
+LOSSX_SIMD_CLONES double ctc_alpha(const CtcSample<T>& a, T* rows, double* offset, bool keep) {
   const index_t L = a.L, R = CtcLayout::row_len(L);
-  const I* lab = a.lab;
-  const double* skip = a.skip;
-  double* q = rows;
-  std::fill(q, q + R, kNegInf);
-  q[0] = static_cast<double>(a.lp[a.blank]);
-  if (L > 0) q[L + 2] = static_cast<double>(a.lp[lab[0]]);
+  const std::int32_t* lab = a.lab;
+  const T* skip = a.skip;
+  T* q = rows;
+  std::fill(q, q + R, kNegInf<T>);
+  q[0] = a.lp[a.blank];
+  if (L > 0) q[L + 2] = a.lp[lab[0]];
+  double c = 0.0;  // c_t, in double: it carries the magnitude of alpha
+  if (keep) offset[0] = 0.0;
+  T shift = next_shift(q[0] > q[L + 2] ? q[0] : q[L + 2]);
   for (index_t t = 1; t < a.frames; ++t) {
-    const double* p = q;
+    const T* p = q;
     q = rows + (keep ? t : (t & 1)) * R;
+    c += static_cast<double>(shift);
     const T* x = a.lp + t * a.frame;
-    const double xb = static_cast<double>(x[a.blank]);
-    // blank state 2k: from itself or from label k-1 (the pad for k = 0)
-#pragma omp simd
-    for (index_t k = 0; k <= L; ++k) q[k] = xb + log_add_exp(p[k], p[L + 1 + k]);
-    // label state 2k+1: from itself, from blank k, or from label k-1 when the labels differ
-#pragma omp simd
-    for (index_t k = 0; k < L; ++k)
-      q[L + 2 + k] = static_cast<double>(x[lab[k]]) + log_add_exp(p[L + 2 + k], p[k], p[L + 1 + k] + skip[k]);
-    q[L + 1] = kNegInf;
-    q[2 * L + 2] = kNegInf;
+    const T xb = x[a.blank];
+    T m = kNegInf<T>;
+    // blank state 2k:    B_k = LSE(alpha(2k), alpha(2k-1))            (label k-1 is the pad for k = 0)
+    // label state 2k+1:  LSE(alpha(2k+1), alpha(2k), alpha(2k-1)) = LSE(alpha(2k+1), B_k) when the skip
+    //                    is allowed, else LSE(alpha(2k+1), alpha(2k)): one 2-term LSE per state.
+#pragma omp simd reduction(max : m)
+    for (index_t k = 0; k < L; ++k) {
+      const T B = log_add_exp(p[k], p[L + 1 + k]);
+      const T qb = xb + (B - shift);
+      const T ql = x[lab[k]] + (log_add_exp(p[L + 2 + k], skip[k] == T(0) ? B : p[k]) - shift);
+      q[k] = qb;
+      q[L + 2 + k] = ql;
+      m = qb > m ? qb : m;
+      m = ql > m ? ql : m;
+    }
+    q[L] = xb + (log_add_exp(p[L], p[2 * L + 1]) - shift);
+    m = q[L] > m ? q[L] : m;
+    q[L + 1] = kNegInf<T>;
+    q[2 * L + 2] = kNegInf<T>;
+    if (keep) offset[t] = c;
+    shift = next_shift(m);
   }
   // the last blank, or the last label (the pad when L = 0)
-  return -log_add_exp(q[L], q[2 * L + 1]);
+  return -(c + static_cast<double>(log_add_exp(q[L], q[2 * L + 1])));
 }
 
 // Beta recursion (eq. 10-11) from the last frame down, and the gradient rows
 // -gs·Σ_{s: l'_s = c} gamma_t(s) for t < T' (eq. 14). `alpha` holds every alpha row
-// and is overwritten by gamma; `beta` is two rows. `grad` points at grad[0, n, 0].
-template <class T, class I>
-LOSSX_SIMD_CLONES void ctc_beta_grad(const CtcSample<T, I>& a, double nll, double gs, double* alpha, double* beta,
-                                     T* grad) {
+// (offsets `aoff`) and is overwritten by gamma; `beta` is two rows, row t holding
+// betã_t - d_t. `grad` points at grad[0, n, 0].
+template <class T>
+LOSSX_SIMD_CLONES void ctc_beta_grad(const CtcSample<T>& a, double nll, double gs, T* alpha,
+                                     const double* aoff, T* beta, T* grad) {
   const index_t L = a.L, R = CtcLayout::row_len(L);
-  const I* lab = a.lab;
-  const double* skip = a.skip;
-  double* b = beta;
-  double* nb = beta + R;
-  std::fill(b, b + R, kNegInf);
-  b[L] = 0.0;
-  if (L > 0) b[2 * L + 1] = 0.0;
+  const std::int32_t* lab = a.lab;
+  const T* skip = a.skip;
+  T* b = beta;
+  T* nb = beta + R;
+  std::fill(b, b + R, kNegInf<T>);
+  b[L] = T(0);
+  if (L > 0) b[2 * L + 1] = T(0);
+  double d = 0.0;  // d_t, in double like c_t
   for (index_t t = a.frames - 1; t >= 0; --t) {
-    // gamma_t(s) = alpha_t(s)·betã_t(s) / p, written over alpha_t (pads give exp(-inf) = 0)
-    double* g = alpha + t * R;
+    // gamma_t(s) = exp(alpha_t(s) + betã_t(s) + loss) = exp(r_t(s) + b_t(s) + K_t), over alpha_t
+    const T K = static_cast<T>(aoff[t] + d + nll);
+    T* g = alpha + t * R;
 #pragma omp simd
-    for (index_t i = 0; i < R; ++i) g[i] = vexp(g[i] + b[i] + nll);
+    for (index_t i = 0; i < R; ++i) {
+      const T v = (g[i] + b[i]) + K;
+      g[i] = v < kOccFloor<T> ? T(0) : vexp(v < kOccFloor<T> ? T(0) : v);
+    }
     double blank_sum = 0.0;
 #pragma omp simd reduction(+ : blank_sum)
-    for (index_t k = 0; k <= L; ++k) blank_sum += g[k];
+    for (index_t k = 0; k <= L; ++k) blank_sum += static_cast<double>(g[k]);
     T* gr = grad + t * a.frame;
     std::fill(gr, gr + a.C, T(0));
     gr[a.blank] = static_cast<T>(-gs * blank_sum);
-    for (index_t k = 0; k < L; ++k) gr[lab[k]] += static_cast<T>(-gs * g[L + 2 + k]);  // repeated labels add up
+    for (index_t k = 0; k < L; ++k) gr[lab[k]] -= static_cast<T>(gs * static_cast<double>(g[L + 2 + k]));
     if (t == 0) break;
-    // betã_{t-1}: add frame t's emissions to betã_t in place, then sum over the successors
+    // betã_{t-1}: u = x_t + betã_t in place (and its maximum, the next offset), then the successors
     const T* x = a.lp + t * a.frame;
-    const double xb = static_cast<double>(x[a.blank]);
+    const T xb = x[a.blank];
+    T m = kNegInf<T>;
+#pragma omp simd reduction(max : m)
+    for (index_t k = 0; k <= L; ++k) {
+      b[k] += xb;
+      m = b[k] > m ? b[k] : m;
+    }
+#pragma omp simd reduction(max : m)
+    for (index_t k = 0; k < L; ++k) {
+      b[L + 2 + k] += x[lab[k]];
+      m = b[L + 2 + k] > m ? b[L + 2 + k] : m;
+    }
+    const T shift = next_shift(m);
+    d += static_cast<double>(shift);
+    // blank state 2k:    D_k = LSE(u(2k), u(2k+1))                    (label L is the pad)
+    // label state 2k+1:  LSE(u(2k+1), u(2k+2), u(2k+3)) = LSE(u(2k+1), D_{k+1}) when label k+1 may be
+    //                    reached by a skip, else LSE(u(2k+1), u(2k+2)): one 2-term LSE per state.
+    nb[0] = log_add_exp(b[0], b[L + 2]) - shift;
 #pragma omp simd
-    for (index_t k = 0; k <= L; ++k) b[k] += xb;
-#pragma omp simd
-    for (index_t k = 0; k < L; ++k) b[L + 2 + k] += static_cast<double>(x[lab[k]]);
-    // blank state 2k: to itself or to label k (the pad for k = L)
-#pragma omp simd
-    for (index_t k = 0; k <= L; ++k) nb[k] = log_add_exp(b[k], b[L + 2 + k]);
-    // label state 2k+1: to itself, to blank k+1, or to label k+1 when the labels differ (the pad for k = L-1)
-#pragma omp simd
-    for (index_t k = 0; k < L; ++k) nb[L + 2 + k] = log_add_exp(b[L + 2 + k], b[k + 1], b[L + 3 + k] + skip[k + 1]);
-    nb[L + 1] = kNegInf;
-    nb[2 * L + 2] = kNegInf;
+    for (index_t k = 0; k < L; ++k) {
+      const T D = log_add_exp(b[k + 1], b[L + 3 + k]);
+      nb[k + 1] = D - shift;
+      nb[L + 2 + k] = log_add_exp(b[L + 2 + k], skip[k + 1] == T(0) ? D : b[k + 1]) - shift;
+    }
+    nb[L + 1] = kNegInf<T>;
+    nb[2 * L + 2] = kNegInf<T>;
     std::swap(b, nb);
   }
 }
@@ -147,14 +206,14 @@ LOSSX_SIMD_CLONES void ctc_beta_grad(const CtcSample<T, I>& a, double nll, doubl
 // the thread count was raised while the call ran) allocates its own.
 class SlotPool {
  public:
-  SlotPool(double* base, index_t slots, index_t slot_doubles) : base_(base), slot_doubles_(slot_doubles) {
+  SlotPool(unsigned char* base, index_t slots, std::size_t slot_bytes) : base_(base), slot_bytes_(slot_bytes) {
     for (index_t s = slots; s-- > 0;) free_.push_back(s);
   }
   struct Lease {
     SlotPool& pool;
     index_t slot = -1;
-    std::vector<double> own;
-    double* data = nullptr;
+    std::vector<double> own;  // doubles: aligned for every part of a slot
+    unsigned char* data = nullptr;
     explicit Lease(SlotPool& p) : pool(p) {
       {
         std::lock_guard<std::mutex> lock(pool.mutex_);
@@ -164,10 +223,10 @@ class SlotPool {
         }
       }
       if (slot >= 0) {
-        data = pool.base_ + slot * pool.slot_doubles_;
+        data = pool.base_ + static_cast<std::size_t>(slot) * pool.slot_bytes_;
       } else {
-        own.resize(static_cast<size_t>(pool.slot_doubles_));
-        data = own.data();
+        own.resize(pool.slot_bytes_ / sizeof(double) + 1);
+        data = reinterpret_cast<unsigned char*>(own.data());
       }
     }
     ~Lease() {
@@ -180,8 +239,8 @@ class SlotPool {
   };
 
  private:
-  double* base_;
-  index_t slot_doubles_;
+  unsigned char* base_;
+  std::size_t slot_bytes_;
   std::mutex mutex_;
   std::vector<index_t> free_;
 };
@@ -190,7 +249,7 @@ class SlotPool {
 // gradient rows (grad points at grad[0, n, 0]): the gradient for t < T', 0 beyond.
 template <class T, class I>
 double ctc_one(const CtcLayout& l, const T* log_probs, const I* targets, const CtcOptions& opt, index_t n,
-               double* ws, T* grad, double gs) {
+               unsigned char* ws, T* grad, double gs) {
   const index_t frames = l.input_len[n], L = l.target_len[n], C = l.d.C, frame = l.d.N * C;
   const I* lab = targets + l.target_off[n];
   double nll;
@@ -198,15 +257,27 @@ double ctc_one(const CtcLayout& l, const T* log_probs, const I* targets, const C
   if (frames == 0) {
     nll = L == 0 ? 0.0 : std::numeric_limits<double>::infinity();
   } else {
-    double* skip = ws;
-    double* rows = ws + (L + 1);
-    for (index_t k = 0; k <= L; ++k) skip[k] = (k > 0 && k < L && lab[k] != lab[k - 1]) ? 0.0 : kNegInf;
-    const CtcSample<T, I> a{log_probs + n * C, frame, C, opt.blank, lab, L, frames, skip};
-    nll = ctc_alpha(a, rows, grad != nullptr);
-    if (grad) {
+    // the slot, as laid out by CtcLayout::sample_bytes: offsets, skip mask, rows
+    const bool with_grad = grad != nullptr;
+    const index_t rows = l.rows(n, with_grad), R = CtcLayout::row_len(L);
+    unsigned char* at = ws;
+    auto take = [&at](std::size_t bytes) {
+      unsigned char* p = at;
+      at += CtcLayout::round64(bytes);
+      return p;
+    };
+    auto* offset = reinterpret_cast<double*>(take(static_cast<std::size_t>(rows) * sizeof(double)));
+    auto* lab32 = reinterpret_cast<std::int32_t*>(take(static_cast<std::size_t>(L + 1) * sizeof(std::int32_t)));
+    auto* skip = reinterpret_cast<T*>(take(static_cast<std::size_t>(L + 1) * sizeof(T)));
+    T* row = reinterpret_cast<T*>(at);
+    for (index_t k = 0; k < L; ++k) lab32[k] = static_cast<std::int32_t>(lab[k]);  // checked: in [0, C)
+    for (index_t k = 0; k <= L; ++k) skip[k] = (k > 0 && k < L && lab[k] != lab[k - 1]) ? T(0) : kNegInf<T>;
+    const CtcSample<T> a{log_probs + n * C, frame, C, opt.blank, lab32, L, frames, skip};
+    nll = ctc_alpha(a, row, offset, with_grad);
+    if (with_grad) {
       const bool inf = std::isinf(nll) && nll > 0;
       if (!inf) {
-        ctc_beta_grad(a, nll, gs, rows, rows + frames * CtcLayout::row_len(L), grad);
+        ctc_beta_grad(a, nll, gs, row, offset, row + frames * R, grad);
         filled = frames;
       } else if (!opt.zero_infinity) {
         // no alignment: PyTorch's gradient is nan on every frame that was read
@@ -250,13 +321,13 @@ void ctc_loss_with_grad(View<const T> log_probs, View<const I> targets, View<con
   const Reduction red = opt.reduction;
   if (grad_log_probs) ck.grad_output(grad_output.shape, red, l.d.batched ? Shape{N} : Shape{});
 
-  std::vector<double> own;
-  double* ws = static_cast<double*>(workspace);
+  std::vector<double> own;  // doubles: aligned for every part of a slot
+  auto* ws = static_cast<unsigned char*>(workspace);
   if (!ws) {
-    own.resize(static_cast<size_t>(l.slots * l.slot_doubles));
-    ws = own.data();
+    own.resize(l.bytes() / sizeof(double) + 1);
+    ws = reinterpret_cast<unsigned char*>(own.data());
   }
-  SlotPool pool(ws, l.slots, l.slot_doubles);
+  SlotPool pool(ws, l.slots, l.slot_bytes);
   std::vector<double> nll(static_cast<size_t>(N));
   parallel_for(N, 1, [&](index_t i0, index_t i1) {
     for (index_t i = i0; i < i1; ++i) {

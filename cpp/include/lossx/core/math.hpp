@@ -6,7 +6,6 @@
 // range reduction x = n·ln2 + r with |r| <= ln2/2, a minimax-style polynomial
 // for e^r, and 2^n built in the exponent bits (split in two factors so that
 // n = 128 / 1024 still scales correctly). Accuracy: < 2 ulp over the range.
-// `vlog` and `log_add_exp` are its companions for log-space recursions (CTC).
 #pragma once
 
 #include <cmath>
@@ -121,6 +120,18 @@ inline T vexp(T x) {
   return y;
 }
 
+// LOSSX_ALWAYS_INLINE: helpers called inside the SIMD loops of LOSSX_SIMD_CLONES kernels.
+// GCC inlines a function built for the default target into a clone built for another
+// -march only if it is always_inline; otherwise the call stays in the loop and the loop
+// does not vectorise.
+#ifndef LOSSX_ALWAYS_INLINE
+#if defined(__GNUC__)
+#define LOSSX_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define LOSSX_ALWAYS_INLINE inline
+#endif
+#endif
+
 namespace detail {
 template <class T>
 struct LogConst;
@@ -162,7 +173,7 @@ struct LogConst<double> {
 // log(m) for m in [1/sqrt2, sqrt2): with f = (m-1)/(m+1), log m = 2·atanh(f)
 // = 2f·Σ_k f^(2k)/(2k+1). |f| <= 0.1716, so f² <= 0.0295 and the series,
 // cut where its tail drops below half an ulp, needs 6 terms (float) / 11 (double).
-inline float log_mant(float m) {
+LOSSX_ALWAYS_INLINE float log_mant(float m) {
   const float f = (m - 1.0f) / (m + 1.0f);
   const float s = f * f;
   float p = 1.0f / 11.0f;
@@ -173,7 +184,7 @@ inline float log_mant(float m) {
   return 2.0f * f + 2.0f * f * s * p;
 }
 
-inline double log_mant(double m) {
+LOSSX_ALWAYS_INLINE double log_mant(double m) {
   const double f = (m - 1.0) / (m + 1.0);
   const double s = f * f;
   double p = 1.0 / 21.0;
@@ -194,7 +205,7 @@ inline double log_mant(double m) {
 /// m in [1/sqrt2, sqrt2), log x = e·ln2 + log m. Subnormals are scaled up first.
 /// log(0) = -inf, log(x<0) = nan, log(inf) = inf, log(nan) = nan. Accuracy: within 2 ulp.
 template <class T>
-inline T vlog(T x) {
+LOSSX_ALWAYS_INLINE T vlog(T x) {
   using C = detail::LogConst<T>;
   using U = typename C::U;
   const bool tiny = x < C::min_normal;
@@ -216,29 +227,45 @@ inline T vlog(T x) {
   return y;
 }
 
-/// log(exp(a) + exp(b)), vectorisable: max + log(1 + exp(min - max)).
-/// Exact at -inf (both -inf gives -inf); a NaN argument gives NaN.
+namespace detail {
+// Below this, exp(d) added to 1 (or to the two terms of 1 + e1 + e2) changes nothing: e^-40 < 2^-57
+// (double), e^-20 < 2^-28 (float). Clamping there keeps vexp's intermediate results normal: at
+// -inf it would form a subnormal product before selecting 0, and every subnormal costs a
+// microcode assist of ~100 cycles per lane on x86, which would dominate the log-space CTC
+// recursions (most of their states are -inf).
 template <class T>
-inline T log_add_exp(T a, T b) {
+constexpr T lae_floor = sizeof(T) == 4 ? T(-20) : T(-40);
+template <class T>
+LOSSX_ALWAYS_INLINE T lae_term(T d) {
+  return vexp(d < lae_floor<T> ? lae_floor<T> : d);  // a NaN d stays NaN
+}
+}  // namespace detail
+
+/// log(exp(a) + exp(b)), vectorisable: max + log(1 + exp(min - max)).
+/// Exact at -inf (both -inf gives -inf); a NaN argument gives NaN. Error: about 1 ulp of
+/// max(|result|, 1).
+template <class T>
+LOSSX_ALWAYS_INLINE T log_add_exp(T a, T b) {
   constexpr T ninf = -std::numeric_limits<T>::infinity();
-  const T m = a > b ? a : b;   // a NaN `a` lands in lo, a NaN `b` in m: both propagate
+  const T m = a > b ? a : b;  // a NaN `a` lands in lo, a NaN `b` in m: both propagate
   const T lo = a > b ? b : a;
-  const bool none = m == ninf;  // then lo is -inf (or NaN): shift by 0 and drop the max term
-  const T ms = none ? T(0) : m;
-  return ms + vlog((none ? T(0) : T(1)) + vexp(lo - ms));
+  // Both -inf (or lo NaN): shift by 0 and drop every term, so that the log sees 0 (or NaN).
+  const T one = m == ninf ? T(0) : T(1);
+  const T ms = m == ninf ? T(0) : m;
+  return ms + vlog(one + one * detail::lae_term(lo - ms));
 }
 
 /// log(exp(a) + exp(b) + exp(c)), vectorisable: max + log(1 + Σ exp(other - max)).
 template <class T>
-inline T log_add_exp(T a, T b, T c) {
+LOSSX_ALWAYS_INLINE T log_add_exp(T a, T b, T c) {
   constexpr T ninf = -std::numeric_limits<T>::infinity();
   const T hi = a > b ? a : b;
   const T lo1 = a > b ? b : a;
   const T m = hi > c ? hi : c;
   const T lo2 = hi > c ? c : hi;
-  const bool none = m == ninf;
-  const T ms = none ? T(0) : m;
-  return ms + vlog((none ? T(0) : T(1)) + vexp(lo1 - ms) + vexp(lo2 - ms));
+  const T one = m == ninf ? T(0) : T(1);
+  const T ms = m == ninf ? T(0) : m;
+  return ms + vlog(one + one * (detail::lae_term(lo1 - ms) + detail::lae_term(lo2 - ms)));
 }
 
 /// log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)).
