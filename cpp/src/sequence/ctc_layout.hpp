@@ -58,6 +58,12 @@ CtcDims ctc_dims(const Check& ck, View<const T> log_probs, View<const I> targets
   return d;
 }
 
+/// float32 inputs run a sample's recursions in float32 up to this many frames and in double
+/// beyond: float32 log space accumulates rounding over the frames (posteriors to ~3e-5
+/// absolute at 1024 frames, growing with length); double stays near 1e-7 at any length.
+/// float64 inputs always run in double.
+constexpr index_t kCtcFloatFrames = 1024;
+
 /// Per-sample lengths, offsets and workspace of one call.
 struct CtcLayout {
   CtcDims d;
@@ -81,6 +87,10 @@ struct CtcLayout {
            round64(static_cast<std::size_t>(L + 1) * sizeof(std::int32_t)) +
            round64(static_cast<std::size_t>(L + 1) * value_size) +
            round64(static_cast<std::size_t>(rows(n, with_grad) * row_len(L)) * value_size);
+  }
+  /// Bytes of one recursion value of sample n for inputs of `input_size` bytes (see kCtcFloatFrames).
+  std::size_t work_size(index_t n, std::size_t input_size) const {
+    return input_size < sizeof(double) && input_len[n] > kCtcFloatFrames ? sizeof(double) : input_size;
   }
   std::size_t bytes() const { return static_cast<std::size_t>(slots) * slot_bytes; }
   static std::size_t round64(std::size_t b) { return (b + 63) / 64 * 64; }
@@ -126,7 +136,8 @@ CtcLayout ctc_layout(const Check& ck, View<const T> log_probs, View<const I> tar
   std::stable_sort(l.order.begin(), l.order.end(), [&](index_t a, index_t b) {
     return l.input_len[a] * (2 * l.target_len[a] + 1) > l.input_len[b] * (2 * l.target_len[b] + 1);
   });
-  for (index_t n = 0; n < N; ++n) l.slot_bytes = std::max(l.slot_bytes, l.sample_bytes(n, with_grad, sizeof(T)));
+  for (index_t n = 0; n < N; ++n)
+    l.slot_bytes = std::max(l.slot_bytes, l.sample_bytes(n, with_grad, l.work_size(n, sizeof(T))));
   l.slots = std::min<index_t>(get_num_threads(), N);
   return l;
 }

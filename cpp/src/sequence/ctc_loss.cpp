@@ -33,15 +33,18 @@
 // rows T'·(2L+3) values (two rows without a gradient) and two beta rows, in one
 // workspace slot per thread, allocated once per call; frames t >= T' are never read.
 //
-// Precision: the recursions run in the input's type T (twice the SIMD lanes for
-// float32), but never on large numbers. alpha_t itself grows like -t·|x| (thousands
-// of nats), where a float32 ulp is 1e-4 or more; so each stored row is alpha_t - c_t,
-// with the offset c_t (the previous row's maximum, added up over t) accumulated in
-// DOUBLE, and likewise betã_t - d_t. The stored values of the states that matter stay
-// within a few nats of 0, the loss is c + (last LSE) in double, and the posteriors are
-// exp(r_t + b_t + K_t) with K_t = c_t + d_t + loss formed in double: float32 gets
-// posteriors to about 1e-6 relative over thousands of frames instead of the 1e-4 that
-// plain float32 log space (PyTorch's) gives.
+// Precision (DOUBLE where it matters): alpha_t itself grows like -t·|x| (thousands of
+// nats), where a float32 ulp is 1e-4 or more. So each stored row is alpha_t - c_t, with
+// the offset c_t (the previous row's maximum, added up over t) accumulated in double,
+// and likewise betã_t - d_t; the loss is c + (last LSE) in double; the posteriors are
+// exp(r_t + b_t + K_t) with K_t = c_t + d_t + loss formed in double, and each frame's
+// posteriors are divided by their sum (exactly 1 in exact arithmetic) accumulated in
+// double. The recursions themselves run in W: double for float64; for float32, float
+// (twice the SIMD lanes, half the polynomial terms) up to kCtcFloatFrames = 1024 frames
+// and double beyond. Measured for float32 inputs against float64: the loss to ~1e-7
+// relative; the gradient to ~3e-5 absolute (T' <= 1024, float work; PyTorch's float32
+// log space is ~10x worse) and ~1e-7 beyond (double work, e.g. 5000 frames).
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -71,7 +74,8 @@ template <class T>
 constexpr T kOccFloor = sizeof(T) == 4 ? T(-80) : T(-700);
 
 // One sample's view of the inputs: frame t of the sample starts at lp + t * frame.
-template <class T>
+// T is the input type, W the type the recursions run in (see kCtcFloatFrames).
+template <class T, class W>
 struct CtcSample {
   const T* lp;       // log_probs[0, n, :]
   index_t frame;     // N * C
@@ -80,7 +84,7 @@ struct CtcSample {
   const std::int32_t* lab;  // its L labels, copied as int32 (see CtcLayout::sample_bytes)
   index_t L;
   index_t frames;    // input length T'
-  const T* skip;     // skip[k] = 0 if label k-1 -> label k may skip the blank between, else -inf (k in [0, L])
+  const W* skip;     // skip[k] = 0 if label k-1 -> label k may skip the blank between, else -inf (k in [0, L])
 };
 
 // The maximum of a row as the next offset; a row with no finite maximum (all -inf, or
@@ -94,33 +98,33 @@ inline T next_shift(T m) {
 // label states [L+2, 2L+1], pad. Row t holds alpha_t - c_t; with `keep`, row t is
 // rows + t·R and its offset c_t goes to offset[t] (the backward needs them all);
 // otherwise two rows alternate. Returns the loss -log p (eq. 8), in double.
-template <class T>
-LOSSX_SIMD_CLONES double ctc_alpha(const CtcSample<T>& a, T* rows, double* offset, bool keep) {
+template <class T, class W>
+LOSSX_SIMD_CLONES double ctc_alpha(const CtcSample<T, W>& a, W* rows, double* offset, bool keep) {
   const index_t L = a.L, R = CtcLayout::row_len(L);
   const std::int32_t* lab = a.lab;
-  const T* skip = a.skip;
-  T* q = rows;
-  std::fill(q, q + R, kNegInf<T>);
-  q[0] = a.lp[a.blank];
-  if (L > 0) q[L + 2] = a.lp[lab[0]];
+  const W* skip = a.skip;
+  W* q = rows;
+  std::fill(q, q + R, kNegInf<W>);
+  q[0] = static_cast<W>(a.lp[a.blank]);
+  if (L > 0) q[L + 2] = static_cast<W>(a.lp[lab[0]]);
   double c = 0.0;  // c_t, in double: it carries the magnitude of alpha
   if (keep) offset[0] = 0.0;
-  T shift = next_shift(q[0] > q[L + 2] ? q[0] : q[L + 2]);
+  W shift = next_shift(q[0] > q[L + 2] ? q[0] : q[L + 2]);
   for (index_t t = 1; t < a.frames; ++t) {
-    const T* p = q;
+    const W* p = q;
     q = rows + (keep ? t : (t & 1)) * R;
     c += static_cast<double>(shift);
     const T* x = a.lp + t * a.frame;
-    const T xb = x[a.blank];
-    T m = kNegInf<T>;
+    const W xb = static_cast<W>(x[a.blank]);
+    W m = kNegInf<W>;
     // blank state 2k:    B_k = LSE(alpha(2k), alpha(2k-1))            (label k-1 is the pad for k = 0)
     // label state 2k+1:  LSE(alpha(2k+1), alpha(2k), alpha(2k-1)) = LSE(alpha(2k+1), B_k) when the skip
     //                    is allowed, else LSE(alpha(2k+1), alpha(2k)): one 2-term LSE per state.
 #pragma omp simd reduction(max : m)
     for (index_t k = 0; k < L; ++k) {
-      const T B = log_add_exp(p[k], p[L + 1 + k]);
-      const T qb = xb + (B - shift);
-      const T ql = x[lab[k]] + (log_add_exp(p[L + 2 + k], skip[k] == T(0) ? B : p[k]) - shift);
+      const W B = log_add_exp(p[k], p[L + 1 + k]);
+      const W qb = xb + (B - shift);
+      const W ql = static_cast<W>(x[lab[k]]) + (log_add_exp(p[L + 2 + k], skip[k] == W(0) ? B : p[k]) - shift);
       q[k] = qb;
       q[L + 2 + k] = ql;
       m = qb > m ? qb : m;
@@ -128,8 +132,8 @@ LOSSX_SIMD_CLONES double ctc_alpha(const CtcSample<T>& a, T* rows, double* offse
     }
     q[L] = xb + (log_add_exp(p[L], p[2 * L + 1]) - shift);
     m = q[L] > m ? q[L] : m;
-    q[L + 1] = kNegInf<T>;
-    q[2 * L + 2] = kNegInf<T>;
+    q[L + 1] = kNegInf<W>;
+    q[2 * L + 2] = kNegInf<W>;
     if (keep) offset[t] = c;
     shift = next_shift(m);
   }
@@ -141,39 +145,46 @@ LOSSX_SIMD_CLONES double ctc_alpha(const CtcSample<T>& a, T* rows, double* offse
 // -gs·Σ_{s: l'_s = c} gamma_t(s) for t < T' (eq. 14). `alpha` holds every alpha row
 // (offsets `aoff`) and is overwritten by gamma; `beta` is two rows, row t holding
 // betã_t - d_t. `grad` points at grad[0, n, 0].
-template <class T>
-LOSSX_SIMD_CLONES void ctc_beta_grad(const CtcSample<T>& a, double nll, double gs, T* alpha,
-                                     const double* aoff, T* beta, T* grad) {
+template <class T, class W>
+LOSSX_SIMD_CLONES void ctc_beta_grad(const CtcSample<T, W>& a, double nll, double gs, W* alpha,
+                                     const double* aoff, W* beta, T* grad) {
   const index_t L = a.L, R = CtcLayout::row_len(L);
   const std::int32_t* lab = a.lab;
-  const T* skip = a.skip;
-  T* b = beta;
-  T* nb = beta + R;
-  std::fill(b, b + R, kNegInf<T>);
-  b[L] = T(0);
-  if (L > 0) b[2 * L + 1] = T(0);
+  const W* skip = a.skip;
+  W* b = beta;
+  W* nb = beta + R;
+  std::fill(b, b + R, kNegInf<W>);
+  b[L] = W(0);
+  if (L > 0) b[2 * L + 1] = W(0);
   double d = 0.0;  // d_t, in double like c_t
   for (index_t t = a.frames - 1; t >= 0; --t) {
     // gamma_t(s) = exp(alpha_t(s) + betã_t(s) + loss) = exp(r_t(s) + b_t(s) + K_t), over alpha_t
-    const T K = static_cast<T>(aoff[t] + d + nll);
-    T* g = alpha + t * R;
+    const W K = static_cast<W>(aoff[t] + d + nll);
+    W* g = alpha + t * R;
 #pragma omp simd
     for (index_t i = 0; i < R; ++i) {
-      const T v = (g[i] + b[i]) + K;
-      g[i] = v < kOccFloor<T> ? T(0) : vexp(v < kOccFloor<T> ? T(0) : v);
+      const W v = (g[i] + b[i]) + K;
+      g[i] = v < kOccFloor<W> ? W(0) : vexp(v < kOccFloor<W> ? W(0) : v);
     }
-    double blank_sum = 0.0;
+    // Σ_s gamma_t(s) = 1 exactly (every alignment is in one state at t); dividing by the
+    // computed sum (in double) removes the rounding drift that the rows share, which is
+    // most of it: float32 posteriors stay accurate over thousands of frames.
+    double blank_sum = 0.0, label_sum = 0.0;
 #pragma omp simd reduction(+ : blank_sum)
     for (index_t k = 0; k <= L; ++k) blank_sum += static_cast<double>(g[k]);
+#pragma omp simd reduction(+ : label_sum)
+    for (index_t k = 0; k < L; ++k) label_sum += static_cast<double>(g[L + 2 + k]);
+    const double total = blank_sum + label_sum;
+    const double scale = total > 0.0 ? gs / total : gs;
     T* gr = grad + t * a.frame;
     std::fill(gr, gr + a.C, T(0));
-    gr[a.blank] = static_cast<T>(-gs * blank_sum);
-    for (index_t k = 0; k < L; ++k) gr[lab[k]] -= static_cast<T>(gs * static_cast<double>(g[L + 2 + k]));
+    gr[a.blank] = static_cast<T>(-scale * blank_sum);
+    for (index_t k = 0; k < L; ++k) gr[lab[k]] -= static_cast<T>(scale * static_cast<double>(g[L + 2 + k]));
     if (t == 0) break;
     // betã_{t-1}: u = x_t + betã_t in place (and its maximum, the next offset), then the successors
     const T* x = a.lp + t * a.frame;
-    const T xb = x[a.blank];
-    T m = kNegInf<T>;
+    const W xb = static_cast<W>(x[a.blank]);
+    W m = kNegInf<W>;
 #pragma omp simd reduction(max : m)
     for (index_t k = 0; k <= L; ++k) {
       b[k] += xb;
@@ -181,10 +192,10 @@ LOSSX_SIMD_CLONES void ctc_beta_grad(const CtcSample<T>& a, double nll, double g
     }
 #pragma omp simd reduction(max : m)
     for (index_t k = 0; k < L; ++k) {
-      b[L + 2 + k] += x[lab[k]];
+      b[L + 2 + k] += static_cast<W>(x[lab[k]]);
       m = b[L + 2 + k] > m ? b[L + 2 + k] : m;
     }
-    const T shift = next_shift(m);
+    const W shift = next_shift(m);
     d += static_cast<double>(shift);
     // blank state 2k:    D_k = LSE(u(2k), u(2k+1))                    (label L is the pad)
     // label state 2k+1:  LSE(u(2k+1), u(2k+2), u(2k+3)) = LSE(u(2k+1), D_{k+1}) when label k+1 may be
@@ -192,12 +203,12 @@ LOSSX_SIMD_CLONES void ctc_beta_grad(const CtcSample<T>& a, double nll, double g
     nb[0] = log_add_exp(b[0], b[L + 2]) - shift;
 #pragma omp simd
     for (index_t k = 0; k < L; ++k) {
-      const T D = log_add_exp(b[k + 1], b[L + 3 + k]);
+      const W D = log_add_exp(b[k + 1], b[L + 3 + k]);
       nb[k + 1] = D - shift;
-      nb[L + 2 + k] = log_add_exp(b[L + 2 + k], skip[k + 1] == T(0) ? D : b[k + 1]) - shift;
+      nb[L + 2 + k] = log_add_exp(b[L + 2 + k], skip[k + 1] == W(0) ? D : b[k + 1]) - shift;
     }
-    nb[L + 1] = kNegInf<T>;
-    nb[2 * L + 2] = kNegInf<T>;
+    nb[L + 1] = kNegInf<W>;
+    nb[2 * L + 2] = kNegInf<W>;
     std::swap(b, nb);
   }
 }
@@ -245,50 +256,62 @@ class SlotPool {
   std::vector<index_t> free_;
 };
 
+// Sample n with recursions in W: returns its loss -log p (inf if impossible); with `grad`,
+// writes its gradient rows for t < T' (grad points at grad[0, n, 0]); returns how many.
+template <class W, class T, class I>
+double ctc_sample(const CtcLayout& l, const T* log_probs, const I* targets, const CtcOptions& opt, index_t n,
+                  unsigned char* ws, T* grad, double gs, index_t& filled) {
+  const index_t frames = l.input_len[n], L = l.target_len[n], C = l.d.C, frame = l.d.N * C;
+  const I* lab = targets + l.target_off[n];
+  // the slot, as laid out by CtcLayout::sample_bytes: offsets, labels, skip mask, rows
+  const bool with_grad = grad != nullptr;
+  const index_t rows = l.rows(n, with_grad), R = CtcLayout::row_len(L);
+  unsigned char* at = ws;
+  auto take = [&at](std::size_t bytes) {
+    unsigned char* p = at;
+    at += CtcLayout::round64(bytes);
+    return p;
+  };
+  auto* offset = reinterpret_cast<double*>(take(static_cast<std::size_t>(rows) * sizeof(double)));
+  auto* lab32 = reinterpret_cast<std::int32_t*>(take(static_cast<std::size_t>(L + 1) * sizeof(std::int32_t)));
+  auto* skip = reinterpret_cast<W*>(take(static_cast<std::size_t>(L + 1) * sizeof(W)));
+  W* row = reinterpret_cast<W*>(at);
+  for (index_t k = 0; k < L; ++k) lab32[k] = static_cast<std::int32_t>(lab[k]);  // checked: in [0, C)
+  for (index_t k = 0; k <= L; ++k) skip[k] = (k > 0 && k < L && lab[k] != lab[k - 1]) ? W(0) : kNegInf<W>;
+  const CtcSample<T, W> a{log_probs + n * C, frame, C, opt.blank, lab32, L, frames, skip};
+  const double nll = ctc_alpha(a, row, offset, with_grad);
+  if (with_grad) {
+    const bool inf = std::isinf(nll) && nll > 0;
+    if (!inf) {
+      ctc_beta_grad(a, nll, gs, row, offset, row + frames * R, grad);
+      filled = frames;
+    } else if (!opt.zero_infinity) {
+      // no alignment: PyTorch's gradient is nan on every frame that was read
+      for (index_t t = 0; t < frames; ++t)
+        std::fill(grad + t * frame, grad + t * frame + C, std::numeric_limits<T>::quiet_NaN());
+      filled = frames;
+    }
+  }
+  return nll;
+}
+
 // Sample n: returns its loss -log p (inf if impossible); with `grad`, writes its T
 // gradient rows (grad points at grad[0, n, 0]): the gradient for t < T', 0 beyond.
 template <class T, class I>
 double ctc_one(const CtcLayout& l, const T* log_probs, const I* targets, const CtcOptions& opt, index_t n,
                unsigned char* ws, T* grad, double gs) {
-  const index_t frames = l.input_len[n], L = l.target_len[n], C = l.d.C, frame = l.d.N * C;
-  const I* lab = targets + l.target_off[n];
   double nll;
-  index_t filled = 0;  // gradient rows written so far
-  if (frames == 0) {
-    nll = L == 0 ? 0.0 : std::numeric_limits<double>::infinity();
-  } else {
-    // the slot, as laid out by CtcLayout::sample_bytes: offsets, skip mask, rows
-    const bool with_grad = grad != nullptr;
-    const index_t rows = l.rows(n, with_grad), R = CtcLayout::row_len(L);
-    unsigned char* at = ws;
-    auto take = [&at](std::size_t bytes) {
-      unsigned char* p = at;
-      at += CtcLayout::round64(bytes);
-      return p;
-    };
-    auto* offset = reinterpret_cast<double*>(take(static_cast<std::size_t>(rows) * sizeof(double)));
-    auto* lab32 = reinterpret_cast<std::int32_t*>(take(static_cast<std::size_t>(L + 1) * sizeof(std::int32_t)));
-    auto* skip = reinterpret_cast<T*>(take(static_cast<std::size_t>(L + 1) * sizeof(T)));
-    T* row = reinterpret_cast<T*>(at);
-    for (index_t k = 0; k < L; ++k) lab32[k] = static_cast<std::int32_t>(lab[k]);  // checked: in [0, C)
-    for (index_t k = 0; k <= L; ++k) skip[k] = (k > 0 && k < L && lab[k] != lab[k - 1]) ? T(0) : kNegInf<T>;
-    const CtcSample<T> a{log_probs + n * C, frame, C, opt.blank, lab32, L, frames, skip};
-    nll = ctc_alpha(a, row, offset, with_grad);
-    if (with_grad) {
-      const bool inf = std::isinf(nll) && nll > 0;
-      if (!inf) {
-        ctc_beta_grad(a, nll, gs, row, offset, row + frames * R, grad);
-        filled = frames;
-      } else if (!opt.zero_infinity) {
-        // no alignment: PyTorch's gradient is nan on every frame that was read
-        for (index_t t = 0; t < frames; ++t)
-          std::fill(grad + t * frame, grad + t * frame + C, std::numeric_limits<T>::quiet_NaN());
-        filled = frames;
-      }
-    }
+  index_t filled = 0;  // gradient rows written
+  if (l.input_len[n] == 0)
+    nll = l.target_len[n] == 0 ? 0.0 : std::numeric_limits<double>::infinity();
+  else if (l.work_size(n, sizeof(T)) == sizeof(T))
+    nll = ctc_sample<T>(l, log_probs, targets, opt, n, ws, grad, gs, filled);
+  else
+    nll = ctc_sample<double>(l, log_probs, targets, opt, n, ws, grad, gs, filled);
+  if (grad) {
+    const index_t frame = l.d.N * l.d.C;
+    for (index_t t = filled; t < l.d.T; ++t) std::fill(grad + t * frame, grad + t * frame + l.d.C, T(0));
   }
-  if (grad)
-    for (index_t t = filled; t < l.d.T; ++t) std::fill(grad + t * frame, grad + t * frame + C, T(0));
   return nll;
 }
 
