@@ -87,6 +87,28 @@ struct CtcSample {
   const W* skip;     // skip[k] = 0 if label k-1 -> label k may skip the blank between, else -inf (k in [0, L])
 };
 
+// The states of frame t that can carry probability: reachable from the start (s <= 2t+1)
+// and able to reach the end by the last frame (s >= 2L+1 - 2(T'-t)). In k (blank 2k,
+// label 2k+1): k in [lo, hi] with lo = max(0, L - T' + t), hi = min(L, t); labels stop at
+// hl = min(hi, L-1). States outside only ever feed states outside (the band moves by at
+// most one k per frame), so they are left at -inf; their posteriors are 0 anyway.
+// (It saves the LSEs of the first and last L frames: a quarter of the work at T' = 4L.)
+struct CtcBand {
+  index_t lo, hi, hl;
+  CtcBand(index_t L, index_t frames, index_t t)
+      : lo(std::max<index_t>(0, L - frames + t)), hi(std::min(L, t)), hl(std::min(hi, L - 1)) {}
+  /// -inf everywhere in a row but blanks [lo, blank_hi], labels [lo, hl] (pads included).
+  template <class W>
+  void fill_outside(W* row, index_t L, index_t blank_hi) const {
+    const W ninf = -std::numeric_limits<W>::infinity();
+    const index_t b0 = std::min(lo, L + 1), l0 = std::min(lo, L);
+    std::fill(row, row + b0, ninf);
+    std::fill(row + std::max(blank_hi + 1, b0), row + L + 2, ninf);          // blanks above, and the pad
+    std::fill(row + L + 2, row + L + 2 + l0, ninf);
+    std::fill(row + L + 2 + std::max(hl + 1, l0), row + 2 * L + 3, ninf);  // labels above, and the pad
+  }
+};
+
 // The maximum of a row as the next offset; a row with no finite maximum (all -inf, or
 // NaN) keeps offset 0 so that -inf and NaN flow on unchanged.
 template <class T>
@@ -111,29 +133,37 @@ LOSSX_SIMD_CLONES double ctc_alpha(const CtcSample<T, W>& a, W* rows, double* of
   if (keep) offset[0] = 0.0;
   W shift = next_shift(q[0] > q[L + 2] ? q[0] : q[L + 2]);
   for (index_t t = 1; t < a.frames; ++t) {
-    const W* p = q;
+    const W* __restrict p = q;
     q = rows + (keep ? t : (t & 1)) * R;
     c += static_cast<double>(shift);
     const T* x = a.lp + t * a.frame;
     const W xb = static_cast<W>(x[a.blank]);
     W m = kNegInf<W>;
+    // Only the band lo <= k <= hi can carry probability (CtcBand); the rest of the row is -inf.
+    const CtcBand band(L, a.frames, t);
+    const index_t lo = band.lo, hl = band.hl, end = std::max(lo, hl + 1);
     // blank state 2k:    B_k = LSE(alpha(2k), alpha(2k-1))            (label k-1 is the pad for k = 0)
     // label state 2k+1:  LSE(alpha(2k+1), alpha(2k), alpha(2k-1)) = LSE(alpha(2k+1), B_k) when the skip
     //                    is allowed, else LSE(alpha(2k+1), alpha(2k)): one 2-term LSE per state.
-#pragma omp simd reduction(max : m)
-    for (index_t k = 0; k < L; ++k) {
+    // (the row maximum is taken in a loop of its own: with the reduction inside this loop,
+    // GCC 12 builds a vector loop for AVX-512 but runs its scalar copy)
+#pragma omp simd
+    for (index_t k = lo; k < end; ++k) {
       const W B = log_add_exp(p[k], p[L + 1 + k]);
-      const W qb = xb + (B - shift);
-      const W ql = static_cast<W>(x[lab[k]]) + (log_add_exp(p[L + 2 + k], skip[k] == W(0) ? B : p[k]) - shift);
-      q[k] = qb;
-      q[L + 2 + k] = ql;
-      m = qb > m ? qb : m;
-      m = ql > m ? ql : m;
+      q[k] = xb + (B - shift);
+      q[L + 2 + k] = static_cast<W>(x[lab[k]]) + (log_add_exp(p[L + 2 + k], skip[k] == W(0) ? B : p[k]) - shift);
     }
-    q[L] = xb + (log_add_exp(p[L], p[2 * L + 1]) - shift);
-    m = q[L] > m ? q[L] : m;
-    q[L + 1] = kNegInf<W>;
-    q[2 * L + 2] = kNegInf<W>;
+#pragma omp simd reduction(max : m)
+    for (index_t k = lo; k < end; ++k) {
+      m = q[k] > m ? q[k] : m;
+      m = q[L + 2 + k] > m ? q[L + 2 + k] : m;
+    }
+    // blanks [lo, hl] are done; blank L too when the band reaches it (then hl = L-1)
+    if (band.hi == L) {
+      q[L] = xb + (log_add_exp(p[L], p[2 * L + 1]) - shift);
+      m = q[L] > m ? q[L] : m;
+    }
+    band.fill_outside(q, L, band.hi == L ? L : hl);
     if (keep) offset[t] = c;
     shift = next_shift(m);
   }
@@ -158,57 +188,63 @@ LOSSX_SIMD_CLONES void ctc_beta_grad(const CtcSample<T, W>& a, double nll, doubl
   if (L > 0) b[2 * L + 1] = W(0);
   double d = 0.0;  // d_t, in double like c_t
   for (index_t t = a.frames - 1; t >= 0; --t) {
-    // gamma_t(s) = exp(alpha_t(s) + betã_t(s) + loss) = exp(r_t(s) + b_t(s) + K_t), over alpha_t
+    // gamma_t(s) = exp(alpha_t(s) + betã_t(s) + loss) = exp(r_t(s) + b_t(s) + K_t), over alpha_t, in
+    // the band (blanks [lo, hi], labels [lo, hl]): outside it gamma is 0.
+    const CtcBand gb(L, a.frames, t);
     const W K = static_cast<W>(aoff[t] + d + nll);
     W* g = alpha + t * R;
+    const index_t glo = gb.lo, gbe = std::max(gb.lo, gb.hi + 1), gle = std::max(gb.lo, gb.hl + 1);
 #pragma omp simd
-    for (index_t i = 0; i < R; ++i) {
-      const W v = (g[i] + b[i]) + K;
-      g[i] = v < kOccFloor<W> ? W(0) : vexp(v < kOccFloor<W> ? W(0) : v);
+    for (index_t k = glo; k < gbe; ++k) {
+      const W v = (g[k] + b[k]) + K;
+      g[k] = v < kOccFloor<W> ? W(0) : vexp(v < kOccFloor<W> ? W(0) : v);
+    }
+#pragma omp simd
+    for (index_t k = L + 2 + glo; k < L + 2 + gle; ++k) {
+      const W v = (g[k] + b[k]) + K;
+      g[k] = v < kOccFloor<W> ? W(0) : vexp(v < kOccFloor<W> ? W(0) : v);
     }
     // Σ_s gamma_t(s) = 1 exactly (every alignment is in one state at t); dividing by the
     // computed sum (in double) removes the rounding drift that the rows share, which is
     // most of it: float32 posteriors stay accurate over thousands of frames.
     double blank_sum = 0.0, label_sum = 0.0;
 #pragma omp simd reduction(+ : blank_sum)
-    for (index_t k = 0; k <= L; ++k) blank_sum += static_cast<double>(g[k]);
+    for (index_t k = glo; k < gbe; ++k) blank_sum += static_cast<double>(g[k]);
 #pragma omp simd reduction(+ : label_sum)
-    for (index_t k = 0; k < L; ++k) label_sum += static_cast<double>(g[L + 2 + k]);
+    for (index_t k = glo; k < gle; ++k) label_sum += static_cast<double>(g[L + 2 + k]);
     const double total = blank_sum + label_sum;
     const double scale = total > 0.0 ? gs / total : gs;
     T* gr = grad + t * a.frame;
     std::fill(gr, gr + a.C, T(0));
     gr[a.blank] = static_cast<T>(-scale * blank_sum);
-    for (index_t k = 0; k < L; ++k) gr[lab[k]] -= static_cast<T>(scale * static_cast<double>(g[L + 2 + k]));
+    for (index_t k = glo; k < gle; ++k) gr[lab[k]] -= static_cast<T>(scale * static_cast<double>(g[L + 2 + k]));
     if (t == 0) break;
     // betã_{t-1}: u = x_t + betã_t in place (and its maximum, the next offset), then the successors
     const T* x = a.lp + t * a.frame;
     const W xb = static_cast<W>(x[a.blank]);
     W m = kNegInf<W>;
+#pragma omp simd
+    for (index_t k = 0; k <= L; ++k) b[k] += xb;
+#pragma omp simd
+    for (index_t k = 0; k < L; ++k) b[L + 2 + k] += static_cast<W>(x[lab[k]]);
 #pragma omp simd reduction(max : m)
-    for (index_t k = 0; k <= L; ++k) {
-      b[k] += xb;
-      m = b[k] > m ? b[k] : m;
-    }
-#pragma omp simd reduction(max : m)
-    for (index_t k = 0; k < L; ++k) {
-      b[L + 2 + k] += static_cast<W>(x[lab[k]]);
-      m = b[L + 2 + k] > m ? b[L + 2 + k] : m;
-    }
+    for (index_t i = 0; i < R; ++i) m = b[i] > m ? b[i] : m;
     const W shift = next_shift(m);
     d += static_cast<double>(shift);
     // blank state 2k:    D_k = LSE(u(2k), u(2k+1))                    (label L is the pad)
     // label state 2k+1:  LSE(u(2k+1), u(2k+2), u(2k+3)) = LSE(u(2k+1), D_{k+1}) when label k+1 may be
     //                    reached by a skip, else LSE(u(2k+1), u(2k+2)): one 2-term LSE per state.
-    nb[0] = log_add_exp(b[0], b[L + 2]) - shift;
+    const CtcBand band(L, a.frames, t - 1);
+    const index_t lo = band.lo, hl = band.hl, end = std::max(lo, hl + 1);
+    nb[lo] = log_add_exp(b[lo], b[L + 2 + lo]) - shift;
 #pragma omp simd
-    for (index_t k = 0; k < L; ++k) {
+    for (index_t k = lo; k < end; ++k) {
       const W D = log_add_exp(b[k + 1], b[L + 3 + k]);
       nb[k + 1] = D - shift;
       nb[L + 2 + k] = log_add_exp(b[L + 2 + k], skip[k + 1] == W(0) ? D : b[k + 1]) - shift;
     }
-    nb[L + 1] = kNegInf<W>;
-    nb[2 * L + 2] = kNegInf<W>;
+    // blanks [lo, hl + 1] (just lo when L = 0) and labels [lo, hl] are done
+    band.fill_outside(nb, L, std::max(lo, std::min(hl + 1, L)));
     std::swap(b, nb);
   }
 }
