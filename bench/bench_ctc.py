@@ -1,6 +1,7 @@
 """ctc_loss forward + backward: lossx against PyTorch's CPU ctc_loss (and optax under jax.jit).
 
     PYTHONPATH=python python bench/bench_ctc.py [--repeats 15] [--threads 1,2] [--out bench/results_ctc.md]
+        [--append] [--title "build: ..."]
 
 Each thread count runs in its own child process, pinned to that many cores
 (os.sched_setaffinity) with lossx.set_num_threads / torch.set_num_threads and XLA's
@@ -98,12 +99,15 @@ def _child(threads: int, repeats: int, use_optax: bool) -> dict:
     return out
 
 
-def _table(results: list[dict], repeats: int, command: str) -> str:
+def _table(results: list[dict], repeats: int, command: str, title: str) -> str:
     libs = [lib for lib in ("lossx", "torch", "optax") if lib in results[0]["configs"][0]["median_ms"]]
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     lines = [
-        "# ctc_loss benchmark: forward + backward, float32",
+        f"## {title}" if title else "## ctc_loss: forward + backward, float32",
         "",
         f"Command: `{command}`",
+        "",
+        f"Load average when the run ended (1, 5, 15 min): {load} on {os.cpu_count()} cores.",
         "",
         f"Median of {repeats} interleaved repeats per library, in ms; ratios are other / lossx (higher is better"
         " for lossx). Every sequence at full length, reduction 'mean'. Each thread count runs in its own process"
@@ -143,6 +147,8 @@ def main():
     ap.add_argument("--no-optax", action="store_true", help="skip the optax comparison")
     ap.add_argument("--out", default=None, help="write the markdown table here")
     ap.add_argument("--note", default="", help="a line added under the table (the build used, say)")
+    ap.add_argument("--title", default="", help="the section title (the build used, say)")
+    ap.add_argument("--append", action="store_true", help="append to --out instead of overwriting it")
     ap.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -159,14 +165,15 @@ def main():
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
         results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
         print(f"threads={t} done", file=sys.stderr)
-    command = "PYTHONPATH=python python bench/bench_ctc.py " + " ".join(sys.argv[1:])
-    text = _table(results, args.repeats, command.strip())
+    command = "PYTHONPATH=python python bench/bench_ctc.py " + " ".join(
+        f'"{a}"' if " " in a else a for a in sys.argv[1:])
+    text = _table(results, args.repeats, command.strip(), args.title)
     if args.note:
         text += "\n" + args.note + "\n"
     print(text)
     if args.out:
-        with open(args.out, "w") as f:
-            f.write(text)
+        with open(args.out, "a" if args.append else "w") as f:
+            f.write(text + "\n")
 
 
 if __name__ == "__main__":

@@ -262,6 +262,28 @@ def test_impossible_alignment_inf_and_nan_gradient(rng):
 
 
 @needs_torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tight_alignments(rng, dtype):
+    """Input lengths at or just above the minimum (L + repeats): a single alignment or a handful."""
+    T, C = 12, 6
+    lp = log_softmax(rng.standard_normal((T, 4, C))).astype(dtype)
+    tg = np.array([[1, 2, 3, 4, 5, 1, 2, 3], [1, 1, 2, 2, 3, 0, 0, 0], [4, 4, 4, 0, 0, 0, 0, 0], [1, 2, 1, 2, 1, 2, 1, 2]])
+    tl = np.array([8, 5, 3, 8])
+    for extra in (0, 1, 2):
+        il = np.array([8, 7, 5, 8]) + extra  # L + repeats (+ extra)
+        loss, grad = lossx.ctc_loss_with_grad(lp, tg, il, tl, reduction="none")
+        want = ref.ctc_loss(lp, tg, il, tl, reduction="none")
+        np.testing.assert_allclose(loss, want, rtol=1e-6 if dtype == np.float32 else 1e-12)
+        if extra == 0:  # one alignment: every frame is certain
+            np.testing.assert_allclose(loss[0], -lp[np.arange(8), 0, tg[0]].astype(np.float64).sum(), rtol=1e-6)
+            np.testing.assert_allclose(grad[np.arange(8), 0, tg[0]], -1.0, rtol=0, atol=1e-6)
+        for n in range(4):
+            np.testing.assert_allclose(grad[: il[n], n].sum(-1), -1.0, atol=1e-5)
+    # one frame short: impossible
+    loss = lossx.ctc_loss(lp, tg, np.array([7, 6, 4, 7]), tl, reduction="none")
+    assert np.all(loss == np.inf)
+
+
 def test_input_length_zero_and_target_length_zero(rng):
     lp = log_softmax(rng.standard_normal((5, 4, 3)))
     tg = np.array([[1, 2], [1, 2], [0, 0], [2, 1]])
