@@ -14,14 +14,30 @@
 #include <limits>
 #include <type_traits>
 
-// LOSSX_SIMD_CLONES marks a hot kernel function that GCC compiles twice, for
-// the portable baseline and for AVX2+FMA, picking one at load time. One body,
-// the instruction set chosen outside it (no intrinsics per ISA).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+// LOSSX_SIMD_CLONES marks a hot kernel function that GCC compiles three times,
+// for the portable baseline, AVX2+FMA and AVX-512, picking one at load time.
+// One body, the instruction set chosen outside it (no intrinsics per ISA).
+// The clones are the psABI levels x86-64-v3/v4, which the loader picks by CPU
+// *features*; clones named after a CPU model (arch=haswell, ...) are picked by
+// __builtin_cpu_is, i.e. never on AMD or on a VM reporting a generic model.
+// GCC before 12 cannot dispatch on the psABI levels: baseline only there.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12 && defined(__x86_64__) && defined(__linux__) && \
     !defined(LOSSX_NO_CLONES)
-#define LOSSX_SIMD_CLONES __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+#define LOSSX_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define LOSSX_SIMD_CLONES
+#endif
+
+// LOSSX_ALWAYS_INLINE marks a helper called from a LOSSX_SIMD_CLONES function.
+// GCC does not inline a function compiled for the default target into a clone
+// built for another -march (arch=haswell, ...) unless it is always_inline; the
+// helper would then run as baseline code, called once per element, and the
+// clone would gain nothing. Every helper on the hot path of a clone (vexp, a
+// row body, ...) carries this mark.
+#if defined(__GNUC__)
+#define LOSSX_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define LOSSX_ALWAYS_INLINE inline
 #endif
 
 namespace lossx {
@@ -32,7 +48,7 @@ using acc_t = double;
 
 namespace detail {
 template <class To, class From>
-inline To bits(From f) {
+LOSSX_ALWAYS_INLINE To bits(From f) {
   static_assert(sizeof(To) == sizeof(From), "bit cast between equal sizes");
   return __builtin_bit_cast(To, f);
 }
@@ -67,7 +83,7 @@ struct ExpConst<double> {
 };
 
 // e^r for |r| <= ln2/2, Taylor/Horner to the order each type needs.
-inline float exp_poly(float r) {
+LOSSX_ALWAYS_INLINE float exp_poly(float r) {
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
@@ -77,7 +93,7 @@ inline float exp_poly(float r) {
   return p * r * r + r + 1.0f;
 }
 
-inline double exp_poly(double r) {
+LOSSX_ALWAYS_INLINE double exp_poly(double r) {
   // Horner form of sum_{k=0}^{12} r^k / k!; the truncation error is < 1e-17 for |r| <= 0.347.
   double p = 1.0 / 479001600.0;
   p = p * r + 1.0 / 39916800.0;
@@ -96,7 +112,7 @@ inline double exp_poly(double r) {
 
 /// exp(x) for float or double, vectorisable; exp(-inf) = 0, exp(+inf) = inf, exp(nan) = nan.
 template <class T>
-inline T vexp(T x) {
+LOSSX_ALWAYS_INLINE T vexp(T x) {
   using C = detail::ExpConst<T>;
   using I = typename C::I;
   // Clamp first so that the integer arithmetic below never overflows; the
@@ -120,128 +136,99 @@ inline T vexp(T x) {
   return y;
 }
 
-// LOSSX_ALWAYS_INLINE: helpers called inside the SIMD loops of LOSSX_SIMD_CLONES kernels.
-// GCC inlines a function built for the default target into a clone built for another
-// -march only if it is always_inline; otherwise the call stays in the loop and the loop
-// does not vectorise.
-#ifndef LOSSX_ALWAYS_INLINE
-#if defined(__GNUC__)
-#define LOSSX_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define LOSSX_ALWAYS_INLINE inline
-#endif
-#endif
-
 namespace detail {
+// 2·atanh(s) = 2·(s + s³/3 + s⁵/5 + ...) = log((1 + s) / (1 - s)), Horner in s²,
+// with K terms after s. The first omitted term, relative to 2s, is below
+// s^(2K+2) / (2K+3): for |s| <= 1/3 (log1p on [0, 1]) K = 7 gives < 1.5e-8 and
+// K = 16 < 1.7e-17; for |s| <= 0.1716 (log of a mantissa in [√½, √2)) K = 5
+// gives < 2e-9 and K = 10 < 2.3e-17 — below half an ulp of float / double.
+template <int K, class T>
+LOSSX_ALWAYS_INLINE T two_atanh(T s) {
+  const T s2 = s * s;
+  T p = T(0);
+  for (int k = K; k >= 1; --k) p = p * s2 + T(1) / T(2 * k + 1);
+  return T(2) * (s + s * s2 * p);
+}
+
 template <class T>
 struct LogConst;
-
 template <>
 struct LogConst<float> {
-  using U = std::uint32_t;
-  static constexpr U mant_mask = 0x007FFFFFu;
-  static constexpr U one_bits = 0x3F800000u;       // 1.0f
-  static constexpr U magic_bits = 0x4B000000u;     // 2^23: OR-ing a small integer into its mantissa gives 2^23 + n
-  static constexpr float magic = 8388608.0f;       // 2^23
-  static constexpr int mant = 23;
-  static constexpr float bias = 127.0f;
+  static constexpr int unit_terms = 7, mant_terms = 5;
   static constexpr float min_normal = 1.17549435e-38f;
-  static constexpr float denorm_scale = 33554432.0f;  // 2^25
-  static constexpr float denorm_shift = 25.0f;
-  static constexpr float sqrt2 = 1.41421356237309505f;
-  static constexpr float ln2_hi = 0.693359375f;
-  static constexpr float ln2_lo = -2.12194440e-4f;
+  static constexpr float sub_scale = 16777216.0f;  // 2^24: lifts a subnormal into the normal range
+  static constexpr float sub_exp = 24.0f;
+  static constexpr std::int32_t exp_mask = 0xff, mant_mask = 0x7fffff;
 };
-
 template <>
 struct LogConst<double> {
-  using U = std::uint64_t;
-  static constexpr U mant_mask = 0x000FFFFFFFFFFFFFull;
-  static constexpr U one_bits = 0x3FF0000000000000ull;    // 1.0
-  static constexpr U magic_bits = 0x4330000000000000ull;  // 2^52
-  static constexpr double magic = 4503599627370496.0;     // 2^52
-  static constexpr int mant = 52;
-  static constexpr double bias = 1023.0;
+  static constexpr int unit_terms = 16, mant_terms = 10;
   static constexpr double min_normal = 2.2250738585072014e-308;
-  static constexpr double denorm_scale = 18014398509481984.0;  // 2^54
-  static constexpr double denorm_shift = 54.0;
-  static constexpr double sqrt2 = 1.41421356237309505;
-  static constexpr double ln2_hi = 6.93145751953125E-1;
-  static constexpr double ln2_lo = 1.42860682030941723212E-6;
+  static constexpr double sub_scale = 18014398509481984.0;  // 2^54
+  static constexpr double sub_exp = 54.0;
+  static constexpr std::int64_t exp_mask = 0x7ff, mant_mask = 0xfffffffffffffLL;
 };
-
-// log(m) for m in [1/sqrt2, sqrt2): with f = (m-1)/(m+1), log m = 2·atanh(f)
-// = 2f·Σ_k f^(2k)/(2k+1). |f| <= 0.1716, so f² <= 0.0295 and the series,
-// cut where its tail drops below half an ulp, needs 6 terms (float) / 11 (double).
-LOSSX_ALWAYS_INLINE float log_mant(float m) {
-  const float f = (m - 1.0f) / (m + 1.0f);
-  const float s = f * f;
-  float p = 1.0f / 11.0f;
-  p = p * s + 1.0f / 9.0f;
-  p = p * s + 1.0f / 7.0f;
-  p = p * s + 1.0f / 5.0f;
-  p = p * s + 1.0f / 3.0f;
-  return 2.0f * f + 2.0f * f * s * p;
-}
-
-LOSSX_ALWAYS_INLINE double log_mant(double m) {
-  const double f = (m - 1.0) / (m + 1.0);
-  const double s = f * f;
-  double p = 1.0 / 21.0;
-  p = p * s + 1.0 / 19.0;
-  p = p * s + 1.0 / 17.0;
-  p = p * s + 1.0 / 15.0;
-  p = p * s + 1.0 / 13.0;
-  p = p * s + 1.0 / 11.0;
-  p = p * s + 1.0 / 9.0;
-  p = p * s + 1.0 / 7.0;
-  p = p * s + 1.0 / 5.0;
-  p = p * s + 1.0 / 3.0;
-  return 2.0 * f + 2.0 * f * s * p;
-}
 }  // namespace detail
 
-/// log(x) for float or double, vectorisable (the companion of vexp): x = 2^e·m with
-/// m in [1/sqrt2, sqrt2), log x = e·ln2 + log m. Subnormals are scaled up first.
-/// log(0) = -inf, log(x<0) = nan, log(inf) = inf, log(nan) = nan. Accuracy: within 2 ulp.
+/// log(1 + e) for e in [0, 1] (e.g. e = exp(-|x|)), vectorisable, relative error
+/// of a few ulp, exact for tiny e: log(1 + e) = 2·atanh(e / (2 + e)).
+/// Outside [0, 1] the result is not accurate; nan gives nan.
+template <class T>
+LOSSX_ALWAYS_INLINE T vlog1p_unit(T e) {
+  return detail::two_atanh<detail::LogConst<T>::unit_terms>(e / (T(2) + e));
+}
+
+/// log(x) for float or double, vectorisable (branch-free), a few ulp:
+/// x = 2^k·m with m in [√½, √2), log x = k·ln2 + 2·atanh((m-1)/(m+1)).
+/// log(0) = -inf, log(+inf) = +inf, log(x < 0) = nan, nan stays nan; subnormals are handled.
 template <class T>
 LOSSX_ALWAYS_INLINE T vlog(T x) {
-  using C = detail::LogConst<T>;
-  using U = typename C::U;
-  const bool tiny = x < C::min_normal;
-  const T xs = tiny ? x * C::denorm_scale : x;
-  const U u = detail::bits<U>(xs);
-  // The biased exponent as a float without an int->float conversion (AVX2 has
-  // none for 64-bit lanes): OR it into the mantissa of 2^mant and subtract 2^mant.
-  const T biased = detail::bits<T>(static_cast<U>((u >> C::mant) | C::magic_bits)) - C::magic;
-  T e = biased - C::bias - (tiny ? C::denorm_shift : T(0));
-  T m = detail::bits<T>(static_cast<U>((u & C::mant_mask) | C::one_bits));  // in [1, 2)
-  const bool big = m > C::sqrt2;
-  m = big ? m * T(0.5) : m;
-  e = big ? e + T(1) : e;
-  T y = e * C::ln2_hi + (detail::log_mant(m) + e * C::ln2_lo);
-  y = x == std::numeric_limits<T>::infinity() ? x : y;
-  y = x == T(0) ? -std::numeric_limits<T>::infinity() : y;
-  y = x < T(0) ? std::numeric_limits<T>::quiet_NaN() : y;
-  y = x != x ? x : y;
-  return y;
+  using C = detail::ExpConst<T>;
+  using L = detail::LogConst<T>;
+  using I = typename C::I;
+  const bool sub = x < L::min_normal;
+  const T xs = sub ? x * L::sub_scale : x;
+  const I b = detail::bits<I>(xs);
+  const I k = ((b >> C::mant) & L::exp_mask) - C::bias;
+  T m = detail::bits<T>(static_cast<I>((b & L::mant_mask) | (static_cast<I>(C::bias) << C::mant)));  // [1, 2)
+  const bool high = m > T(1.4142135623730951);
+  m = high ? m * T(0.5) : m;
+  // k as a float without an int->float conversion (which AVX2 lacks for int64):
+  // the bits of 1.5·2^mant plus k are the float 1.5·2^mant + k.
+  const T kf = detail::bits<T>(static_cast<I>(detail::bits<I>(C::round) + k)) - C::round + (high ? T(1) : T(0)) -
+               (sub ? L::sub_exp : T(0));
+  const T s = (m - T(1)) / (m + T(1));
+  T r = kf * C::ln2_hi + (detail::two_atanh<L::mant_terms>(s) + kf * C::ln2_lo);
+  r = x == T(0) ? -std::numeric_limits<T>::infinity() : r;
+  r = x < T(0) ? std::numeric_limits<T>::quiet_NaN() : r;
+  r = x == std::numeric_limits<T>::infinity() ? x : r;
+  r = x != x ? x : r;
+  return r;
+}
+
+/// log(1 + v) for v >= -1, vectorisable and accurate for tiny v (Goldberg's
+/// trick: with u = 1 + v rounded, log1p(v) = log(u)·v / (u - 1), or v if u == 1).
+template <class T>
+LOSSX_ALWAYS_INLINE T vlog1p(T v) {
+  const T u = T(1) + v;
+  const T d = u - T(1);
+  T r = vlog(u) * (v / (d == T(0) ? T(1) : d));
+  r = d == T(0) ? v : r;
+  r = v == std::numeric_limits<T>::infinity() ? v : r;
+  return r;
 }
 
 namespace detail {
-// Below this, exp(d) added to 1 (or to the two terms of 1 + e1 + e2) changes nothing: e^-40 < 2^-57
-// (double), e^-20 < 2^-28 (float). Clamping there keeps vexp's intermediate results normal: at
-// -inf it would form a subnormal product before selecting 0, and every subnormal costs a
-// microcode assist of ~100 cycles per lane on x86, which would dominate the log-space CTC
-// recursions (most of their states are -inf).
+// Below this, exp(d) added to 1 changes nothing: e^-40 < 2^-57 (double), e^-20 < 2^-28
+// (float). Clamping there keeps vexp's intermediate results normal: at -inf it would form
+// a subnormal product before selecting 0, and every subnormal costs a microcode assist of
+// ~100 cycles per lane on x86, which would dominate log-space recursions such as CTC's
+// (most of their states are -inf).
 template <class T>
 constexpr T lae_floor = sizeof(T) == 4 ? T(-20) : T(-40);
-template <class T>
-LOSSX_ALWAYS_INLINE T lae_term(T d) {
-  return vexp(d < lae_floor<T> ? lae_floor<T> : d);  // a NaN d stays NaN
-}
 }  // namespace detail
 
-/// log(exp(a) + exp(b)), vectorisable: max + log(1 + exp(min - max)).
+/// log(exp(a) + exp(b)), vectorisable: max + log1p(exp(min - max)).
 /// Exact at -inf (both -inf gives -inf); a NaN argument gives NaN. Error: about 1 ulp of
 /// max(|result|, 1).
 template <class T>
@@ -249,23 +236,11 @@ LOSSX_ALWAYS_INLINE T log_add_exp(T a, T b) {
   constexpr T ninf = -std::numeric_limits<T>::infinity();
   const T m = a > b ? a : b;  // a NaN `a` lands in lo, a NaN `b` in m: both propagate
   const T lo = a > b ? b : a;
-  // Both -inf (or lo NaN): shift by 0 and drop every term, so that the log sees 0 (or NaN).
-  const T one = m == ninf ? T(0) : T(1);
-  const T ms = m == ninf ? T(0) : m;
-  return ms + vlog(one + one * detail::lae_term(lo - ms));
-}
-
-/// log(exp(a) + exp(b) + exp(c)), vectorisable: max + log(1 + Σ exp(other - max)).
-template <class T>
-LOSSX_ALWAYS_INLINE T log_add_exp(T a, T b, T c) {
-  constexpr T ninf = -std::numeric_limits<T>::infinity();
-  const T hi = a > b ? a : b;
-  const T lo1 = a > b ? b : a;
-  const T m = hi > c ? hi : c;
-  const T lo2 = hi > c ? c : hi;
-  const T one = m == ninf ? T(0) : T(1);
-  const T ms = m == ninf ? T(0) : m;
-  return ms + vlog(one + one * (detail::lae_term(lo1 - ms) + detail::lae_term(lo2 - ms)));
+  const bool none = m == ninf;  // both -inf (or lo NaN): shift by 0, give lo's -inf / NaN
+  const T ms = none ? T(0) : m;
+  const T d = lo - ms;
+  const T r = ms + vlog1p_unit(vexp(d < detail::lae_floor<T> ? detail::lae_floor<T> : d));  // NaN d stays NaN
+  return none ? (lo == lo ? m : lo) : r;
 }
 
 /// log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)).
