@@ -218,6 +218,27 @@ LOSSX_ALWAYS_INLINE T vlog1p(T v) {
   return r;
 }
 
+/// log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)).
+template <class T>
+inline T softplus(T x) {
+  return (x > T(0) ? x : T(0)) + std::log1p(std::exp(-std::fabs(x)));
+}
+
+/// log(sigmoid(x)) = -softplus(-x), stable for large |x|.
+template <class T>
+inline T log_sigmoid(T x) {
+  return (x < T(0) ? x : T(0)) - std::log1p(std::exp(-std::fabs(x)));
+}
+
+/// sigmoid(x) without overflow.
+template <class T>
+inline T sigmoid(T x) {
+  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+  const T e = std::exp(x);
+  return e / (T(1) + e);
+}
+
+
 namespace detail {
 // Below this, exp(d) added to 1 changes nothing: e^-40 < 2^-57 (double), e^-20 < 2^-28
 // (float). Clamping there keeps vexp's intermediate results normal: at -inf it would form
@@ -241,26 +262,6 @@ LOSSX_ALWAYS_INLINE T log_add_exp(T a, T b) {
   const T d = lo - ms;
   const T r = ms + vlog1p_unit(vexp(d < detail::lae_floor<T> ? detail::lae_floor<T> : d));  // NaN d stays NaN
   return none ? (lo == lo ? m : lo) : r;
-}
-
-/// log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)).
-template <class T>
-inline T softplus(T x) {
-  return (x > T(0) ? x : T(0)) + std::log1p(std::exp(-std::fabs(x)));
-}
-
-/// log(sigmoid(x)) = -softplus(-x), stable for large |x|.
-template <class T>
-inline T log_sigmoid(T x) {
-  return (x < T(0) ? x : T(0)) - std::log1p(std::exp(-std::fabs(x)));
-}
-
-/// sigmoid(x) without overflow.
-template <class T>
-inline T sigmoid(T x) {
-  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-  const T e = std::exp(x);
-  return e / (T(1) + e);
 }
 
 }  // namespace lossx
