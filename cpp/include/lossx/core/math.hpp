@@ -238,7 +238,6 @@ inline T sigmoid(T x) {
   return e / (T(1) + e);
 }
 
-
 namespace detail {
 // Below this, exp(d) added to 1 changes nothing: e^-40 < 2^-57 (double), e^-20 < 2^-28
 // (float). Clamping there keeps vexp's intermediate results normal: at -inf it would form
