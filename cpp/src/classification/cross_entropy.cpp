@@ -12,7 +12,8 @@
 //   As in PyTorch, t'_c = 0 with x_c = -inf gives nan (0·inf).
 // One fused pass per row: max, then exp(x - max) (written straight into the
 // gradient row when it is wanted), then the gradient from that buffer. No
-// N×C intermediate. Row sums are accumulated in double.
+// N×C intermediate. Row sums are accumulated in double. K-dim inputs are
+// processed in small gathered tiles so that the row loops keep a unit stride.
 #include <cmath>
 #include <limits>
 
@@ -67,36 +68,38 @@ inline double row_sumexp(const T* x, index_t C, S s, T m, T* e) {
   return sum;
 }
 
-template <class T, class I, class S>
-inline double ce_index_rows(const CeRows<T>& a, const I* target, index_t ignore_index, index_t r0, index_t r1,
-                            S s) {
+// Rows [r, r + count) with contiguous values: x and gr point at the first row.
+template <class T, class I>
+inline double ce_index_rows(const CeRows<T>& a, const I* target, index_t ignore_index, index_t r0, index_t count,
+                            const T* xrows, T* grows) {
   const index_t C = a.l.classes;
   const double ls = a.ls;
+  const detail::Unit s{};
   double total = 0.0;
-  for (index_t r = r0; r < r1; ++r) {
-    const index_t base = a.l.base(r);
-    const T* x = a.x + base;
-    T* gr = a.grad ? a.grad + base : nullptr;
+  for (index_t k = 0; k < count; ++k) {
+    const index_t r = r0 + k;
+    const T* x = xrows + k * C;
+    T* gr = grows ? grows + k * C : nullptr;
     const index_t y = static_cast<index_t>(target[r]);
     if (y == ignore_index) {
       if (a.loss_rows) a.loss_rows[r] = T(0);
       if (gr)
-        for (index_t c = 0; c < C; ++c) gr[c * s] = T(0);
+        for (index_t c = 0; c < C; ++c) gr[c] = T(0);
       continue;
     }
     const T m = row_max(x, C, s);
     const double sum = row_sumexp(x, C, s, m, gr);
     const double lse = static_cast<double>(m) + std::log(sum);
     const double wy = a.weight ? static_cast<double>(a.weight[y]) : 1.0;
-    double loss = (1.0 - ls) * wy * (lse - static_cast<double>(x[y * s]));
+    double loss = (1.0 - ls) * wy * (lse - static_cast<double>(x[y]));
     if (ls > 0.0) {
       double wx = 0.0;
       if (a.weight) {
 #pragma omp simd reduction(+ : wx)
-        for (index_t c = 0; c < C; ++c) wx += static_cast<double>(a.weight[c]) * static_cast<double>(x[c * s]);
+        for (index_t c = 0; c < C; ++c) wx += static_cast<double>(a.weight[c]) * static_cast<double>(x[c]);
       } else {
 #pragma omp simd reduction(+ : wx)
-        for (index_t c = 0; c < C; ++c) wx += static_cast<double>(x[c * s]);
+        for (index_t c = 0; c < C; ++c) wx += static_cast<double>(x[c]);
       }
       loss += ls / static_cast<double>(C) * (a.W * lse - wx);
     }
@@ -109,12 +112,12 @@ inline double ce_index_rows(const CeRows<T>& a, const I* target, index_t ignore_
       const T B = static_cast<T>(gsc * ls / static_cast<double>(C));
       if (a.weight && ls > 0.0) {
 #pragma omp simd
-        for (index_t c = 0; c < C; ++c) gr[c * s] = A * gr[c * s] - B * a.weight[c];
+        for (index_t c = 0; c < C; ++c) gr[c] = A * gr[c] - B * a.weight[c];
       } else {
 #pragma omp simd
-        for (index_t c = 0; c < C; ++c) gr[c * s] = A * gr[c * s] - B;
+        for (index_t c = 0; c < C; ++c) gr[c] = A * gr[c] - B;
       }
-      gr[y * s] -= static_cast<T>(gsc * (1.0 - ls) * wy);
+      gr[y] -= static_cast<T>(gsc * (1.0 - ls) * wy);
     }
   }
   return total;
@@ -123,41 +126,60 @@ inline double ce_index_rows(const CeRows<T>& a, const I* target, index_t ignore_
 template <class T, class I>
 LOSSX_SIMD_CLONES double ce_index_block(const CeRows<T>& a, const I* target, index_t ignore_index, index_t r0,
                                         index_t r1) {
-  return detail::with_stride(a.l.inner, [&](auto s) { return ce_index_rows(a, target, ignore_index, r0, r1, s); });
+  double total = 0.0;
+  detail::for_contiguous_rows<T>(a.l, r0, r1, a.x, nullptr, a.grad,
+                                 [&](index_t r, index_t count, const T* xr, const T*, T* gr) {
+                                   total += ce_index_rows(a, target, ignore_index, r, count, xr, gr);
+                                 });
+  return total;
 }
 
-template <class T, class S>
-inline double ce_prob_rows(const CeRows<T>& a, const T* target, index_t r0, index_t r1, S s) {
+template <class T>
+inline double ce_prob_rows(const CeRows<T>& a, index_t r0, index_t count, const T* xrows, const T* trows,
+                           T* grows) {
   const index_t C = a.l.classes;
   const double ls = a.ls;
   const double u = ls / static_cast<double>(C);
+  const detail::Unit s{};
   double total = 0.0;
-  for (index_t r = r0; r < r1; ++r) {
-    const index_t base = a.l.base(r);
-    const T* x = a.x + base;
-    const T* t = target + base;
-    T* gr = a.grad ? a.grad + base : nullptr;
+  for (index_t k = 0; k < count; ++k) {
+    const index_t r = r0 + k;
+    const T* x = xrows + k * C;
+    const T* t = trows + k * C;
+    T* gr = grows ? grows + k * C : nullptr;
     const T m = row_max(x, C, s);
     const double sum = row_sumexp(x, C, s, m, gr);
     const double lse = static_cast<double>(m) + std::log(sum);
     // Wt = Σ w_c t'_c and Σ w_c t'_c x_c, so that loss = Wt·lse - Σ w t' x.
     double wt = 0.0, wtx = 0.0;
-    for (index_t c = 0; c < C; ++c) {
-      const double tc = (1.0 - ls) * static_cast<double>(t[c * s]) + u;
-      const double w = a.weight ? static_cast<double>(a.weight[c]) : 1.0;
-      wt += w * tc;
-      wtx += w * tc * static_cast<double>(x[c * s]);
+    if (a.weight) {
+#pragma omp simd reduction(+ : wt, wtx)
+      for (index_t c = 0; c < C; ++c) {
+        const double wtc = static_cast<double>(a.weight[c]) * ((1.0 - ls) * static_cast<double>(t[c]) + u);
+        wt += wtc;
+        wtx += wtc * static_cast<double>(x[c]);
+      }
+    } else {
+#pragma omp simd reduction(+ : wt, wtx)
+      for (index_t c = 0; c < C; ++c) {
+        const double tc = (1.0 - ls) * static_cast<double>(t[c]) + u;
+        wt += tc;
+        wtx += tc * static_cast<double>(x[c]);
+      }
     }
     const double loss = wt * lse - wtx;
     if (a.loss_rows) a.loss_rows[r] = static_cast<T>(loss);
     total += loss;
     if (gr) {
       const double gsc = a.g ? static_cast<double>(a.g[r]) : a.gs;
-      const double A = gsc * wt / sum;
-      for (index_t c = 0; c < C; ++c) {
-        const double tc = (1.0 - ls) * static_cast<double>(t[c * s]) + u;
-        const double w = a.weight ? static_cast<double>(a.weight[c]) : 1.0;
-        gr[c * s] = static_cast<T>(A * static_cast<double>(gr[c * s]) - gsc * w * tc);
+      const T A = static_cast<T>(gsc * wt / sum);
+      const T B = static_cast<T>(gsc * (1.0 - ls)), U = static_cast<T>(gsc * u);
+      if (a.weight) {
+#pragma omp simd
+        for (index_t c = 0; c < C; ++c) gr[c] = A * gr[c] - a.weight[c] * (B * t[c] + U);
+      } else {
+#pragma omp simd
+        for (index_t c = 0; c < C; ++c) gr[c] = A * gr[c] - (B * t[c] + U);
       }
     }
   }
@@ -166,7 +188,12 @@ inline double ce_prob_rows(const CeRows<T>& a, const T* target, index_t r0, inde
 
 template <class T>
 LOSSX_SIMD_CLONES double ce_prob_block(const CeRows<T>& a, const T* target, index_t r0, index_t r1) {
-  return detail::with_stride(a.l.inner, [&](auto s) { return ce_prob_rows(a, target, r0, r1, s); });
+  double total = 0.0;
+  detail::for_contiguous_rows<T>(a.l, r0, r1, a.x, target, a.grad,
+                                 [&](index_t r, index_t count, const T* xr, const T* tr, T* gr) {
+                                   total += ce_prob_rows(a, r, count, xr, tr, gr);
+                                 });
+  return total;
 }
 
 template <class T>

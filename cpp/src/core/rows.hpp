@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <type_traits>
+#include <vector>
 
 #include "lossx/core/view.hpp"
 
@@ -40,6 +41,51 @@ template <class F>
 decltype(auto) with_stride(index_t inner, F&& fn) {
   if (inner == 1) return fn(Unit{});
   return fn(inner);
+}
+
+}  // namespace lossx::detail
+
+namespace lossx::detail {
+
+/// Calls `fn(r, count, xrows, trows, grows)` for the rows [r0, r1) in pieces whose
+/// C values are contiguous, row after row (`count` × C). Contiguous layouts
+/// (inner == 1) pass pointers straight through; K-dim layouts gather a tile of
+/// up to `kTile` rows of one sample into a buffer (and scatter the gradient back),
+/// so that the row kernel keeps a unit stride and vectorises. `t` (a second input
+/// with x's layout, e.g. probabilities) and `grad` may be nullptr.
+template <class T, class F>
+void for_contiguous_rows(const RowLayout& l, index_t r0, index_t r1, const T* x, const T* t, T* grad, F&& fn) {
+  const index_t C = l.classes;
+  if (l.inner == 1) {
+    fn(r0, r1 - r0, x + r0 * C, t ? t + r0 * C : nullptr, grad ? grad + r0 * C : nullptr);
+    return;
+  }
+  const index_t tile = std::max<index_t>(8, 4096 / std::max<index_t>(C, 1));
+  std::vector<T> buf(static_cast<size_t>(tile * C * (1 + (t != nullptr) + (grad != nullptr))));
+  T* xb = buf.data();
+  T* tb = t ? xb + tile * C : nullptr;
+  T* gb = grad ? xb + tile * C * (t ? 2 : 1) : nullptr;
+  for (index_t r = r0; r < r1;) {
+    const index_t n = r / l.inner, j = r % l.inner;
+    const index_t len = std::min({tile, l.inner - j, r1 - r});
+    const index_t base = n * C * l.inner + j;
+    for (index_t c = 0; c < C; ++c) {
+      const T* src = x + base + c * l.inner;
+      for (index_t k = 0; k < len; ++k) xb[k * C + c] = src[k];
+      if (tb) {
+        const T* ts = t + base + c * l.inner;
+        for (index_t k = 0; k < len; ++k) tb[k * C + c] = ts[k];
+      }
+    }
+    fn(r, len, xb, tb, gb);
+    if (gb) {
+      for (index_t c = 0; c < C; ++c) {
+        T* dst = grad + base + c * l.inner;
+        for (index_t k = 0; k < len; ++k) dst[k] = gb[k * C + c];
+      }
+    }
+    r += len;
+  }
 }
 
 }  // namespace lossx::detail
