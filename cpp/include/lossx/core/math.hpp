@@ -19,7 +19,7 @@
 // the instruction set chosen outside it (no intrinsics per ISA).
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
     !defined(LOSSX_NO_CLONES)
-#define LOSSX_SIMD_CLONES __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+#define LOSSX_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define LOSSX_SIMD_CLONES
 #endif
