@@ -355,3 +355,16 @@ def test_unknown_reduction_names_the_loss():
         lossx.poisson_nll_loss(x, x, reduction="batchmean")
     with pytest.raises(ValueError, match="gaussian_nll_loss: 'reduction'"):
         lossx.gaussian_nll_loss(x, x, 1.0, reduction="avg")
+
+
+@pytest.mark.parametrize("name", ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "poisson_nll_loss",
+                                  "gaussian_nll_loss"])
+def test_docstring_examples_run(name):
+    import doctest
+
+    f = getattr(lossx, name)
+    tests = doctest.DocTestFinder().find(f, name, module=False, globs={})
+    assert tests and tests[0].examples, "every public loss has a runnable example"
+    for t in tests:
+        result = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS).run(t)
+        assert result.failed == 0, name

@@ -48,7 +48,8 @@ def _pair(input, target, fn):
 
 def _number(value, name, fn):
     """A real Python/NumPy number for a scalar option (beta, delta, eps)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
+    is_real = isinstance(value, (int, float)) or hasattr(value, "__float__")  # NumPy scalars, 0-d arrays
+    if isinstance(value, bool) or not is_real:
         raise TypeError(f"{fn}: '{name}' must be a real number; got {type(value).__name__}")
     return float(value)
 
