@@ -1,5 +1,6 @@
 // Internal: the boilerplate every elementwise (input, target) loss shares —
-// same-shape check, explicit float/double instantiation.
+// same-shape check, explicit float/double instantiation — and the |d| point
+// functor that l1_loss and smooth_l1_loss(beta=0) both use.
 #pragma once
 
 #include "lossx/regression.hpp"
@@ -11,6 +12,16 @@ inline void check_elementwise(const Check& ck, const Shape& input, const Shape& 
   ck.same_shape("target", target, "input", input);
   ck.param(r != Reduction::BatchMean, "reduction", "be one of 'none', 'mean', 'sum'", "'batchmean'");
 }
+
+/// |x - y|; gradient sign(x - y) with sign(0) = 0 and sign(nan) = 0, as PyTorch's l1 backward.
+template <class T>
+struct AbsError {
+  T value(T x, T y, T) const { return std::fabs(x - y); }
+  T grad(T x, T y, T) const {
+    const T d = x - y;
+    return static_cast<T>((T(0) < d) - (d < T(0)));
+  }
+};
 }  // namespace lossx::detail
 
 /// Instantiates NAME_shape and NAME_with_grad for float and double.
