@@ -86,6 +86,7 @@ LOSSX_SIMD_CLONES void elementwise_block(const Op& op, const T* x, const T* y, i
   }
   if (sum) {
     double s = 0.0;
+#pragma omp simd reduction(+ : s)
     for (index_t i = b; i < e; ++i) s += static_cast<double>(op.value(x[i], y[i], T(1)));
     *sum = s;
   }
