@@ -143,6 +143,32 @@ LOSSX_SIMD_CLONES double ce_index_rows(const CeRows<T>& a, const I* target, inde
   return total;
 }
 
+// Lane-major counterparts of row_max / row_sumexp: m[k] = max_c x[c·cs + k];
+// s[k] += exp(xc[k] - m[k]) for one class row xc, storing each exp in e if given.
+template <class T>
+inline void lanes_max(const T* x, index_t C, index_t cs, index_t L, T* m) {
+  for (index_t c = 0; c < C; ++c) {
+    const T* xc = x + c * cs;
+#pragma omp simd
+    for (index_t k = 0; k < L; ++k) m[k] = xc[k] > m[k] ? xc[k] : m[k];
+  }
+}
+
+template <class T>
+inline void lanes_add_exp(const T* xc, const T* m, index_t L, T* e, double* s) {
+  if (e) {
+#pragma omp simd
+    for (index_t k = 0; k < L; ++k) {
+      const T v = vexp(xc[k] - m[k]);
+      e[k] = v;
+      s[k] += static_cast<double>(v);
+    }
+  } else {
+#pragma omp simd
+    for (index_t k = 0; k < L; ++k) s[k] += static_cast<double>(vexp(xc[k] - m[k]));
+  }
+}
+
 // The same loss for a lane-major tile of L rows (value of class c in row k at
 // x[c·cs + k]): every loop runs over the tile's rows, so it vectorises for any C.
 template <class T, class I>
@@ -157,25 +183,10 @@ LOSSX_SIMD_CLONES double ce_index_lanes(const CeRows<T>& a, const I* target, ind
     s[k] = 0.0;
     wx[k] = 0.0;
   }
+  lanes_max(x, C, cs, L, m);
   for (index_t c = 0; c < C; ++c) {
     const T* xc = x + c * cs;
-#pragma omp simd
-    for (index_t k = 0; k < L; ++k) m[k] = xc[k] > m[k] ? xc[k] : m[k];
-  }
-  for (index_t c = 0; c < C; ++c) {
-    const T* xc = x + c * cs;
-    if (gr) {
-      T* gc = gr + c * cs;
-#pragma omp simd
-      for (index_t k = 0; k < L; ++k) {
-        const T e = vexp(xc[k] - m[k]);
-        gc[k] = e;
-        s[k] += static_cast<double>(e);
-      }
-    } else {
-#pragma omp simd
-      for (index_t k = 0; k < L; ++k) s[k] += static_cast<double>(vexp(xc[k] - m[k]));
-    }
+    lanes_add_exp(xc, m, L, gr ? gr + c * cs : nullptr, s);
     if (a.ls > 0.0) {
       const double w = a.weight ? static_cast<double>(a.weight[c]) : 1.0;
 #pragma omp simd
@@ -304,27 +315,12 @@ LOSSX_SIMD_CLONES double ce_prob_lanes(const CeRows<T>& a, index_t r0, index_t L
     m[k] = -std::numeric_limits<T>::infinity();
     s[k] = wt[k] = wtx[k] = 0.0;
   }
-  for (index_t c = 0; c < C; ++c) {
-    const T* xc = x + c * cs;
-#pragma omp simd
-    for (index_t k = 0; k < L; ++k) m[k] = xc[k] > m[k] ? xc[k] : m[k];
-  }
+  lanes_max(x, C, cs, L, m);
   for (index_t c = 0; c < C; ++c) {
     const T* xc = x + c * cs;
     const T* tc = t + c * cs;
     const double w = a.weight ? static_cast<double>(a.weight[c]) : 1.0;
-    if (gr) {
-      T* gc = gr + c * cs;
-#pragma omp simd
-      for (index_t k = 0; k < L; ++k) {
-        const T e = vexp(xc[k] - m[k]);
-        gc[k] = e;
-        s[k] += static_cast<double>(e);
-      }
-    } else {
-#pragma omp simd
-      for (index_t k = 0; k < L; ++k) s[k] += static_cast<double>(vexp(xc[k] - m[k]));
-    }
+    lanes_add_exp(xc, m, L, gr ? gr + c * cs : nullptr, s);
 #pragma omp simd
     for (index_t k = 0; k < L; ++k) {
       const double wtc = w * ((1.0 - ls) * static_cast<double>(tc[k]) + u);
