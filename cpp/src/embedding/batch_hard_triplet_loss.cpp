@@ -63,7 +63,7 @@ struct Batch {
 
 // The search key Σ term(a_q - b) of four anchors against one candidate row.
 template <class T, class Norm>
-inline void keys4(const Norm& norm, const T* __restrict a0, const T* __restrict a1, const T* __restrict a2,
+LOSSX_EMB_INLINE void keys4(const Norm& norm, const T* __restrict a0, const T* __restrict a1, const T* __restrict a2,
                   const T* __restrict a3, const T* __restrict b, index_t D, T* out) {
   T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   if constexpr (Norm::is_max) {
@@ -90,9 +90,32 @@ inline void keys4(const Norm& norm, const T* __restrict a0, const T* __restrict 
   out[0] = s0, out[1] = s1, out[2] = s2, out[3] = s3;
 }
 
+// Four anchors against two candidate rows: eight independent sums, so that the
+// FMA latency chains overlap and each anchor load serves two candidates.
+template <class T, class Norm>
+LOSSX_EMB_INLINE void keys4x2(const Norm& norm, const T* __restrict a0, const T* __restrict a1,
+                              const T* __restrict a2, const T* __restrict a3, const T* __restrict b,
+                              const T* __restrict c, index_t D, T* out) {
+  T s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3, t0, t1, t2, t3)
+  for (index_t k = 0; k < D; ++k) {
+    const T bk = b[k], ck = c[k];
+    const T x0 = a0[k], x1 = a1[k], x2 = a2[k], x3 = a3[k];
+    s0 += norm.term(x0 - bk);
+    s1 += norm.term(x1 - bk);
+    s2 += norm.term(x2 - bk);
+    s3 += norm.term(x3 - bk);
+    t0 += norm.term(x0 - ck);
+    t1 += norm.term(x1 - ck);
+    t2 += norm.term(x2 - ck);
+    t3 += norm.term(x3 - ck);
+  }
+  out[0] = s0, out[1] = s1, out[2] = s2, out[3] = s3, out[4] = t0, out[5] = t1, out[6] = t2, out[7] = t3;
+}
+
 // The same for one anchor (the last anchors of a block that do not fill a group of four).
 template <class T, class Norm>
-inline T key1(const Norm& norm, const T* __restrict a, const T* __restrict b, index_t D) {
+LOSSX_EMB_INLINE T key1(const Norm& norm, const T* __restrict a, const T* __restrict b, index_t D) {
   T s = 0;
   if constexpr (Norm::is_max) {
     T m = 0;
@@ -112,7 +135,7 @@ inline T key1(const Norm& norm, const T* __restrict a, const T* __restrict b, in
 
 // The distance d(x, z) in double (the differences of float inputs are exact in double).
 template <class T, class Norm>
-inline double distance(const Norm& norm, const T* __restrict x, const T* __restrict z, index_t D) {
+LOSSX_EMB_INLINE double distance(const Norm& norm, const T* __restrict x, const T* __restrict z, index_t D) {
   double s = 0.0;
   if constexpr (Norm::is_max) {
     double m = 0.0;
@@ -132,7 +155,7 @@ inline double distance(const Norm& norm, const T* __restrict x, const T* __restr
 
 // acc += coef · ∂d(x, z)/∂x, d = d(x, z) as computed by distance().
 template <class T, class Norm>
-inline void add_grad(const Norm& norm, double* __restrict acc, const T* __restrict x, const T* __restrict z,
+LOSSX_EMB_INLINE void add_grad(const Norm& norm, double* __restrict acc, const T* __restrict x, const T* __restrict z,
                      index_t D, double d, double coef) {
   double k = coef * norm.scale(d);
   if constexpr (std::is_same_v<Norm, NormInf>) {
@@ -160,7 +183,7 @@ LOSSX_SIMD_CLONES std::pair<double, double> mine_block(const Batch<T, I>& b, con
   for (index_t i = a0; i < a1; ++i) b.pos[i] = b.neg[i] = -1;
   // Candidate j for anchor i with search key s; candidates arrive in increasing j,
   // so the strict comparisons keep the lowest index among ties.
-  auto consider = [&](index_t i, index_t j, T s) {
+  auto consider = [&](index_t i, index_t j, T s) LOSSX_EMB_INLINE_LAMBDA {
     if (j == i) return;
     const index_t q = i - a0;
     if (y[j] == y[i]) {
@@ -177,7 +200,16 @@ LOSSX_SIMD_CLONES std::pair<double, double> mine_block(const Batch<T, I>& b, con
     index_t i = a0;
     for (; i + 4 <= a1; i += 4) {
       const T* r = e + i * D;
-      for (index_t j = c0; j < c1; ++j) {
+      index_t j = c0;
+      if constexpr (!Norm::is_max) {
+        for (; j + 2 <= c1; j += 2) {
+          T s[8];
+          keys4x2(norm, r, r + D, r + 2 * D, r + 3 * D, e + j * D, e + (j + 1) * D, D, s);
+          for (index_t q = 0; q < 4; ++q) consider(i + q, j, s[q]);
+          for (index_t q = 0; q < 4; ++q) consider(i + q, j + 1, s[4 + q]);
+        }
+      }
+      for (; j < c1; ++j) {
         T s[4];
         keys4(norm, r, r + D, r + 2 * D, r + 3 * D, e + j * D, D, s);
         for (index_t q = 0; q < 4; ++q) consider(i + q, j, s[q]);
