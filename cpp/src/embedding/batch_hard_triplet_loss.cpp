@@ -25,7 +25,9 @@
 // (negative) is j" built by a counting sort in anchor order, then one gather per
 // row j in a fixed order (own term, positive list, negative list). Each gradient
 // row is written by one thread, so there are no races and the result is bitwise
-// the same for any thread count. Extra memory: about 72·N bytes plus one tile.
+// the same for any thread count. Extra memory: about 80·N bytes (indices, distances,
+// coefficients, inverse lists) and one row of D doubles per thread; the tiles are
+// ranges of the input, read through the cache, not copies.
 #include <algorithm>
 #include <cmath>
 #include <limits>
