@@ -45,7 +45,7 @@ struct CeRows {
 
 // Max of a row; NaN propagates through the later exp.
 template <class T, class S>
-inline T row_max(const T* x, index_t C, S s) {
+LOSSX_INLINE T row_max(const T* x, index_t C, S s) {
   T m = -std::numeric_limits<T>::infinity();
 #pragma omp simd reduction(max : m)
   for (index_t c = 0; c < C; ++c) m = x[c * s] > m ? x[c * s] : m;
@@ -54,7 +54,7 @@ inline T row_max(const T* x, index_t C, S s) {
 
 // Σ exp(x_c - m), optionally storing each exp in e (same stride as x).
 template <class T, class S>
-inline double row_sumexp(const T* x, index_t C, S s, T m, T* e) {
+LOSSX_INLINE double row_sumexp(const T* x, index_t C, S s, T m, T* e) {
   double sum = 0.0;
   if (e) {
 #pragma omp simd reduction(+ : sum)
@@ -73,7 +73,7 @@ inline double row_sumexp(const T* x, index_t C, S s, T m, T* e) {
 // The per-row scalars both layouts share. Class-index loss from lse, x_y, w_y
 // and Σ_c w_c x_c (used only when ls > 0, so that a -inf logit is harmless then).
 template <class T>
-inline double ce_index_loss(const CeRows<T>& a, double lse, double xy, double wy, double wx) {
+LOSSX_INLINE double ce_index_loss(const CeRows<T>& a, double lse, double xy, double wy, double wx) {
   double loss = (1.0 - a.ls) * wy * (lse - xy);
   if (a.ls > 0.0) loss += a.ls / static_cast<double>(a.l.classes) * (a.W * lse - wx);
   return loss;
@@ -86,7 +86,7 @@ struct CeCoef {
   T A, B, corr;
 };
 template <class T>
-inline CeCoef<T> ce_index_coef(const CeRows<T>& a, double gsc, double wy, double sum) {
+LOSSX_INLINE CeCoef<T> ce_index_coef(const CeRows<T>& a, double gsc, double wy, double sum) {
   const double C = static_cast<double>(a.l.classes);
   return {static_cast<T>(gsc * ((1.0 - a.ls) * wy + a.ls * a.W / C) / sum), static_cast<T>(gsc * a.ls / C),
           static_cast<T>(gsc * (1.0 - a.ls) * wy)};
@@ -146,7 +146,7 @@ LOSSX_SIMD_CLONES double ce_index_rows(const CeRows<T>& a, const I* target, inde
 // Lane-major counterparts of row_max / row_sumexp: m[k] = max_c x[c·cs + k];
 // s[k] += exp(xc[k] - m[k]) for one class row xc, storing each exp in e if given.
 template <class T>
-inline void lanes_max(const T* x, index_t C, index_t cs, index_t L, T* m) {
+LOSSX_INLINE void lanes_max(const T* x, index_t C, index_t cs, index_t L, T* m) {
   for (index_t c = 0; c < C; ++c) {
     const T* xc = x + c * cs;
 #pragma omp simd
@@ -155,7 +155,7 @@ inline void lanes_max(const T* x, index_t C, index_t cs, index_t L, T* m) {
 }
 
 template <class T>
-inline void lanes_add_exp(const T* xc, const T* m, index_t L, T* e, double* s) {
+LOSSX_INLINE void lanes_add_exp(const T* xc, const T* m, index_t L, T* e, double* s) {
   if (e) {
 #pragma omp simd
     for (index_t k = 0; k < L; ++k) {

@@ -65,7 +65,7 @@ struct Batch {
 
 // The search key Σ term(a_q - b) of four anchors against one candidate row.
 template <class T, class Norm>
-LOSSX_EMB_INLINE void keys4(const Norm& norm, const T* __restrict a0, const T* __restrict a1, const T* __restrict a2,
+LOSSX_INLINE void keys4(const Norm& norm, const T* __restrict a0, const T* __restrict a1, const T* __restrict a2,
                   const T* __restrict a3, const T* __restrict b, index_t D, T* out) {
   T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   if constexpr (Norm::is_max) {
@@ -95,7 +95,7 @@ LOSSX_EMB_INLINE void keys4(const Norm& norm, const T* __restrict a0, const T* _
 // Four anchors against two candidate rows: eight independent sums, so that the
 // FMA latency chains overlap and each anchor load serves two candidates.
 template <class T, class Norm>
-LOSSX_EMB_INLINE void keys4x2(const Norm& norm, const T* __restrict a0, const T* __restrict a1,
+LOSSX_INLINE void keys4x2(const Norm& norm, const T* __restrict a0, const T* __restrict a1,
                               const T* __restrict a2, const T* __restrict a3, const T* __restrict b,
                               const T* __restrict c, index_t D, T* out) {
   T s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
@@ -117,7 +117,7 @@ LOSSX_EMB_INLINE void keys4x2(const Norm& norm, const T* __restrict a0, const T*
 
 // The same for one anchor (the last anchors of a block that do not fill a group of four).
 template <class T, class Norm>
-LOSSX_EMB_INLINE T key1(const Norm& norm, const T* __restrict a, const T* __restrict b, index_t D) {
+LOSSX_INLINE T key1(const Norm& norm, const T* __restrict a, const T* __restrict b, index_t D) {
   T s = 0;
   if constexpr (Norm::is_max) {
     T m = 0;
@@ -137,7 +137,7 @@ LOSSX_EMB_INLINE T key1(const Norm& norm, const T* __restrict a, const T* __rest
 
 // The distance d(x, z) in double (the differences of float inputs are exact in double).
 template <class T, class Norm>
-LOSSX_EMB_INLINE double distance(const Norm& norm, const T* __restrict x, const T* __restrict z, index_t D) {
+LOSSX_INLINE double distance(const Norm& norm, const T* __restrict x, const T* __restrict z, index_t D) {
   double s = 0.0;
   if constexpr (Norm::is_max) {
     double m = 0.0;
@@ -157,7 +157,7 @@ LOSSX_EMB_INLINE double distance(const Norm& norm, const T* __restrict x, const 
 
 // acc += coef · ∂d(x, z)/∂x, d = d(x, z) as computed by distance().
 template <class T, class Norm>
-LOSSX_EMB_INLINE void add_grad(const Norm& norm, double* __restrict acc, const T* __restrict x, const T* __restrict z,
+LOSSX_INLINE void add_grad(const Norm& norm, double* __restrict acc, const T* __restrict x, const T* __restrict z,
                      index_t D, double d, double coef) {
   double k = coef * norm.scale(d);
   if constexpr (std::is_same_v<Norm, NormInf>) {
@@ -185,7 +185,7 @@ LOSSX_SIMD_CLONES std::pair<double, double> mine_block(const Batch<T, I>& b, con
   for (index_t i = a0; i < a1; ++i) b.pos[i] = b.neg[i] = -1;
   // Candidate j for anchor i with search key s; candidates arrive in increasing j,
   // so the strict comparisons keep the lowest index among ties.
-  auto consider = [&](index_t i, index_t j, T s) LOSSX_EMB_INLINE_LAMBDA {
+  auto consider = [&](index_t i, index_t j, T s) LOSSX_INLINE_LAMBDA {
     if (j == i) return;
     const index_t q = i - a0;
     if (y[j] == y[i]) {

@@ -22,56 +22,46 @@
 #include <cmath>
 #include <limits>
 
+#include "lossx/core/math.hpp"
 #include "lossx/core/view.hpp"
-
-// A helper called from a LOSSX_SIMD_CLONES kernel must be inlined into it to get
-// the clone's instruction set; GCC declines to inline the larger ones by itself
-// (it then compiles them once, for the baseline ISA).
-#if defined(__GNUC__)
-#define LOSSX_EMB_INLINE inline __attribute__((always_inline))
-#define LOSSX_EMB_INLINE_LAMBDA __attribute__((always_inline))
-#else
-#define LOSSX_EMB_INLINE inline
-#define LOSSX_EMB_INLINE_LAMBDA
-#endif
 
 namespace lossx::detail {
 
 /// sign(x) with sign(±0) = ±0 and sign(NaN) = NaN.
 template <class A>
-LOSSX_EMB_INLINE A sgn(A x) {
+LOSSX_INLINE A sgn(A x) {
   return x > A(0) ? A(1) : (x < A(0) ? A(-1) : x);
 }
 
 struct NormL2 {
   static constexpr bool is_max = false;
   template <class A>
-  LOSSX_EMB_INLINE A term(A d) const { return d * d; }
-  LOSSX_EMB_INLINE double root(double s) const { return std::sqrt(s); }
-  LOSSX_EMB_INLINE double scale(double d) const { return d == 0.0 ? 0.0 : 1.0 / d; }
+  LOSSX_INLINE A term(A d) const { return d * d; }
+  LOSSX_INLINE double root(double s) const { return std::sqrt(s); }
+  LOSSX_INLINE double scale(double d) const { return d == 0.0 ? 0.0 : 1.0 / d; }
   template <class A>
-  LOSSX_EMB_INLINE A unit(A delta, A) const { return delta; }
+  LOSSX_INLINE A unit(A delta, A) const { return delta; }
 };
 
 struct NormL1 {
   static constexpr bool is_max = false;
   template <class A>
-  LOSSX_EMB_INLINE A term(A d) const { return std::fabs(d); }
-  LOSSX_EMB_INLINE double root(double s) const { return s; }
-  LOSSX_EMB_INLINE double scale(double) const { return 1.0; }
+  LOSSX_INLINE A term(A d) const { return std::fabs(d); }
+  LOSSX_INLINE double root(double s) const { return s; }
+  LOSSX_INLINE double scale(double) const { return 1.0; }
   template <class A>
-  LOSSX_EMB_INLINE A unit(A delta, A) const { return sgn(delta); }
+  LOSSX_INLINE A unit(A delta, A) const { return sgn(delta); }
 };
 
 struct NormInf {
   static constexpr bool is_max = true;
   template <class A>
-  LOSSX_EMB_INLINE A term(A d) const { return std::fabs(d); }
-  LOSSX_EMB_INLINE double root(double s) const { return s; }
+  LOSSX_INLINE A term(A d) const { return std::fabs(d); }
+  LOSSX_INLINE double root(double s) const { return s; }
   /// Multiplied by 1/m (the number of maximal components) by the caller; see tie_count.
-  LOSSX_EMB_INLINE double scale(double) const { return 1.0; }
+  LOSSX_INLINE double scale(double) const { return 1.0; }
   template <class A>
-  LOSSX_EMB_INLINE A unit(A delta, A d) const {
+  LOSSX_INLINE A unit(A delta, A d) const {
     return (std::fabs(delta) == d || delta != delta) ? sgn(delta) : A(0);
   }
 };
@@ -80,11 +70,11 @@ struct NormP {
   static constexpr bool is_max = false;
   double p;
   template <class A>
-  LOSSX_EMB_INLINE A term(A d) const { return static_cast<A>(std::pow(std::fabs(d), static_cast<A>(p))); }
-  LOSSX_EMB_INLINE double root(double s) const { return std::pow(s, 1.0 / p); }
-  LOSSX_EMB_INLINE double scale(double d) const { return d == 0.0 ? 0.0 : std::pow(d, 1.0 - p); }
+  LOSSX_INLINE A term(A d) const { return static_cast<A>(std::pow(std::fabs(d), static_cast<A>(p))); }
+  LOSSX_INLINE double root(double s) const { return std::pow(s, 1.0 / p); }
+  LOSSX_INLINE double scale(double d) const { return d == 0.0 ? 0.0 : std::pow(d, 1.0 - p); }
   template <class A>
-  LOSSX_EMB_INLINE A unit(A delta, A) const {
+  LOSSX_INLINE A unit(A delta, A) const {
     return delta == A(0) ? A(0) : static_cast<A>(std::copysign(std::pow(std::fabs(delta), static_cast<A>(p - 1)), delta));
   }
 };
@@ -100,10 +90,10 @@ decltype(auto) with_norm(double p, F&& fn) {
 
 /// NormInf combines terms by max. NaN must win (max would drop it), so the
 /// terms are also summed: the sum is NaN exactly when some term is NaN.
-LOSSX_EMB_INLINE double max_or_nan(double max, double sum) { return sum != sum ? sum : max; }
+LOSSX_INLINE double max_or_nan(double max, double sum) { return sum != sum ? sum : max; }
 
 /// min(a, b) as torch.min of two tensors: NaN if either is NaN.
-LOSSX_EMB_INLINE double nan_min(double a, double b) {
+LOSSX_INLINE double nan_min(double a, double b) {
   if (a != a) return a;
   if (b != b) return b;
   return b < a ? b : a;
@@ -111,7 +101,7 @@ LOSSX_EMB_INLINE double nan_min(double a, double b) {
 
 /// The factors torch.min's backward gives its two arguments: (1, 0) if a < b,
 /// (0, 1) if b < a, (1/2, 1/2) on a tie.
-LOSSX_EMB_INLINE void min_split(double a, double b, double& wa, double& wb) {
+LOSSX_INLINE void min_split(double a, double b, double& wa, double& wb) {
   wa = a > b ? 0.0 : (a == b ? 0.5 : 1.0);
   wb = a < b ? 0.0 : (a == b ? 0.5 : 1.0);
 }

@@ -50,7 +50,7 @@ struct TripletRows {
 // The number of components where |x - y + eps| reaches the max-norm d (or is NaN):
 // p = ∞ shares the gradient among them, as PyTorch does.
 template <class T>
-LOSSX_EMB_INLINE double tie_count(const T* x, const T* y, T eps, index_t D, T d) {
+LOSSX_INLINE double tie_count(const T* x, const T* y, T eps, index_t D, T d) {
   index_t c = 0;
   for (index_t k = 0; k < D; ++k) {
     const T v = (x[k] - y[k]) + eps;

@@ -24,6 +24,18 @@
 #define LOSSX_SIMD_CLONES
 #endif
 
+// LOSSX_INLINE marks a helper called from a LOSSX_SIMD_CLONES kernel: it must be
+// inlined into the clone to get the clone's instruction set, and GCC declines to
+// inline larger helpers by itself (it then compiles them once, for the baseline
+// ISA, and the clone calls that). LOSSX_INLINE_LAMBDA does the same for lambdas.
+#if defined(__GNUC__)
+#define LOSSX_INLINE inline __attribute__((always_inline))
+#define LOSSX_INLINE_LAMBDA __attribute__((always_inline))
+#else
+#define LOSSX_INLINE inline
+#define LOSSX_INLINE_LAMBDA
+#endif
+
 namespace lossx {
 
 /// The type a sum over values of T is accumulated in (double for float).
@@ -32,7 +44,7 @@ using acc_t = double;
 
 namespace detail {
 template <class To, class From>
-inline To bits(From f) {
+LOSSX_INLINE To bits(From f) {
   static_assert(sizeof(To) == sizeof(From), "bit cast between equal sizes");
   return __builtin_bit_cast(To, f);
 }
@@ -67,7 +79,7 @@ struct ExpConst<double> {
 };
 
 // e^r for |r| <= ln2/2, Taylor/Horner to the order each type needs.
-inline float exp_poly(float r) {
+LOSSX_INLINE float exp_poly(float r) {
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
@@ -77,7 +89,7 @@ inline float exp_poly(float r) {
   return p * r * r + r + 1.0f;
 }
 
-inline double exp_poly(double r) {
+LOSSX_INLINE double exp_poly(double r) {
   // Horner form of sum_{k=0}^{12} r^k / k!; the truncation error is < 1e-17 for |r| <= 0.347.
   double p = 1.0 / 479001600.0;
   p = p * r + 1.0 / 39916800.0;
@@ -96,7 +108,7 @@ inline double exp_poly(double r) {
 
 /// exp(x) for float or double, vectorisable; exp(-inf) = 0, exp(+inf) = inf, exp(nan) = nan.
 template <class T>
-inline T vexp(T x) {
+LOSSX_INLINE T vexp(T x) {
   using C = detail::ExpConst<T>;
   using I = typename C::I;
   // Clamp first so that the integer arithmetic below never overflows; the
@@ -122,19 +134,19 @@ inline T vexp(T x) {
 
 /// log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)).
 template <class T>
-inline T softplus(T x) {
+LOSSX_INLINE T softplus(T x) {
   return (x > T(0) ? x : T(0)) + std::log1p(std::exp(-std::fabs(x)));
 }
 
 /// log(sigmoid(x)) = -softplus(-x), stable for large |x|.
 template <class T>
-inline T log_sigmoid(T x) {
+LOSSX_INLINE T log_sigmoid(T x) {
   return (x < T(0) ? x : T(0)) - std::log1p(std::exp(-std::fabs(x)));
 }
 
 /// sigmoid(x) without overflow.
 template <class T>
-inline T sigmoid(T x) {
+LOSSX_INLINE T sigmoid(T x) {
   if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
   const T e = std::exp(x);
   return e / (T(1) + e);
