@@ -42,7 +42,7 @@ struct CeRows {
 
 // Max of a row; NaN propagates through the later exp.
 template <class T, class S>
-inline T row_max(const T* x, index_t C, S s) {
+LOSSX_ALWAYS_INLINE T row_max(const T* x, index_t C, S s) {
   T m = -std::numeric_limits<T>::infinity();
 #pragma omp simd reduction(max : m)
   for (index_t c = 0; c < C; ++c) m = x[c * s] > m ? x[c * s] : m;
@@ -51,7 +51,7 @@ inline T row_max(const T* x, index_t C, S s) {
 
 // Σ exp(x_c - m), optionally storing each exp in e (same stride as x).
 template <class T, class S>
-inline double row_sumexp(const T* x, index_t C, S s, T m, T* e) {
+LOSSX_ALWAYS_INLINE double row_sumexp(const T* x, index_t C, S s, T m, T* e) {
   double sum = 0.0;
   if (e) {
 #pragma omp simd reduction(+ : sum)
@@ -68,7 +68,7 @@ inline double row_sumexp(const T* x, index_t C, S s, T m, T* e) {
 }
 
 template <class T, class I, class S>
-inline double ce_index_rows(const CeRows<T>& a, const I* target, index_t ignore_index, index_t r0, index_t r1,
+LOSSX_ALWAYS_INLINE double ce_index_rows(const CeRows<T>& a, const I* target, index_t ignore_index, index_t r0, index_t r1,
                             S s) {
   const index_t C = a.l.classes;
   const double ls = a.ls;
@@ -123,11 +123,14 @@ inline double ce_index_rows(const CeRows<T>& a, const I* target, index_t ignore_
 template <class T, class I>
 LOSSX_SIMD_CLONES double ce_index_block(const CeRows<T>& a, const I* target, index_t ignore_index, index_t r0,
                                         index_t r1) {
-  return detail::with_stride(a.l.inner, [&](auto s) { return ce_index_rows(a, target, ignore_index, r0, r1, s); });
+  // Both strides spelled out here (not through with_stride's lambda) so that the
+  // row body is inlined into each SIMD clone.
+  if (a.l.inner == 1) return ce_index_rows(a, target, ignore_index, r0, r1, detail::Unit{});
+  return ce_index_rows(a, target, ignore_index, r0, r1, a.l.inner);
 }
 
 template <class T, class S>
-inline double ce_prob_rows(const CeRows<T>& a, const T* target, index_t r0, index_t r1, S s) {
+LOSSX_ALWAYS_INLINE double ce_prob_rows(const CeRows<T>& a, const T* target, index_t r0, index_t r1, S s) {
   const index_t C = a.l.classes;
   const double ls = a.ls;
   const double u = ls / static_cast<double>(C);
@@ -166,7 +169,8 @@ inline double ce_prob_rows(const CeRows<T>& a, const T* target, index_t r0, inde
 
 template <class T>
 LOSSX_SIMD_CLONES double ce_prob_block(const CeRows<T>& a, const T* target, index_t r0, index_t r1) {
-  return detail::with_stride(a.l.inner, [&](auto s) { return ce_prob_rows(a, target, r0, r1, s); });
+  if (a.l.inner == 1) return ce_prob_rows(a, target, r0, r1, detail::Unit{});
+  return ce_prob_rows(a, target, r0, r1, a.l.inner);
 }
 
 template <class T>

@@ -53,7 +53,7 @@ struct SoftmaxArgs {
 
 // One contiguous row of C values starting at offset `base`.
 template <class T, bool kLog>
-inline void softmax_row(const SoftmaxArgs<T>& a, index_t base) {
+LOSSX_ALWAYS_INLINE void softmax_row(const SoftmaxArgs<T>& a, index_t base) {
   const index_t C = a.l.classes;
   const T* __restrict x = a.x + base;
   T* out = a.out ? a.out + base : nullptr;  // not restrict: e below may alias either
@@ -113,7 +113,7 @@ inline void softmax_row(const SoftmaxArgs<T>& a, index_t base) {
 // A tile of w <= kLanes neighbouring rows starting at offset `base`: value c of
 // lane j sits at base + c·inner + j. Same formulas as softmax_row, per lane.
 template <class T, bool kLog>
-inline void softmax_tile(const SoftmaxArgs<T>& a, index_t base, index_t w) {
+LOSSX_ALWAYS_INLINE void softmax_tile(const SoftmaxArgs<T>& a, index_t base, index_t w) {
   const index_t C = a.l.classes, s = a.l.inner;
   T m[kLanes];
   double S[kLanes];

@@ -24,6 +24,18 @@
 #define LOSSX_SIMD_CLONES
 #endif
 
+// LOSSX_ALWAYS_INLINE marks a helper called from a LOSSX_SIMD_CLONES function.
+// GCC does not inline a function compiled for the default target into a clone
+// built for another -march (arch=haswell, ...) unless it is always_inline; the
+// helper would then run as baseline code, called once per element, and the
+// clone would gain nothing. Every helper on the hot path of a clone (vexp, a
+// row body, ...) carries this mark.
+#if defined(__GNUC__)
+#define LOSSX_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define LOSSX_ALWAYS_INLINE inline
+#endif
+
 namespace lossx {
 
 /// The type a sum over values of T is accumulated in (double for float).
@@ -32,7 +44,7 @@ using acc_t = double;
 
 namespace detail {
 template <class To, class From>
-inline To bits(From f) {
+LOSSX_ALWAYS_INLINE To bits(From f) {
   static_assert(sizeof(To) == sizeof(From), "bit cast between equal sizes");
   return __builtin_bit_cast(To, f);
 }
@@ -67,7 +79,7 @@ struct ExpConst<double> {
 };
 
 // e^r for |r| <= ln2/2, Taylor/Horner to the order each type needs.
-inline float exp_poly(float r) {
+LOSSX_ALWAYS_INLINE float exp_poly(float r) {
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
@@ -77,7 +89,7 @@ inline float exp_poly(float r) {
   return p * r * r + r + 1.0f;
 }
 
-inline double exp_poly(double r) {
+LOSSX_ALWAYS_INLINE double exp_poly(double r) {
   // Horner form of sum_{k=0}^{12} r^k / k!; the truncation error is < 1e-17 for |r| <= 0.347.
   double p = 1.0 / 479001600.0;
   p = p * r + 1.0 / 39916800.0;
@@ -96,7 +108,7 @@ inline double exp_poly(double r) {
 
 /// exp(x) for float or double, vectorisable; exp(-inf) = 0, exp(+inf) = inf, exp(nan) = nan.
 template <class T>
-inline T vexp(T x) {
+LOSSX_ALWAYS_INLINE T vexp(T x) {
   using C = detail::ExpConst<T>;
   using I = typename C::I;
   // Clamp first so that the integer arithmetic below never overflows; the
