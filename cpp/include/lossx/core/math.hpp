@@ -14,12 +14,16 @@
 #include <limits>
 #include <type_traits>
 
-// LOSSX_SIMD_CLONES marks a hot kernel function that GCC compiles twice, for
-// the portable baseline and for AVX2+FMA, picking one at load time. One body,
-// the instruction set chosen outside it (no intrinsics per ISA).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+// LOSSX_SIMD_CLONES marks a hot kernel function that GCC compiles three times,
+// for the portable baseline, AVX2+FMA and AVX-512, picking one at load time.
+// One body, the instruction set chosen outside it (no intrinsics per ISA).
+// The clones are the psABI levels x86-64-v3/v4, which the loader picks by CPU
+// *features*; clones named after a CPU model (arch=haswell, ...) are picked by
+// __builtin_cpu_is, i.e. never on AMD or on a VM reporting a generic model.
+// GCC before 12 cannot dispatch on the psABI levels: baseline only there.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12 && defined(__x86_64__) && defined(__linux__) && \
     !defined(LOSSX_NO_CLONES)
-#define LOSSX_SIMD_CLONES __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+#define LOSSX_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define LOSSX_SIMD_CLONES
 #endif
