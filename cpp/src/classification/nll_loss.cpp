@@ -11,6 +11,8 @@
 // checked: any values (raw probabilities, say) are accepted.
 // Where 'mean' divides by zero the loss is nan, and the gradient of the rows
 // that are not ignored is -w·(g/0) (nan for w = 0); ignored rows get exactly 0.
+#include <algorithm>
+
 #include "lossx/classification.hpp"
 #include "lossx/core/math.hpp"
 #include "lossx/core/parallel.hpp"
@@ -21,6 +23,9 @@ namespace lossx {
 namespace {
 
 using detail::RowLayout;
+
+/// Values per block when clearing the gradient (a constant, as every grain).
+constexpr index_t kZeroGrain = 1 << 16;
 
 template <class T>
 struct NllRows {
@@ -34,19 +39,13 @@ struct NllRows {
 };
 
 template <class T, class I, class S>
-LOSSX_ALWAYS_INLINE double nll_rows(const NllRows<T>& a, const I* target, index_t ignore_index, index_t r0, index_t r1, S s) {
-  const index_t C = a.l.classes;
+LOSSX_ALWAYS_INLINE double nll_rows(const NllRows<T>& a, const I* target, index_t ignore_index, index_t r0,
+                                    index_t r1, S s) {
   double total = 0.0;
   for (index_t r = r0; r < r1; ++r) {
     const index_t base = a.l.base(r);
     const index_t y = static_cast<index_t>(target[r]);
-    const bool ignored = y == ignore_index;
-    if (a.grad) {
-      T* gr = a.grad + base;
-#pragma omp simd
-      for (index_t c = 0; c < C; ++c) gr[c * s] = T(0);
-    }
-    if (ignored) {
+    if (y == ignore_index) {
       if (a.loss_rows) a.loss_rows[r] = T(0);
       continue;
     }
@@ -99,6 +98,13 @@ void nll_loss_with_grad(View<const T> input, View<const I> target, const NllLoss
     ck.grad_output(grad_output.shape, red, none_shape);
     if (reduced) a.gs = static_cast<double>(grad_output.data[0]) / denom;
     else a.g = grad_output.data;
+  }
+  if (grad_input) {
+    // The gradient is zero except at one class per row: clear it with flat,
+    // contiguous fills first (a strided clear per row is slow for K-dim inputs),
+    // then the row pass writes the one non-zero value of each row.
+    parallel_for(input.numel(), kZeroGrain,
+                 [&](index_t b, index_t e) { std::fill(grad_input + b, grad_input + e, T(0)); });
   }
   const double total = block_sum(l.rows(), l.grain(), [&](index_t b, index_t e) {
     return nll_block<T, I>(a, target.data, opt.ignore_index, b, e);
