@@ -4,7 +4,8 @@
 //   loss = w·[(1 - y)·x - q·log σ(x)]
 //   grad = w·[q·σ(x) - p·y]             (= w·(σ(x) - y) without pos_weight)
 // log σ(x) = min(x, 0) - log1p(exp(-|x|)) never overflows, so logits of any
-// magnitude give finite values (x = 1e4, y = 0 gives 1e4 in float32).
+// magnitude give finite values (x = 1e4, y = 0 gives 1e4 in float32); it and
+// σ(x) are computed with lossx::vexp / vlog1p_unit, which vectorise.
 // `weight` and `pos_weight` are broadcast (NumPy rules) to the target's shape:
 // a (C,) pos_weight runs along the last (class) dim.
 #include <cmath>
@@ -17,14 +18,15 @@ namespace {
 
 template <class T>
 struct BceWithLogits {
-  // a = pos_weight at this element.
-  T value(T x, T y, T a) const {
+  // a = pos_weight at this element. vexp-based helpers so that the driver's
+  // dense loop vectorises (std::log1p/std::exp would be a libm call per element).
+  LOSSX_ALWAYS_INLINE T value(T x, T y, T a) const {
     const T q = T(1) + (a - T(1)) * y;
-    return (T(1) - y) * x - q * log_sigmoid(x);
+    return (T(1) - y) * x - q * vlog_sigmoid(x);
   }
-  T grad(T x, T y, T a) const {
+  LOSSX_ALWAYS_INLINE T grad(T x, T y, T a) const {
     const T q = T(1) + (a - T(1)) * y;
-    return q * sigmoid(x) - a * y;
+    return q * vsigmoid(x) - a * y;
   }
 };
 

@@ -85,7 +85,9 @@ LOSSX_SIMD_CLONES void elementwise_block(const Op& op, const T* x, const T* y, i
     for (index_t i = b; i < e; ++i) loss[i] = op.value(x[i], y[i], T(1));
   }
   if (sum) {
+    // A fixed-order SIMD reduction (it depends on the clone, never on threads).
     double s = 0.0;
+#pragma omp simd reduction(+ : s)
     for (index_t i = b; i < e; ++i) s += static_cast<double>(op.value(x[i], y[i], T(1)));
     *sum = s;
   }
