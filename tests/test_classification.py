@@ -685,3 +685,28 @@ def test_kl_div_reductions(rng):
 def test_kl_div_keyword_only():
     with pytest.raises(TypeError):
         lossx.kl_div(np.zeros(2), np.zeros(2), "sum")
+
+
+@pytest.mark.parametrize("name,x,y", [
+    ("binary_cross_entropy", 0.25, 1.0),
+    ("binary_cross_entropy_with_logits", -0.5, 1.0),
+    ("kl_div", -0.5, 0.25),
+])
+def test_elementwise_zero_dim(name, x, y):
+    f = getattr(lossx, name)
+    for r in ("none", "mean", "sum"):
+        got = f(np.float64(x), np.float64(y), reduction=r)
+        assert got.shape == ()
+        np.testing.assert_allclose(got, f(np.array([x]), np.array([y]), reduction="sum"), rtol=1e-15)
+    loss, grad = getattr(lossx, name + "_with_grad")(np.float64(x), np.float64(y), reduction="none")
+    assert loss.shape == () and grad.shape == ()
+
+
+def test_bce_with_logits_accuracy_far_in_the_tails():
+    """log σ(x) for large |x| keeps its relative accuracy (the loss is tiny but not 0)."""
+    x = np.array([20.0, 40.0, 80.0, -20.0])
+    y = np.array([1.0, 1.0, 1.0, 0.0])
+    got = lossx.binary_cross_entropy_with_logits(x, y, reduction="none")
+    np.testing.assert_allclose(got, np.log1p(np.exp(-np.abs(x))), rtol=1e-14)
+    got32 = lossx.binary_cross_entropy_with_logits(x.astype(np.float32), y.astype(np.float32), reduction="none")
+    np.testing.assert_allclose(got32, np.log1p(np.exp(-np.abs(x))), rtol=1e-6)

@@ -351,8 +351,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="m
        \ell = w\,[\,(1-y)\,x - (1 + (p-1)\,y)\log\sigma(x)\,]
             = -w\,[\,p\,y\log\sigma(x) + (1-y)\log(1-\sigma(x))\,]
 
-    computed with a stable :math:`\log\sigma`, so logits of any magnitude give finite values.
-    Gradient: :math:`w\,[(1 + (p-1)y)\,\sigma(x) - p\,y]`.
+    computed as :math:`w\,[(1-y)\,\mathrm{softplus}(x) + p\,y\,\mathrm{softplus}(-x)]`: logits of any
+    magnitude give finite values, and no term cancels, so even a tiny loss far in the tails
+    keeps its relative accuracy. Gradient: :math:`w\,[(1-y)\,\sigma(x) - p\,y\,\sigma(-x)]`
+    :math:`= w\,[(1 + (p-1)y)\,\sigma(x) - p\,y]`.
 
     Args:
       input: logits, any shape; float32 or float64.

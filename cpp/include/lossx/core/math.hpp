@@ -159,20 +159,6 @@ LOSSX_ALWAYS_INLINE T vlog1p_unit(T e) {
   return detail::two_atanh(e / (T(2) + e));
 }
 
-/// log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), vectorisable and stable for any x.
-template <class T>
-LOSSX_ALWAYS_INLINE T vlog_sigmoid(T x) {
-  const T e = vexp(-std::fabs(x));
-  return (x < T(0) ? x : T(0)) - vlog1p_unit(e);
-}
-
-/// sigmoid(x) = 1 / (1 + exp(-x)), vectorisable, without overflow.
-template <class T>
-LOSSX_ALWAYS_INLINE T vsigmoid(T x) {
-  const T e = vexp(-std::fabs(x));
-  return (x >= T(0) ? T(1) : e) / (T(1) + e);
-}
-
 /// log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)).
 template <class T>
 inline T softplus(T x) {
