@@ -20,12 +20,13 @@ namespace {
 
 template <class T>
 struct Bce {
-  T value(T x, T y, T) const {
-    const T lx = std::max(std::log(x), T(-100));
-    const T l1x = std::max(std::log1p(-x), T(-100));
+  // lossx::vlog / vlog1p vectorise (std::log would be a libm call per element).
+  LOSSX_ALWAYS_INLINE T value(T x, T y, T) const {
+    const T lx = std::max(vlog(x), T(-100));
+    const T l1x = std::max(vlog1p(-x), T(-100));
     return (y - T(1)) * l1x - y * lx;
   }
-  T grad(T x, T y, T) const { return (x - y) / std::max((T(1) - x) * x, T(1e-12)); }
+  LOSSX_ALWAYS_INLINE T grad(T x, T y, T) const { return (x - y) / std::max((T(1) - x) * x, T(1e-12)); }
 };
 
 /// Every value of `arg` must lie in [0, 1]: a parallel count of the values

@@ -18,19 +18,20 @@
 namespace lossx {
 namespace {
 
+// lossx::vlog / vexp vectorise (std::log / std::exp would be a libm call per element).
 template <class T>
 struct KlDiv {
-  T value(T x, T t, T) const {
-    const T xlogy = t == T(0) ? T(0) : t * std::log(t);  // a NaN t fails t == 0 and stays NaN
+  LOSSX_ALWAYS_INLINE T value(T x, T t, T) const {
+    const T xlogy = t == T(0) ? T(0) : t * vlog(t);  // a NaN t fails t == 0 and stays NaN
     return xlogy - t * x;
   }
-  T grad(T, T t, T) const { return -t; }
+  LOSSX_ALWAYS_INLINE T grad(T, T t, T) const { return -t; }
 };
 
 template <class T>
 struct KlDivLogTarget {
-  T value(T x, T t, T) const { return std::exp(t) * (t - x); }
-  T grad(T, T t, T) const { return -std::exp(t); }
+  LOSSX_ALWAYS_INLINE T value(T x, T t, T) const { return vexp(t) * (t - x); }
+  LOSSX_ALWAYS_INLINE T grad(T, T t, T) const { return -vexp(t); }
 };
 
 }  // namespace
