@@ -14,7 +14,8 @@
 // The backward takes the forward's input (not its output) and recomputes s,
 // so that log_softmax_backward composes with every other lossx `_backward`.
 //
-// Two loop orders over the same formulas (one body, `RowOps` below):
+// softmax and log_softmax share one templated body (kLog picks the formulas),
+// written in two loop orders, softmax_row and softmax_tile below:
 //   * dim is the last axis (inner == 1): rows are contiguous; the loops run
 //     along the C values of a row.
 //   * otherwise the values of one row are `inner` apart while `inner`
@@ -23,6 +24,8 @@
 //     (contiguous, vectorised) and stepping along C. This is what makes a
 //     softmax over dim 1 of an (N, C, H, W) input as fast as a last-dim one.
 // No output depends on another row, so the result is the same for any thread count.
+// The row bodies are LOSSX_ALWAYS_INLINE so that they (and vexp) are compiled
+// into each LOSSX_SIMD_CLONES clone of softmax_block.
 #include <algorithm>
 #include <cmath>
 #include <limits>
