@@ -14,20 +14,26 @@
 #include <limits>
 #include <type_traits>
 
-// LOSSX_SIMD_CLONES marks a hot kernel function that GCC compiles twice, for
-// the portable baseline and for AVX2+FMA, picking one at load time. One body,
-// the instruction set chosen outside it (no intrinsics per ISA).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+// LOSSX_SIMD_CLONES marks a hot kernel function that GCC compiles three times,
+// for the portable baseline, AVX2+FMA and AVX-512, picking one at load time.
+// One body, the instruction set chosen outside it (no intrinsics per ISA).
+// The clones are the psABI levels x86-64-v3/v4, which the loader picks by CPU
+// *features*; clones named after a CPU model (arch=haswell, ...) are picked by
+// __builtin_cpu_is, i.e. never on AMD or on a VM reporting a generic model.
+// GCC before 12 cannot dispatch on the psABI levels: baseline only there.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12 && defined(__x86_64__) && defined(__linux__) && \
     !defined(LOSSX_NO_CLONES)
-#define LOSSX_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define LOSSX_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define LOSSX_SIMD_CLONES
 #endif
 
-// LOSSX_INLINE marks a helper called from a LOSSX_SIMD_CLONES kernel: it must be
-// inlined into the clone to get the clone's instruction set, and GCC declines to
-// inline larger helpers by itself (it then compiles them once, for the baseline
-// ISA, and the clone calls that). LOSSX_INLINE_LAMBDA does the same for lambdas.
+// LOSSX_INLINE marks a helper called from a LOSSX_SIMD_CLONES function. GCC
+// does not inline a function compiled for the default target into a clone built
+// for another -march unless it is always_inline; the helper would then run as
+// baseline code and the clone would gain nothing. Every helper on the hot path
+// of a clone (vexp, a row body, ...) carries this mark; LOSSX_INLINE_LAMBDA does
+// the same for a lambda.
 #if defined(__GNUC__)
 #define LOSSX_INLINE inline __attribute__((always_inline))
 #define LOSSX_INLINE_LAMBDA __attribute__((always_inline))
@@ -132,21 +138,103 @@ LOSSX_INLINE T vexp(T x) {
   return y;
 }
 
+namespace detail {
+// 2·atanh(s) = 2·(s + s³/3 + s⁵/5 + ...) = log((1 + s) / (1 - s)), Horner in s²,
+// with K terms after s. The first omitted term, relative to 2s, is below
+// s^(2K+2) / (2K+3): for |s| <= 1/3 (log1p on [0, 1]) K = 7 gives < 1.5e-8 and
+// K = 16 < 1.7e-17; for |s| <= 0.1716 (log of a mantissa in [√½, √2)) K = 5
+// gives < 2e-9 and K = 10 < 2.3e-17 — below half an ulp of float / double.
+template <int K, class T>
+LOSSX_INLINE T two_atanh(T s) {
+  const T s2 = s * s;
+  T p = T(0);
+  for (int k = K; k >= 1; --k) p = p * s2 + T(1) / T(2 * k + 1);
+  return T(2) * (s + s * s2 * p);
+}
+
+template <class T>
+struct LogConst;
+template <>
+struct LogConst<float> {
+  static constexpr int unit_terms = 7, mant_terms = 5;
+  static constexpr float min_normal = 1.17549435e-38f;
+  static constexpr float sub_scale = 16777216.0f;  // 2^24: lifts a subnormal into the normal range
+  static constexpr float sub_exp = 24.0f;
+  static constexpr std::int32_t exp_mask = 0xff, mant_mask = 0x7fffff;
+};
+template <>
+struct LogConst<double> {
+  static constexpr int unit_terms = 16, mant_terms = 10;
+  static constexpr double min_normal = 2.2250738585072014e-308;
+  static constexpr double sub_scale = 18014398509481984.0;  // 2^54
+  static constexpr double sub_exp = 54.0;
+  static constexpr std::int64_t exp_mask = 0x7ff, mant_mask = 0xfffffffffffffLL;
+};
+}  // namespace detail
+
+/// log(1 + e) for e in [0, 1] (e.g. e = exp(-|x|)), vectorisable, relative error
+/// of a few ulp, exact for tiny e: log(1 + e) = 2·atanh(e / (2 + e)).
+/// Outside [0, 1] the result is not accurate; nan gives nan.
+template <class T>
+LOSSX_INLINE T vlog1p_unit(T e) {
+  return detail::two_atanh<detail::LogConst<T>::unit_terms>(e / (T(2) + e));
+}
+
+/// log(x) for float or double, vectorisable (branch-free), a few ulp:
+/// x = 2^k·m with m in [√½, √2), log x = k·ln2 + 2·atanh((m-1)/(m+1)).
+/// log(0) = -inf, log(+inf) = +inf, log(x < 0) = nan, nan stays nan; subnormals are handled.
+template <class T>
+LOSSX_INLINE T vlog(T x) {
+  using C = detail::ExpConst<T>;
+  using L = detail::LogConst<T>;
+  using I = typename C::I;
+  const bool sub = x < L::min_normal;
+  const T xs = sub ? x * L::sub_scale : x;
+  const I b = detail::bits<I>(xs);
+  const I k = ((b >> C::mant) & L::exp_mask) - C::bias;
+  T m = detail::bits<T>(static_cast<I>((b & L::mant_mask) | (static_cast<I>(C::bias) << C::mant)));  // [1, 2)
+  const bool high = m > T(1.4142135623730951);
+  m = high ? m * T(0.5) : m;
+  // k as a float without an int->float conversion (which AVX2 lacks for int64):
+  // the bits of 1.5·2^mant plus k are the float 1.5·2^mant + k.
+  const T kf = detail::bits<T>(static_cast<I>(detail::bits<I>(C::round) + k)) - C::round + (high ? T(1) : T(0)) -
+               (sub ? L::sub_exp : T(0));
+  const T s = (m - T(1)) / (m + T(1));
+  T r = kf * C::ln2_hi + (detail::two_atanh<L::mant_terms>(s) + kf * C::ln2_lo);
+  r = x == T(0) ? -std::numeric_limits<T>::infinity() : r;
+  r = x < T(0) ? std::numeric_limits<T>::quiet_NaN() : r;
+  r = x == std::numeric_limits<T>::infinity() ? x : r;
+  r = x != x ? x : r;
+  return r;
+}
+
+/// log(1 + v) for v >= -1, vectorisable and accurate for tiny v (Goldberg's
+/// trick: with u = 1 + v rounded, log1p(v) = log(u)·v / (u - 1), or v if u == 1).
+template <class T>
+LOSSX_INLINE T vlog1p(T v) {
+  const T u = T(1) + v;
+  const T d = u - T(1);
+  T r = vlog(u) * (v / (d == T(0) ? T(1) : d));
+  r = d == T(0) ? v : r;
+  r = v == std::numeric_limits<T>::infinity() ? v : r;
+  return r;
+}
+
 /// log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)).
 template <class T>
-LOSSX_INLINE T softplus(T x) {
+inline T softplus(T x) {
   return (x > T(0) ? x : T(0)) + std::log1p(std::exp(-std::fabs(x)));
 }
 
 /// log(sigmoid(x)) = -softplus(-x), stable for large |x|.
 template <class T>
-LOSSX_INLINE T log_sigmoid(T x) {
+inline T log_sigmoid(T x) {
   return (x < T(0) ? x : T(0)) - std::log1p(std::exp(-std::fabs(x)));
 }
 
 /// sigmoid(x) without overflow.
 template <class T>
-LOSSX_INLINE T sigmoid(T x) {
+inline T sigmoid(T x) {
   if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
   const T e = std::exp(x);
   return e / (T(1) + e);
