@@ -85,8 +85,17 @@ LOSSX_SIMD_CLONES void elementwise_block(const Op& op, const T* x, const T* y, i
     for (index_t i = b; i < e; ++i) loss[i] = op.value(x[i], y[i], T(1));
   }
   if (sum) {
+    // The values in SIMD chunks, then added in index order: the same sum as a plain
+    // loop, but the values (exp, log, selects) are computed vectorised.
+    constexpr index_t kChunk = 256;
+    T buf[kChunk];
     double s = 0.0;
-    for (index_t i = b; i < e; ++i) s += static_cast<double>(op.value(x[i], y[i], T(1)));
+    for (index_t c = b; c < e; c += kChunk) {
+      const index_t m = e - c < kChunk ? e - c : kChunk;
+#pragma omp simd
+      for (index_t j = 0; j < m; ++j) buf[j] = op.value(x[c + j], y[c + j], T(1));
+      for (index_t j = 0; j < m; ++j) s += static_cast<double>(buf[j]);
+    }
     *sum = s;
   }
   if (grad) {

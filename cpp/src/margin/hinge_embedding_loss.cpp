@@ -20,10 +20,10 @@ struct Hinge {
     const T self = y != T(-1) ? x : T(0);
     return hinge + self;
   }
-  T grad(T x, T y, T) const {
-    const T hinge = y != T(1) && margin - x >= T(0) ? T(-1) : T(0);
+  T grad(T x, T y, T) const {  // selects only (no &&), so that the driver's loops vectorise
+    const T hinge = margin - x >= T(0) ? T(-1) : T(0);
     const T self = y != T(-1) ? T(1) : T(0);
-    return hinge + self;
+    return (y != T(1) ? hinge : T(0)) + self;
   }
 };
 }  // namespace

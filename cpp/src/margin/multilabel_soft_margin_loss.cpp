@@ -4,8 +4,8 @@
 //   loss = (1/C)·Σ_c w_c·[y_c·softplus(-x_c) + (1 - y_c)·softplus(x_c)]
 //        = (1/C)·Σ_c w_c·[y_c·max(-x_c, 0) + (1 - y_c)·max(x_c, 0) + log1p(exp(-|x_c|))]
 //   d/dx_c = (w_c / C)·(sigmoid(x_c) - y_c)
-// PyTorch writes it with logsigmoid, which is stable too; both agree to rounding. One exp per
-// element serves the value and the gradient. 'mean' averages the rows (the loss is per row).
+// PyTorch writes it with logsigmoid, which is stable too; both agree to rounding. The loops
+// use the vectorisable exp/log1p of margin_common.hpp. 'mean' averages the rows (the loss is per row).
 #include <cmath>
 
 #include "lossx/core/math.hpp"
@@ -24,32 +24,46 @@ struct MlsmArgs {
   T* grad;          // or nullptr
 };
 
+// One element's loss and the d loss / d x factor sigmoid(x) - y, from one exp.
+template <class T>
+LOSSX_INLINE T mlsm_value(T x, T y, T e) {
+  return y * (x < T(0) ? -x : T(0)) + (T(1) - y) * (x > T(0) ? x : T(0)) + detail::log1p_unit(e);
+}
+
 template <class T>
 LOSSX_SIMD_CLONES double mlsm_block(const MlsmArgs<T>& a, index_t r0, index_t r1, T* loss_rows,
                                     detail::RowGrad<T> rg) {
   const index_t C = a.l.classes;
+  const T* w = a.weight;
   double total = 0.0;
   for (index_t r = r0; r < r1; ++r) {
     const index_t base = a.l.base(r);
     const T* x = a.x + base;
     const T* y = a.y + base;
-    T* gr = a.grad ? a.grad + base : nullptr;
-    const double scale = gr ? rg.at(r) / static_cast<double>(C) : 0.0;
     double s = 0.0;
-    for (index_t c = 0; c < C; ++c) {
-      const T xc = x[c], yc = y[c];
-      const T e = vexp(-std::fabs(xc));  // exp(-|x|) in (0, 1]: softplus and sigmoid from one exp
-      const T v = yc * (xc < T(0) ? -xc : T(0)) + (T(1) - yc) * (xc > T(0) ? xc : T(0)) + std::log1p(e);
-      const double wc = a.weight ? static_cast<double>(a.weight[c]) : 1.0;
-      s += wc * static_cast<double>(v);
-      if (gr) {
-        const T sig = xc >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
-        gr[c] = static_cast<T>(scale * wc * static_cast<double>(sig - yc));
-      }
+    if (w) {
+#pragma omp simd reduction(+ : s)
+      for (index_t c = 0; c < C; ++c)
+        s += static_cast<double>(w[c]) * static_cast<double>(mlsm_value(x[c], y[c], vexp(-std::fabs(x[c]))));
+    } else {
+#pragma omp simd reduction(+ : s)
+      for (index_t c = 0; c < C; ++c) s += static_cast<double>(mlsm_value(x[c], y[c], vexp(-std::fabs(x[c]))));
     }
     const double row = s / static_cast<double>(C);
     if (loss_rows) loss_rows[r] = static_cast<T>(row);
     total += row;
+    if (a.grad) {
+      T* gr = a.grad + base;
+      const T scale = static_cast<T>(rg.at(r) / static_cast<double>(C));
+      if (w) {
+#pragma omp simd
+        for (index_t c = 0; c < C; ++c)
+          gr[c] = scale * w[c] * (detail::sigmoid_from(x[c], vexp(-std::fabs(x[c]))) - y[c]);
+      } else {
+#pragma omp simd
+        for (index_t c = 0; c < C; ++c) gr[c] = scale * (detail::sigmoid_from(x[c], vexp(-std::fabs(x[c]))) - y[c]);
+      }
+    }
   }
   return total;
 }

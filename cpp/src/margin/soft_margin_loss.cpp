@@ -5,6 +5,8 @@
 // PyTorch evaluates log1p(exp(-y·x)) literally, which overflows to inf (and its gradient to nan)
 // once -y·x exceeds ~88 in float32 (~709 in float64). The stable softplus above gives the finite
 // value instead: a deliberate difference, documented in the Python docstring.
+#include <cmath>
+
 #include "lossx/core/math.hpp"
 #include "../core/elementwise.hpp"
 #include "margin_common.hpp"
@@ -13,8 +15,11 @@ namespace lossx {
 namespace {
 template <class T>
 struct SoftMargin {
-  T value(T x, T y, T) const { return softplus(-y * x); }
-  T grad(T x, T y, T) const { return -y * sigmoid(-y * x); }
+  LOSSX_INLINE T value(T x, T y, T) const { return detail::softplus_v(-y * x); }
+  LOSSX_INLINE T grad(T x, T y, T) const {
+    const T t = -y * x;
+    return -y * detail::sigmoid_from(t, vexp(-std::fabs(t)));
+  }
 };
 }  // namespace
 

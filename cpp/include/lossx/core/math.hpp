@@ -24,6 +24,16 @@
 #define LOSSX_SIMD_CLONES
 #endif
 
+// LOSSX_INLINE forces the inlining of the small helpers that hot loops call. Without it
+// GCC may leave a call to vexp (or to detail::bits inside it) in a LOSSX_SIMD_CLONES clone:
+// it does not inline a plain inline function across -march targets once the clones exist,
+// and a call in a loop stops the vectoriser ("control flow in loop").
+#if defined(__GNUC__)
+#define LOSSX_INLINE inline __attribute__((always_inline))
+#else
+#define LOSSX_INLINE inline
+#endif
+
 namespace lossx {
 
 /// The type a sum over values of T is accumulated in (double for float).
@@ -32,7 +42,7 @@ using acc_t = double;
 
 namespace detail {
 template <class To, class From>
-inline To bits(From f) {
+LOSSX_INLINE To bits(From f) {
   static_assert(sizeof(To) == sizeof(From), "bit cast between equal sizes");
   return __builtin_bit_cast(To, f);
 }
@@ -67,7 +77,7 @@ struct ExpConst<double> {
 };
 
 // e^r for |r| <= ln2/2, Taylor/Horner to the order each type needs.
-inline float exp_poly(float r) {
+LOSSX_INLINE float exp_poly(float r) {
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
@@ -77,7 +87,7 @@ inline float exp_poly(float r) {
   return p * r * r + r + 1.0f;
 }
 
-inline double exp_poly(double r) {
+LOSSX_INLINE double exp_poly(double r) {
   // Horner form of sum_{k=0}^{12} r^k / k!; the truncation error is < 1e-17 for |r| <= 0.347.
   double p = 1.0 / 479001600.0;
   p = p * r + 1.0 / 39916800.0;
@@ -96,7 +106,7 @@ inline double exp_poly(double r) {
 
 /// exp(x) for float or double, vectorisable; exp(-inf) = 0, exp(+inf) = inf, exp(nan) = nan.
 template <class T>
-inline T vexp(T x) {
+LOSSX_INLINE T vexp(T x) {
   using C = detail::ExpConst<T>;
   using I = typename C::I;
   // Clamp first so that the integer arithmetic below never overflows; the
