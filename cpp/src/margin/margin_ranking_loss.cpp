@@ -28,14 +28,30 @@ struct RankingArgs {
 };
 
 template <class T>
-inline T ranking_v(T x1, T x2, T y, T m) {
+LOSSX_INLINE T ranking_v(T x1, T x2, T y, T m) {
   return -y * (x1 - x2) + m;
 }
 
 // max(0, v) that keeps nan, as clamp_min does.
 template <class T>
-inline T clamp0(T v) {
+LOSSX_INLINE T clamp0(T v) {
   return v < T(0) ? T(0) : v;
+}
+
+// d loss / d x2 = g·y·[v >= 0] and d loss / d x1 = its negative, for the gradients asked for.
+// Templated on the grad_output kind and on "both", so that the loops hold no branch.
+template <bool PerElement, bool Both, class T>
+LOSSX_INLINE void ranking_grad_loop(const RankingArgs<T>& a, index_t b, index_t e, T* grad1, T* grad2) {
+  const T *x1 = a.x1, *x2 = a.x2, *y = a.y, *g = a.g;
+  const T m = a.margin, gs = a.gs;
+  T* out = Both || grad2 ? grad2 : grad1;        // the one output when only one is asked for
+  const T sign = Both || grad2 ? T(1) : T(-1);
+#pragma omp simd
+  for (index_t i = b; i < e; ++i) {
+    const T d = ranking_v(x1[i], x2[i], y[i], m) >= T(0) ? (PerElement ? g[i] : gs) * y[i] : T(0);
+    if (Both) grad1[i] = -d;
+    out[i] = sign * d;
+  }
 }
 
 template <class T>
@@ -51,15 +67,12 @@ LOSSX_SIMD_CLONES double ranking_block(const RankingArgs<T>& a, index_t b, index
 #pragma omp simd reduction(+ : s)
     for (index_t i = b; i < e; ++i) s += static_cast<double>(clamp0(ranking_v(x1[i], x2[i], y[i], m)));
   }
-  if (a.grad1 || a.grad2) {
-    T* g1 = a.grad1;
-    T* g2 = a.grad2;
-    for (index_t i = b; i < e; ++i) {
-      const T v = ranking_v(x1[i], x2[i], y[i], m);
-      const T d = v >= T(0) ? (a.g ? a.g[i] : a.gs) * y[i] : T(0);  // d loss / d x2
-      if (g1) g1[i] = -d;
-      if (g2) g2[i] = d;
-    }
+  if (a.grad1 && a.grad2) {
+    if (a.g) ranking_grad_loop<true, true>(a, b, e, a.grad1, a.grad2);
+    else ranking_grad_loop<false, true>(a, b, e, a.grad1, a.grad2);
+  } else if (a.grad1 || a.grad2) {
+    if (a.g) ranking_grad_loop<true, false>(a, b, e, a.grad1, a.grad2);
+    else ranking_grad_loop<false, false>(a, b, e, a.grad1, a.grad2);
   }
   return s;
 }

@@ -6,10 +6,12 @@
 //   z_ji = (1 - x_j) + x_i                           (in T, in PyTorch's order)
 //   loss = (1/C)·Σ_{j∈J} Σ_{i∉L} [z_ji > 0]·z_ji
 //   d/dx_i = (1/C)·#{j : z_ji > 0}  (i ∉ L),    d/dx_j -= (1/C)·#{i : z_ji > 0} for each listed j
-// The strict z > 0 is PyTorch's loop test: the gradient at the kink is 0. Every target entry,
-// also after the first -1, must lie in [-1, C) (PyTorch checks the same). The gradient is built
-// from exact per-class counts, then scaled once. An empty batch gives nan ('mean') and 0 ('sum'),
+// The strict z > 0 is PyTorch's loop test: the gradient at the kink is 0, and a nan z adds
+// nothing. Every target entry, also after the first -1, must lie in [-1, C) (PyTorch checks the
+// same). The gradient is built from exact per-class counts, then scaled once. An empty batch gives nan ('mean') and 0 ('sum'),
 // where PyTorch returns uninitialised memory.
+#include <algorithm>
+#include <limits>
 #include <vector>
 
 #include "lossx/core/math.hpp"
@@ -31,19 +33,22 @@ template <class T, class I>
 LOSSX_SIMD_CLONES double multilabel_margin_block(const MultilabelMarginArgs<T, I>& a, index_t r0, index_t r1,
                                                  T* loss_rows, detail::RowGrad<T> rg) {
   const index_t C = a.l.classes;
-  // Per-block workspace: which classes are labels, and the gradient counts of a row.
-  std::vector<unsigned char> is_label(static_cast<size_t>(C));
+  // Per-block workspace: the row with its labels' scores replaced by -inf, so that
+  // z = (1 - x_j) + xm_i is never > 0 at a label i and the loops need no label test
+  // (nan and inf scores of non-labels give the same z as in PyTorch's loop); and the
+  // per-class gradient counts of a row.
+  std::vector<T> masked(static_cast<size_t>(C));
   std::vector<double> count(a.grad ? static_cast<size_t>(C) : 0);
-  unsigned char* lab = is_label.data();
+  T* xm = masked.data();
   double* cnt = count.data();
   double total = 0.0;
   for (index_t r = r0; r < r1; ++r) {
     const index_t base = a.l.base(r);
     const T* x = a.x + base;
     const I* t = a.target + base;
-    std::fill(is_label.begin(), is_label.end(), static_cast<unsigned char>(0));
+    std::copy(x, x + C, xm);
     index_t listed = 0;
-    while (listed < C && t[listed] >= 0) lab[static_cast<index_t>(t[listed++])] = 1;
+    while (listed < C && t[listed] >= 0) xm[static_cast<index_t>(t[listed++])] = -std::numeric_limits<T>::infinity();
     if (a.grad) std::fill(count.begin(), count.end(), 0.0);
     double s = 0.0;
     for (index_t k = 0; k < listed; ++k) {
@@ -53,8 +58,8 @@ LOSSX_SIMD_CLONES double multilabel_margin_block(const MultilabelMarginArgs<T, I
       if (a.grad) {
 #pragma omp simd reduction(+ : sj, active)
         for (index_t i = 0; i < C; ++i) {
-          const T z = b + x[i];
-          const bool on = !lab[i] && z > T(0);
+          const T z = b + xm[i];
+          const bool on = z > T(0);
           sj += on ? static_cast<double>(z) : 0.0;
           cnt[i] += on ? 1.0 : 0.0;
           active += on ? 1.0 : 0.0;
@@ -63,8 +68,8 @@ LOSSX_SIMD_CLONES double multilabel_margin_block(const MultilabelMarginArgs<T, I
       } else {
 #pragma omp simd reduction(+ : sj)
         for (index_t i = 0; i < C; ++i) {
-          const T z = b + x[i];
-          sj += !lab[i] && z > T(0) ? static_cast<double>(z) : 0.0;
+          const T z = b + xm[i];
+          sj += z > T(0) ? static_cast<double>(z) : 0.0;
         }
       }
       s += sj;
