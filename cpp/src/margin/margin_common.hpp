@@ -1,5 +1,5 @@
-// Internal: what the margin losses share — the same-shape check of the
-// elementwise ones, the row driver of the per-row ones, and the instantiations.
+// Internal: what the margin losses share — a vectorisable softplus and sigmoid, the
+// shape and reduction checks, the row driver of the per-row losses, and the instantiations.
 #pragma once
 
 #include "lossx/core/error.hpp"
