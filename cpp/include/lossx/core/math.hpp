@@ -17,10 +17,10 @@
 // LOSSX_SIMD_CLONES marks a hot kernel function that GCC compiles twice, for
 // the portable baseline and for AVX2+FMA, picking one at load time. One body,
 // the instruction set chosen outside it (no intrinsics per ISA).
-// The clones are named by x86-64 ISA level where GCC supports it (12+): the loader then
-// picks them by CPU features. "arch=<cpu name>" clones are picked only when the CPU model is
-// recognised, so on virtual machines reporting a generic model (and on AMD) only the
-// baseline ran.
+// The clones are named by x86-64 ISA level (v4: AVX-512, v3: AVX2+FMA) where GCC supports it
+// (12+), so that the loader picks them by CPU features. An "arch=<cpu name>" clone is picked
+// only when the CPU is that model (__builtin_cpu_is): on a VM reporting a generic "Intel
+// Xeon Processor" with AVX-512, only the baseline ran.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
     !defined(LOSSX_NO_CLONES) && __GNUC__ >= 12
 #define LOSSX_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
