@@ -46,6 +46,14 @@ def case_specs(rng):
     t01 = (rng.random(4_000_000) < 0.3).astype(f32)
     img = rng.standard_normal((16, 21, 128, 128)).astype(f32)
     img_t = rng.integers(0, 21, (16, 128, 128))
+    pm1 = np.where(rng.random(4_000_000) < 0.5, -1.0, 1.0).astype(f32)
+    S, K = 4096, 256
+    scores = rng.standard_normal((S, K)).astype(f32)
+    multi_t = (rng.random((S, K)) < 0.1).astype(f32)
+    ml_idx = np.full((S, K), -1, np.int64)
+    ml_idx[:, :8] = rng.integers(0, K, (S, 8))
+    emb = [rng.standard_normal((4096, 512)).astype(f32) for _ in range(3)]
+    pm1_rows = np.where(rng.random(4096) < 0.5, -1.0, 1.0).astype(f32)
     specs = {
         "cross_entropy": ("(8192, 1000) int64 targets", (logits, labels), {}),
         "cross_entropy/smooth+weight": ("(8192, 1000), ls=0.1, weight", (logits, labels, rng.random(C).astype(f32)),
@@ -64,22 +72,30 @@ def case_specs(rng):
         "huber_loss": ("4M", (big, big2), {}),
         "poisson_nll_loss": ("4M", (big, np.abs(big2)), {}),
         "gaussian_nll_loss": ("4M", (big, big2, p01 + 0.5), {}),
+        "margin_ranking_loss": ("4M", (big, big2, pm1), {"margin": 0.1}),
+        "hinge_embedding_loss": ("4M", (big, pm1), {}),
+        "soft_margin_loss": ("4M", (big, pm1), {}),
+        "multilabel_soft_margin_loss": ("(4096, 256)", (scores, multi_t), {}),
+        "multi_margin_loss": ("(4096, 256)", (scores, rng.integers(0, K, S)), {}),
+        "multilabel_margin_loss": ("(4096, 256), 8 labels", (scores, ml_idx), {}),
+        "cosine_embedding_loss": ("(4096, 512)", (emb[0], emb[1], pm1_rows), {}),
+        "triplet_margin_loss": ("(4096, 512) p=2", (emb[0], emb[1], emb[2]), {}),
     }
     return specs
 
 
 def run_lossx(name, args, kwargs):
-    base = name.split("/")[0]
-    if base in ("log_softmax", "softmax"):
-        return getattr(lossx, base + "_with_grad")(*args, **kwargs)
-    return getattr(lossx, base + "_with_grad")(*args, **kwargs)
+    return getattr(lossx, name.split("/")[0] + "_with_grad")(*args, **kwargs)
+
+
+# Positions of the differentiable arguments beyond the first (PyTorch computes only those grads).
+DIFF = {"gaussian_nll_loss": (2,), "margin_ranking_loss": (1,), "cosine_embedding_loss": (1,),
+        "triplet_margin_loss": (1, 2)}
 
 
 def run_torch(name, args, kwargs):
     base = name.split("/")[0]
-    targs = [_t(args[0], True)] + [_t(a) for a in args[1:]]
-    if base == "gaussian_nll_loss":
-        targs[2].requires_grad_(True)
+    targs = [_t(args[0], True)] + [_t(a, i + 1 in DIFF.get(base, ())) for i, a in enumerate(args[1:])]
     out = getattr(F, base)(*targs, **kwargs)
     if out.dim():
         out.backward(torch.ones_like(out))
