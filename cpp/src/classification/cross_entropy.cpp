@@ -413,10 +413,9 @@ void cross_entropy_with_grad(View<const T> input, View<const I> target, const Cr
   const Check ck{"cross_entropy"};
   const Shape none_shape = cross_entropy_shape(input, target, opt);
   const RowLayout l = detail::class_index_layout(ck, input.shape, target.shape);
-  ck.class_range("target", target.data, l.rows(), l.classes, opt.ignore_index);
-  const double denom = opt.reduction == Reduction::Mean
-                           ? detail::class_weight_total(l, target.data, opt.weight.data, opt.ignore_index)
-                           : 1.0;
+  const double total_weight =
+      detail::check_targets_and_total(ck, l, target.data, opt.weight.data, opt.ignore_index);
+  const double denom = opt.reduction == Reduction::Mean ? total_weight : 1.0;
   CeRows<T> a{input.data, opt.weight.data, weight_total(opt, l.classes), opt.label_smoothing, l,
               nullptr, nullptr, nullptr, 0.0};
   run_rows(ck, l, none_shape, opt.reduction, denom, a, grad_output, loss, grad_input, [&](index_t b, index_t e) {

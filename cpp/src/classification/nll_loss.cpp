@@ -87,12 +87,11 @@ void nll_loss_with_grad(View<const T> input, View<const I> target, const NllLoss
   const Check ck{"nll_loss"};
   const Shape none_shape = nll_loss_shape(input, target, opt);
   const RowLayout l = detail::class_index_layout(ck, input.shape, target.shape);
-  ck.class_range("target", target.data, l.rows(), l.classes, opt.ignore_index);
   const Reduction red = opt.reduction;
   const bool reduced = red != Reduction::None;
-  const double denom = red == Reduction::Mean
-                           ? detail::class_weight_total(l, target.data, opt.weight.data, opt.ignore_index)
-                           : 1.0;
+  const double total_weight =
+      detail::check_targets_and_total(ck, l, target.data, opt.weight.data, opt.ignore_index);
+  const double denom = red == Reduction::Mean ? total_weight : 1.0;
   NllRows<T> a{input.data, opt.weight.data, l, reduced ? nullptr : loss, grad_input, nullptr, 0.0};
   if (grad_input) {
     ck.grad_output(grad_output.shape, red, none_shape);
