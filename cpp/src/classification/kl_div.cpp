@@ -13,7 +13,7 @@
 #include <cmath>
 
 #include "lossx/classification.hpp"
-#include "../regression/elementwise_loss.hpp"
+#include "../core/elementwise.hpp"
 
 namespace lossx {
 namespace {

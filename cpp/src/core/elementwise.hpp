@@ -15,6 +15,12 @@
 
 namespace lossx::detail {
 
+/// Input and target of an elementwise loss share one shape; no 'batchmean'.
+inline void check_elementwise(const Check& ck, const Shape& input, const Shape& target, Reduction r) {
+  ck.same_shape("target", target, "input", input);
+  ck.param(r != Reduction::BatchMean, "reduction", "be one of 'none', 'mean', 'sum'", "'batchmean'");
+}
+
 /// Elements per block of the fixed-block reductions (never thread-dependent).
 constexpr index_t kElementGrain = 16384;
 
@@ -210,3 +216,12 @@ void elementwise(const Check& ck, const Op& op, const Shape& shape, const T* x, 
 }
 
 }  // namespace lossx::detail
+
+/// Instantiates NAME_shape and NAME_with_grad for float and double.
+#define LOSSX_INSTANTIATE_ELEMENTWISE(NAME, OPTS)                                                            \
+  template Shape NAME##_shape<float>(View<const float>, View<const float>, const OPTS<float>&);             \
+  template Shape NAME##_shape<double>(View<const double>, View<const double>, const OPTS<double>&);         \
+  template void NAME##_with_grad<float>(View<const float>, View<const float>, const OPTS<float>&,            \
+                                        View<const float>, float*, float*);                                 \
+  template void NAME##_with_grad<double>(View<const double>, View<const double>, const OPTS<double>&,       \
+                                         View<const double>, double*, double*);
