@@ -27,7 +27,7 @@ struct MlsmArgs {
 // One element's loss and the d loss / d x factor sigmoid(x) - y, from one exp.
 template <class T>
 LOSSX_INLINE T mlsm_value(T x, T y, T e) {
-  return y * (x < T(0) ? -x : T(0)) + (T(1) - y) * (x > T(0) ? x : T(0)) + detail::log1p_unit(e);
+  return y * (x < T(0) ? -x : T(0)) + (T(1) - y) * (x > T(0) ? x : T(0)) + vlog1p_unit(e);
 }
 
 template <class T>
@@ -58,10 +58,10 @@ LOSSX_SIMD_CLONES double mlsm_block(const MlsmArgs<T>& a, index_t r0, index_t r1
       if (w) {
 #pragma omp simd
         for (index_t c = 0; c < C; ++c)
-          gr[c] = scale * w[c] * (detail::sigmoid_from(x[c], vexp(-std::fabs(x[c]))) - y[c]);
+          gr[c] = scale * w[c] * (sigmoid_from(x[c], vexp(-std::fabs(x[c]))) - y[c]);
       } else {
 #pragma omp simd
-        for (index_t c = 0; c < C; ++c) gr[c] = scale * (detail::sigmoid_from(x[c], vexp(-std::fabs(x[c]))) - y[c]);
+        for (index_t c = 0; c < C; ++c) gr[c] = scale * (sigmoid_from(x[c], vexp(-std::fabs(x[c]))) - y[c]);
       }
     }
   }

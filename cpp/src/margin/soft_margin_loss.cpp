@@ -15,17 +15,17 @@ namespace lossx {
 namespace {
 template <class T>
 struct SoftMargin {
-  LOSSX_INLINE T value(T x, T y, T) const { return detail::softplus_v(-y * x); }
+  LOSSX_INLINE T value(T x, T y, T) const { return softplus(-y * x); }
   LOSSX_INLINE T grad(T x, T y, T) const {
     const T t = -y * x;
-    return -y * detail::sigmoid_from(t, vexp(-std::fabs(t)));
+    return -y * sigmoid_from(t, vexp(-std::fabs(t)));
   }
 };
 }  // namespace
 
 template <class T>
 Shape soft_margin_loss_shape(View<const T> input, View<const T> target, const SoftMarginOptions<T>& opt) {
-  detail::check_pair(Check{"soft_margin_loss"}, input.shape, target.shape, opt.reduction);
+  detail::check_elementwise(Check{"soft_margin_loss"}, input.shape, target.shape, opt.reduction);
   return input.shape;
 }
 

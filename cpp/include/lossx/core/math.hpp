@@ -220,24 +220,23 @@ LOSSX_INLINE T vlog1p(T v) {
   return r;
 }
 
-/// log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)).
+/// log(1 + exp(x)) without overflow, vectorisable: max(x, 0) + log1p(exp(-|x|)).
 template <class T>
-inline T softplus(T x) {
-  return (x > T(0) ? x : T(0)) + std::log1p(std::exp(-std::fabs(x)));
+LOSSX_INLINE T softplus(T x) {
+  return (x > T(0) ? x : T(0)) + vlog1p_unit(vexp(-std::fabs(x)));
 }
 
-/// log(sigmoid(x)) = -softplus(-x), stable for large |x|.
+/// sigmoid(t) = 1 / (1 + exp(-t)) from e = exp(-|t|), without overflow (callers that
+/// already have e for a softplus reuse it).
 template <class T>
-inline T log_sigmoid(T x) {
-  return (x < T(0) ? x : T(0)) - std::log1p(std::exp(-std::fabs(x)));
+LOSSX_INLINE T sigmoid_from(T t, T e) {
+  return (t >= T(0) ? T(1) : e) / (T(1) + e);
 }
 
-/// sigmoid(x) without overflow.
+/// sigmoid(x) without overflow, vectorisable.
 template <class T>
-inline T sigmoid(T x) {
-  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-  const T e = std::exp(x);
-  return e / (T(1) + e);
+LOSSX_INLINE T sigmoid(T x) {
+  return sigmoid_from(x, vexp(-std::fabs(x)));
 }
 
 }  // namespace lossx
