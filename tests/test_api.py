@@ -23,6 +23,24 @@ def test_every_loss_has_backward_and_with_grad_and_docs():
             assert f.__name__ == name + suffix
 
 
+FORWARD_NAMES = sorted(n for n in lossx.__all__ if not n.endswith(("_backward", "_with_grad")))
+
+
+@pytest.mark.parametrize("name", FORWARD_NAMES)
+def test_docstring_example_runs(name):
+    """Every public function's docstring has an example, and it runs and prints what it says."""
+    import doctest
+
+    f = getattr(lossx, name)
+    tests = [t for t in doctest.DocTestFinder().find(f, name, module=False, globs={}) if t.examples]
+    if name in ("set_num_threads", "get_num_threads"):
+        return
+    assert tests, f"{name} has no runnable example"
+    for t in tests:
+        result = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE).run(t)
+        assert result.failed == 0, name
+
+
 def test_all_names_exist():
     for name in lossx.__all__:
         assert callable(getattr(lossx, name)), name
