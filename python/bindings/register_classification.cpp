@@ -32,10 +32,94 @@ py::object cross_entropy(int mode, const py::object& grad_output, const py::arra
   });
 }
 
+/// log_softmax / softmax: no reduction; the output and the gradient have the input's shape.
+template <bool kLog>
+py::object softmax_like(int mode, const py::object& grad_output, const py::array& input, index_t dim) {
+  const char* fn = kLog ? "log_softmax" : "softmax";
+  return with_float(input, fn, "input", [&](auto tag) -> py::object {
+    using T = decltype(tag);
+    const View<const T> x = view<T>(input, "input");
+    softmax_dim(fn, x.shape, dim);
+    return run<T>(mode, grad_output, x.shape, Reduction::None, {x.shape},
+                  [&](View<const T> g, T* out, const std::vector<T*>& grads) {
+                    if constexpr (kLog) log_softmax_with_grad<T>(x, dim, g, out, grads[0]);
+                    else softmax_with_grad<T>(x, dim, g, out, grads[0]);
+                  });
+  });
+}
+
+py::object nll_loss(int mode, const py::object& grad_output, const py::array& input, const py::array& target,
+                    const py::object& weight, index_t ignore_index, const std::string& reduction) {
+  const char* fn = "nll_loss";
+  return with_float(input, fn, "input", [&](auto tag) -> py::object {
+    using T = decltype(tag);
+    const NllLossOptions<T> opt{optional_view<T>(weight, "weight"), ignore_index, parse_reduction(reduction, fn)};
+    const View<const T> x = view<T>(input, "input");
+    return with_index(target, fn, "target", [&](auto itag) -> py::object {
+      using I = decltype(itag);
+      const View<const I> t = view<I>(target, "target");
+      return run<T>(mode, grad_output, nll_loss_shape(x, t, opt), opt.reduction, {x.shape},
+                    [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                      nll_loss_with_grad<T, I>(x, t, opt, g, loss, grads[0]);
+                    });
+    });
+  });
+}
+
+py::object binary_cross_entropy(int mode, const py::object& grad_output, const py::array& input,
+                                const py::array& target, const py::object& weight, const std::string& reduction) {
+  const char* fn = "binary_cross_entropy";
+  return with_float(input, fn, "input", [&](auto tag) -> py::object {
+    using T = decltype(tag);
+    const BinaryCrossEntropyOptions<T> opt{optional_view<T>(weight, "weight"), parse_reduction(reduction, fn)};
+    const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
+    return run<T>(mode, grad_output, binary_cross_entropy_shape(x, y, opt), opt.reduction, {x.shape},
+                  [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                    binary_cross_entropy_with_grad<T>(x, y, opt, g, loss, grads[0]);
+                  });
+  });
+}
+
+py::object binary_cross_entropy_with_logits(int mode, const py::object& grad_output, const py::array& input,
+                                            const py::array& target, const py::object& weight,
+                                            const std::string& reduction, const py::object& pos_weight) {
+  const char* fn = "binary_cross_entropy_with_logits";
+  return with_float(input, fn, "input", [&](auto tag) -> py::object {
+    using T = decltype(tag);
+    const BceWithLogitsOptions<T> opt{optional_view<T>(weight, "weight"), optional_view<T>(pos_weight, "pos_weight"),
+                                      parse_reduction(reduction, fn)};
+    const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
+    return run<T>(mode, grad_output, binary_cross_entropy_with_logits_shape(x, y, opt), opt.reduction, {x.shape},
+                  [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                    binary_cross_entropy_with_logits_with_grad<T>(x, y, opt, g, loss, grads[0]);
+                  });
+  });
+}
+
+py::object kl_div(int mode, const py::object& grad_output, const py::array& input, const py::array& target,
+                  const std::string& reduction, bool log_target) {
+  const char* fn = "kl_div";
+  return with_float(input, fn, "input", [&](auto tag) -> py::object {
+    using T = decltype(tag);
+    const KlDivOptions<T> opt{parse_reduction(reduction, fn, /*allow_batchmean=*/true), log_target};
+    const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
+    return run<T>(mode, grad_output, kl_div_shape(x, y, opt), opt.reduction, {x.shape},
+                  [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                    kl_div_with_grad<T>(x, y, opt, g, loss, grads[0]);
+                  });
+  });
+}
+
 }  // namespace
 
 void register_classification(py::module_& m) {
   m.def("cross_entropy", &cross_entropy);
+  m.def("log_softmax", &softmax_like<true>);
+  m.def("softmax", &softmax_like<false>);
+  m.def("nll_loss", &nll_loss);
+  m.def("binary_cross_entropy", &binary_cross_entropy);
+  m.def("binary_cross_entropy_with_logits", &binary_cross_entropy_with_logits);
+  m.def("kl_div", &kl_div);
 }
 
 }  // namespace lossx::binding

@@ -3,8 +3,63 @@
 
 namespace lossx::binding {
 
+namespace {
+
+py::object cosine_embedding_loss(int mode, const py::object& grad_output, const py::array& input1,
+                                 const py::array& input2, const py::array& target, double margin,
+                                 const std::string& reduction) {
+  const char* fn = "cosine_embedding_loss";
+  return with_float(input1, fn, "input1", [&](auto tag) -> py::object {
+    using T = decltype(tag);
+    const CosineEmbeddingOptions opt{margin, parse_reduction(reduction, fn)};
+    const View<const T> x1 = view<T>(input1, "input1"), x2 = view<T>(input2, "input2"), y = view<T>(target, "target");
+    return run<T>(mode, grad_output, cosine_embedding_loss_shape(x1, x2, y, opt), opt.reduction,
+                  {x1.shape, x2.shape}, [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                    cosine_embedding_loss_with_grad<T>(x1, x2, y, opt, g, loss, grads[0], grads[1]);
+                  });
+  });
+}
+
+py::object triplet_margin_loss(int mode, const py::object& grad_output, const py::array& anchor,
+                               const py::array& positive, const py::array& negative, double margin, double p,
+                               double eps, bool swap, const std::string& reduction) {
+  const char* fn = "triplet_margin_loss";
+  return with_float(anchor, fn, "anchor", [&](auto tag) -> py::object {
+    using T = decltype(tag);
+    const TripletMarginOptions opt{margin, p, eps, swap, parse_reduction(reduction, fn)};
+    const View<const T> a = view<T>(anchor, "anchor"), pp = view<T>(positive, "positive"),
+                        n = view<T>(negative, "negative");
+    return run<T>(mode, grad_output, triplet_margin_loss_shape(a, pp, n, opt), opt.reduction,
+                  {a.shape, pp.shape, n.shape}, [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                    triplet_margin_loss_with_grad<T>(a, pp, n, opt, g, loss, grads[0], grads[1], grads[2]);
+                  });
+  });
+}
+
+py::object batch_hard_triplet_loss(int mode, const py::object& grad_output, const py::array& embeddings,
+                                   const py::array& labels, double margin, double p, const std::string& reduction) {
+  const char* fn = "batch_hard_triplet_loss";
+  return with_float(embeddings, fn, "embeddings", [&](auto tag) -> py::object {
+    using T = decltype(tag);
+    const BatchHardTripletOptions opt{margin, p, parse_reduction(reduction, fn)};
+    const View<const T> e = view<T>(embeddings, "embeddings");
+    return with_index(labels, fn, "labels", [&](auto itag) -> py::object {
+      using I = decltype(itag);
+      const View<const I> y = view<I>(labels, "labels");
+      return run<T>(mode, grad_output, batch_hard_triplet_loss_shape(e, y, opt), opt.reduction, {e.shape},
+                    [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                      batch_hard_triplet_loss_with_grad<T, I>(e, y, opt, g, loss, grads[0]);
+                    });
+    });
+  });
+}
+
+}  // namespace
+
 void register_embedding(py::module_& m) {
-  (void)m;
+  m.def("cosine_embedding_loss", &cosine_embedding_loss);
+  m.def("triplet_margin_loss", &triplet_margin_loss);
+  m.def("batch_hard_triplet_loss", &batch_hard_triplet_loss);
 }
 
 }  // namespace lossx::binding

@@ -3,8 +3,112 @@
 
 namespace lossx::binding {
 
+namespace {
+
+py::object margin_ranking_loss(int mode, const py::object& grad_output, const py::array& input1,
+                               const py::array& input2, const py::array& target, double margin,
+                               const std::string& reduction) {
+  const char* fn = "margin_ranking_loss";
+  return with_float(input1, fn, "input1", [&](auto tag) -> py::object {
+    using T = decltype(tag);
+    const MarginRankingOptions<T> opt{margin, parse_reduction(reduction, fn)};
+    const View<const T> x1 = view<T>(input1, "input1"), x2 = view<T>(input2, "input2"), y = view<T>(target, "target");
+    return run<T>(mode, grad_output, margin_ranking_loss_shape(x1, x2, y, opt), opt.reduction, {x1.shape, x2.shape},
+                  [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                    margin_ranking_loss_with_grad<T>(x1, x2, y, opt, g, loss, grads[0], grads[1]);
+                  });
+  });
+}
+
+py::object hinge_embedding_loss(int mode, const py::object& grad_output, const py::array& input,
+                                const py::array& target, double margin, const std::string& reduction) {
+  const char* fn = "hinge_embedding_loss";
+  return with_float(input, fn, "input", [&](auto tag) -> py::object {
+    using T = decltype(tag);
+    const HingeEmbeddingOptions<T> opt{margin, parse_reduction(reduction, fn)};
+    const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
+    return run<T>(mode, grad_output, hinge_embedding_loss_shape(x, y, opt), opt.reduction, {x.shape},
+                  [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                    hinge_embedding_loss_with_grad<T>(x, y, opt, g, loss, grads[0]);
+                  });
+  });
+}
+
+py::object soft_margin_loss(int mode, const py::object& grad_output, const py::array& input, const py::array& target,
+                            const std::string& reduction) {
+  const char* fn = "soft_margin_loss";
+  return with_float(input, fn, "input", [&](auto tag) -> py::object {
+    using T = decltype(tag);
+    const SoftMarginOptions<T> opt{parse_reduction(reduction, fn)};
+    const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
+    return run<T>(mode, grad_output, soft_margin_loss_shape(x, y, opt), opt.reduction, {x.shape},
+                  [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                    soft_margin_loss_with_grad<T>(x, y, opt, g, loss, grads[0]);
+                  });
+  });
+}
+
+py::object multilabel_soft_margin_loss(int mode, const py::object& grad_output, const py::array& input,
+                                       const py::array& target, const py::object& weight,
+                                       const std::string& reduction) {
+  const char* fn = "multilabel_soft_margin_loss";
+  return with_float(input, fn, "input", [&](auto tag) -> py::object {
+    using T = decltype(tag);
+    const MultilabelSoftMarginOptions<T> opt{optional_view<T>(weight, "weight"), parse_reduction(reduction, fn)};
+    const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
+    return run<T>(mode, grad_output, multilabel_soft_margin_loss_shape(x, y, opt), opt.reduction, {x.shape},
+                  [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                    multilabel_soft_margin_loss_with_grad<T>(x, y, opt, g, loss, grads[0]);
+                  });
+  });
+}
+
+py::object multi_margin_loss(int mode, const py::object& grad_output, const py::array& input,
+                             const py::array& target, int p, double margin, const py::object& weight,
+                             const std::string& reduction) {
+  const char* fn = "multi_margin_loss";
+  return with_float(input, fn, "input", [&](auto tag) -> py::object {
+    using T = decltype(tag);
+    const MultiMarginOptions<T> opt{p, margin, optional_view<T>(weight, "weight"), parse_reduction(reduction, fn)};
+    const View<const T> x = view<T>(input, "input");
+    return with_index(target, fn, "target", [&](auto itag) -> py::object {
+      using I = decltype(itag);
+      const View<const I> t = view<I>(target, "target");
+      return run<T>(mode, grad_output, multi_margin_loss_shape(x, t, opt), opt.reduction, {x.shape},
+                    [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                      multi_margin_loss_with_grad<T, I>(x, t, opt, g, loss, grads[0]);
+                    });
+    });
+  });
+}
+
+py::object multilabel_margin_loss(int mode, const py::object& grad_output, const py::array& input,
+                                  const py::array& target, const std::string& reduction) {
+  const char* fn = "multilabel_margin_loss";
+  return with_float(input, fn, "input", [&](auto tag) -> py::object {
+    using T = decltype(tag);
+    const MultilabelMarginOptions<T> opt{parse_reduction(reduction, fn)};
+    const View<const T> x = view<T>(input, "input");
+    return with_index(target, fn, "target", [&](auto itag) -> py::object {
+      using I = decltype(itag);
+      const View<const I> t = view<I>(target, "target");
+      return run<T>(mode, grad_output, multilabel_margin_loss_shape(x, t, opt), opt.reduction, {x.shape},
+                    [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                      multilabel_margin_loss_with_grad<T, I>(x, t, opt, g, loss, grads[0]);
+                    });
+    });
+  });
+}
+
+}  // namespace
+
 void register_margin(py::module_& m) {
-  (void)m;
+  m.def("margin_ranking_loss", &margin_ranking_loss);
+  m.def("hinge_embedding_loss", &hinge_embedding_loss);
+  m.def("soft_margin_loss", &soft_margin_loss);
+  m.def("multilabel_soft_margin_loss", &multilabel_soft_margin_loss);
+  m.def("multi_margin_loss", &multi_margin_loss);
+  m.def("multilabel_margin_loss", &multilabel_margin_loss);
 }
 
 }  // namespace lossx::binding

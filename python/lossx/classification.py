@@ -6,6 +6,9 @@ its gradient is ``NAME_backward`` and both together ``NAME_with_grad``.
 
 from __future__ import annotations
 
+import operator
+import warnings
+
 import numpy as np
 
 from . import _convert as cv
@@ -13,9 +16,27 @@ from . import _core
 from ._api import loss
 
 __all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_backward",
+    "binary_cross_entropy_with_grad",
+    "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits_backward",
+    "binary_cross_entropy_with_logits_with_grad",
     "cross_entropy",
     "cross_entropy_backward",
     "cross_entropy_with_grad",
+    "kl_div",
+    "kl_div_backward",
+    "kl_div_with_grad",
+    "log_softmax",
+    "log_softmax_backward",
+    "log_softmax_with_grad",
+    "nll_loss",
+    "nll_loss_backward",
+    "nll_loss_with_grad",
+    "softmax",
+    "softmax_backward",
+    "softmax_with_grad",
 ]
 
 
@@ -80,3 +101,340 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
 
 cross_entropy_backward = cross_entropy.backward
 cross_entropy_with_grad = cross_entropy.with_grad
+
+
+# ---------------------------------------------------------------- softmax / log_softmax
+
+
+def _implicit_dim(ndim: int) -> int:
+    """PyTorch's legacy choice when ``dim`` is omitted: 0 for 0-, 1- and 3-D inputs, else 1."""
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_dtype(dtype, fn):
+    """``dtype=`` as a NumPy float dtype (float32/float64); torch dtypes are accepted by name."""
+    if dtype is None:
+        return None
+    if type(dtype).__module__.startswith("torch"):
+        dtype = str(dtype).replace("torch.", "")
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{fn}: 'dtype' must be float32 or float64; got {dtype!r}") from None
+    if d not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"{fn}: 'dtype' must be float32 or float64; got {d}")
+    return d
+
+
+def _cast_gradient(core, dtype):
+    """Wraps a core function so that the gradient comes back in ``dtype`` (the caller's input dtype)."""
+
+    def call(mode, g, *args):
+        out = core(mode, g, *args)
+        if mode == 1:
+            return out.astype(dtype)
+        if mode == 2:
+            return out[0], out[1].astype(dtype)
+        return out
+
+    return call
+
+
+def _softmax_args(core, input, dim, dtype, fn):
+    x = cv.prediction(input, "input", fn)
+    if dim is None:
+        dim = _implicit_dim(x.ndim)
+        # stacklevel 4: the caller of lossx.NAME / NAME_backward / NAME_with_grad
+        # (through the wrapper in _api.py and this helper).
+        warnings.warn(
+            f"{fn}: implicit choice of 'dim' (dim={dim} for a {x.ndim}-D input) is deprecated, as in PyTorch; "
+            "pass dim=X explicitly.",
+            UserWarning,
+            stacklevel=4,
+        )
+    elif isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{fn}: 'dim' must be an int or None; got {type(dim).__name__}")
+    dim = operator.index(dim)
+    d = _softmax_dtype(dtype, fn)
+    if d is not None and d != x.dtype:
+        return _cast_gradient(core, x.dtype), (x.astype(d), dim)
+    return core, (x, dim)
+
+
+@loss()
+def log_softmax(input, dim=None, *, dtype=None):
+    r"""Logarithm of the softmax along ``dim``, as ``torch.nn.functional.log_softmax``.
+
+    .. math::
+       \mathrm{log\_softmax}(x)_c = x_c - m - \log\sum_k e^{x_k - m},\qquad m = \max_k x_k
+
+    computed in one max-subtracted pass per row (stable for logits of any magnitude;
+    the sum is accumulated in double). Its gradient is
+    :math:`g_c - \mathrm{softmax}(x)_c \sum_k g_k`; :func:`log_softmax_backward` takes the same
+    ``input`` as the forward (not its output), so that gradients compose:
+    ``log_softmax_backward(nll_loss_backward(g, log_softmax(x, 1), y), x, 1)`` is
+    ``cross_entropy_backward(g, x, y)``.
+
+    Args:
+      input: any shape (a 0-d input is a single value, whose log-softmax is 0); float32 or float64.
+      dim: the axis to normalise along; negative values count from the end. ``None``
+        follows PyTorch's deprecated implicit rule (0 for 0-, 1- and 3-D inputs, else 1) and
+        emits a ``UserWarning``, as PyTorch does.
+      dtype: optional ``float32``/``float64`` (NumPy or torch dtype); the input is cast to it
+        first, as PyTorch's ``dtype=`` does. The output then has that dtype, while the gradient
+        (w.r.t. the caller's ``input``) keeps the input's dtype.
+
+    Returns:
+      An array of the input's shape.
+
+    Example:
+      >>> import lossx
+      >>> lossx.log_softmax([[1.0, 2.0, 3.0]], dim=1).round(4)
+      array([[-2.4076, -1.4076, -0.4076]])
+
+    Differences from PyTorch: ``dtype`` may only be float32 or float64, and the input must
+    already be a float array (PyTorch casts an integer input when ``dtype`` is given); a
+    ``dim`` out of range raises ``ValueError`` (PyTorch: ``IndexError``). As in PyTorch, a
+    row holding ``+inf`` or ``nan``, or only ``-inf``, gives ``nan``.
+    """
+    return _softmax_args(_core.log_softmax, input, dim, dtype, "log_softmax")
+
+
+log_softmax_backward = log_softmax.backward
+log_softmax_with_grad = log_softmax.with_grad
+
+
+@loss()
+def softmax(input, dim=None, *, dtype=None):
+    r"""Softmax along ``dim``, as ``torch.nn.functional.softmax``.
+
+    .. math::
+       \mathrm{softmax}(x)_c = \frac{e^{x_c - m}}{\sum_k e^{x_k - m}},\qquad m = \max_k x_k
+
+    computed in one max-subtracted pass per row (no overflow; the sum is accumulated in
+    double). Its gradient is :math:`s_c\,(g_c - \sum_k g_k s_k)` with :math:`s = \mathrm{softmax}(x)`;
+    :func:`softmax_backward` takes the forward's ``input`` (not its output).
+
+    Args:
+      input: any shape (a 0-d input gives 1); float32 or float64.
+      dim: the axis to normalise along; negative values count from the end. ``None``
+        follows PyTorch's deprecated implicit rule (0 for 0-, 1- and 3-D inputs, else 1) and
+        emits a ``UserWarning``, as PyTorch does.
+      dtype: optional ``float32``/``float64``; the input is cast to it first (PyTorch's
+        ``dtype=``). The output has that dtype; the gradient keeps the input's dtype.
+
+    Returns:
+      An array of the input's shape whose slices along ``dim`` sum to 1.
+
+    Example:
+      >>> import lossx
+      >>> lossx.softmax([[1.0, 2.0, 3.0]], dim=-1).round(4)
+      array([[0.09  , 0.2447, 0.6652]])
+
+    Differences from PyTorch: as for :func:`log_softmax` (float32/float64 only, ``ValueError``
+    for a bad ``dim``).
+    """
+    return _softmax_args(_core.softmax, input, dim, dtype, "softmax")
+
+
+softmax_backward = softmax.backward
+softmax_with_grad = softmax.with_grad
+
+
+# ---------------------------------------------------------------- nll_loss
+
+
+@loss()
+def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
+    r"""Negative log-likelihood of class indices, as ``torch.nn.functional.nll_loss``.
+
+    For a row of log-probabilities :math:`x` (classes along dim 1, or dim 0 for a 1-D input)
+    and its class index :math:`y`:
+
+    .. math::
+       \ell = -w_y\,x_y \quad (0 \text{ where } y = \text{ignore\_index})
+
+    ``'mean'`` divides the sum by :math:`\sum w_y` over the rows not ignored (their count
+    without ``weight``), exactly as :func:`cross_entropy`; if every target is ignored it is
+    ``nan`` (with a zero gradient) and ``'sum'`` is 0. ``nll_loss(log_softmax(x, 1), y)`` is
+    ``cross_entropy(x, y)``. The gradient is :math:`-w_y` at the target class, 0 elsewhere.
+
+    Args:
+      input: log-probabilities ``(C)``, ``(N, C)`` or ``(N, C, d1, ..., dk)`` (the K-dim form
+        covers PyTorch's old ``NLLLoss2d``); float32 or float64. Not checked: any values
+        are accepted, as in PyTorch.
+      target: class indices ``()``, ``(N)`` or ``(N, d1, ..., dk)``, any integer dtype
+        (int32 and int64 are used without a copy), in ``[0, C)`` or equal to ``ignore_index``.
+      weight: optional per-class weight ``(C,)``.
+      ignore_index: targets equal to it contribute nothing; it may be a valid class.
+      reduction: ``'none'`` | ``'mean'`` | ``'sum'``.
+
+    Returns:
+      A 0-d array (reduced), or the per-row losses of the target's shape.
+
+    Example:
+      >>> import lossx
+      >>> float(lossx.nll_loss([[1.0, 2.0, 3.0]], [2]))
+      -3.0
+
+    Differences from PyTorch: class indices may have any integer dtype (PyTorch: int64 or
+    uint8); an index out of range raises ``ValueError`` naming ``'target'`` (PyTorch:
+    ``IndexError``).
+    """
+    fn = "nll_loss"
+    x = cv.prediction(input, "input", fn)
+    t = cv.indices(target, "target", fn)
+    w = cv.parameter(weight, x.dtype, "weight", fn)
+    return _core.nll_loss, (x, t, w, int(ignore_index), reduction)
+
+
+nll_loss_backward = nll_loss.backward
+nll_loss_with_grad = nll_loss.with_grad
+
+
+# ---------------------------------------------------------------- binary cross-entropy
+
+
+def _pair(input, target, fn):
+    x = cv.prediction(input, "input", fn)
+    return x, cv.float_target(target, x.dtype, "target", fn)
+
+
+@loss()
+def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
+    r"""Binary cross-entropy of probabilities, as ``torch.nn.functional.binary_cross_entropy``.
+
+    .. math::
+       \ell = -w\,[\,y \max(\log x, -100) + (1-y)\max(\log(1-x), -100)\,]
+
+    The logs are clamped at -100 as in PyTorch, so ``x = 0`` with ``y = 1`` gives 100. The
+    gradient is PyTorch's
+    :math:`w\,(x - y) / \max(x(1-x), 10^{-12})`, which is the derivative of the loss
+    except where the clamp is active: at ``x = 0, y = 1`` it is about ``-1e12`` although the
+    clamped loss is flat there (PyTorch does the same, for stability of training). For
+    logits, prefer :func:`binary_cross_entropy_with_logits`.
+
+    Args:
+      input: probabilities in ``[0, 1]``, any shape; float32 or float64.
+      target: the input's shape and dtype, values in ``[0, 1]`` (soft labels allowed).
+      weight: optional weight broadcast (NumPy rules) to the target's shape, e.g. ``(C,)``
+        for an ``(N, C)`` input.
+      reduction: ``'none'`` | ``'mean'`` | ``'sum'`` (``'mean'`` over all elements).
+
+    Returns:
+      A 0-d array (reduced), or the per-element losses of the input's shape.
+
+    Example:
+      >>> import lossx
+      >>> round(float(lossx.binary_cross_entropy([0.8, 0.4], [1.0, 0.0])), 6)
+      0.366985
+
+    Differences from PyTorch: an input or target value outside ``[0, 1]`` (or ``nan`` in the
+    input or target) raises ``ValueError`` naming the argument (PyTorch: ``RuntimeError``).
+    """
+    fn = "binary_cross_entropy"
+    x, y = _pair(input, target, fn)
+    return _core.binary_cross_entropy, (x, y, cv.parameter(weight, x.dtype, "weight", fn), reduction)
+
+
+binary_cross_entropy_backward = binary_cross_entropy.backward
+binary_cross_entropy_with_grad = binary_cross_entropy.with_grad
+
+
+@loss()
+def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="mean", pos_weight=None):
+    r"""Binary cross-entropy of logits, as ``torch.nn.functional.binary_cross_entropy_with_logits``.
+
+    With :math:`p` = ``pos_weight`` (1 if absent) and :math:`\sigma` the sigmoid:
+
+    .. math::
+       \ell = w\,[\,(1-y)\,x - (1 + (p-1)\,y)\log\sigma(x)\,]
+            = -w\,[\,p\,y\log\sigma(x) + (1-y)\log(1-\sigma(x))\,]
+
+    computed as :math:`w\,[(1-y)\,\mathrm{softplus}(x) + p\,y\,\mathrm{softplus}(-x)]`: logits of any
+    magnitude give finite values, and no term cancels, so even a tiny loss far in the tails
+    keeps its relative accuracy. Gradient: :math:`w\,[(1-y)\,\sigma(x) - p\,y\,\sigma(-x)]`
+    :math:`= w\,[(1 + (p-1)y)\,\sigma(x) - p\,y]`.
+
+    Args:
+      input: logits, any shape; float32 or float64.
+      target: the input's shape and dtype (0/1 or soft labels; not checked).
+      weight: optional weight broadcast (NumPy rules) to the target's shape.
+      reduction: ``'none'`` | ``'mean'`` | ``'sum'`` (``'mean'`` over all elements).
+      pos_weight: optional weight of the positive term, broadcast likewise: a ``(C,)``
+        vector runs along the last (class) dim of an ``(N, C)`` target. See
+        :func:`lossx.pos_weight_from` to compute it from the labels.
+
+    Returns:
+      A 0-d array (reduced), or the per-element losses of the input's shape.
+
+    Example:
+      >>> import lossx
+      >>> round(float(lossx.binary_cross_entropy_with_logits([0.3], [0.4], pos_weight=[3.0])), 6)
+      1.177839
+
+    Differences from PyTorch: ``weight``/``pos_weight`` must broadcast to the target's shape
+    without enlarging it (``ValueError`` otherwise).
+    """
+    fn = "binary_cross_entropy_with_logits"
+    x, y = _pair(input, target, fn)
+    return _core.binary_cross_entropy_with_logits, (
+        x,
+        y,
+        cv.parameter(weight, x.dtype, "weight", fn),
+        reduction,
+        cv.parameter(pos_weight, x.dtype, "pos_weight", fn),
+    )
+
+
+binary_cross_entropy_with_logits_backward = binary_cross_entropy_with_logits.backward
+binary_cross_entropy_with_logits_with_grad = binary_cross_entropy_with_logits.with_grad
+
+
+# ---------------------------------------------------------------- kl_div
+
+
+@loss()
+def kl_div(input, target, *, reduction="mean", log_target=False):
+    r"""Pointwise Kullback-Leibler divergence, as ``torch.nn.functional.kl_div``.
+
+    ``input`` holds log-probabilities :math:`x`; ``target`` holds probabilities :math:`t`
+    (or log-probabilities with ``log_target=True``):
+
+    .. math::
+       \ell = t\log t - t\,x \quad\text{or}\quad \ell = e^{t}\,(t - x)\ \ (\text{log\_target})
+
+    with :math:`t\log t = 0` at :math:`t = 0` (but :math:`0\cdot(-\infty)` = ``nan`` when
+    :math:`x = -\infty` there too) and ``nan`` for :math:`t < 0`, as in PyTorch. The gradient
+    (w.r.t. ``input`` only) is :math:`-t` (or :math:`-e^t`).
+
+    Reductions: ``'sum'``; ``'batchmean'`` divides the sum by ``input.shape[0]`` (the sum for
+    a 0-d input) — this is the KL divergence per sample, the mathematically correct choice;
+    ``'mean'`` (the default, as in PyTorch) divides by the number of elements, i.e. also by
+    the size of the distribution, which is rarely what is wanted.
+
+    Args:
+      input: log-probabilities, any shape; float32 or float64.
+      target: the input's shape and dtype.
+      reduction: ``'none'`` | ``'batchmean'`` | ``'sum'`` | ``'mean'``.
+      log_target: whether ``target`` is given in log space.
+
+    Returns:
+      A 0-d array (reduced), or the per-element terms of the input's shape.
+
+    Example:
+      >>> import lossx
+      >>> round(float(lossx.kl_div([-1.0, -2.0], [0.5, 0.5], reduction="sum")), 6)
+      0.806853
+
+    Differences from PyTorch: ``'mean'`` does not emit PyTorch's ``UserWarning`` (it gives
+    PyTorch's value; use ``'batchmean'`` for the true KL divergence); the input and the target
+    must have the same shape (PyTorch broadcasts them).
+    """
+    fn = "kl_div"
+    x, y = _pair(input, target, fn)
+    return _core.kl_div, (x, y, reduction, bool(log_target))
+
+
+kl_div_backward = kl_div.backward
+kl_div_with_grad = kl_div.with_grad

@@ -19,21 +19,47 @@
 namespace lossx {
 
 // ---------------------------------------------------------------- softmax
-/// Shape checks for softmax/log_softmax; returns `dim` normalised to [0, ndim).
+// softmax / log_softmax along one dimension of an input of any shape (a 0-d
+// input is one row of one value). Output and gradient have the input's shape.
+// The backward takes the same `input` as the forward (not the forward's output),
+// so that every `_backward` in lossx composes the same way.
+
+/// Shape checks for softmax/log_softmax; returns `dim` normalised to [0, max(ndim, 1)).
+/// A negative `dim` counts from the end, as in PyTorch.
 index_t softmax_dim(const char* fn, const Shape& input, index_t dim);
+
+/// log_softmax and/or its gradient in one pass: `out` = x - max - log Σ exp(x - max)
+/// along `dim`; `grad_input` = grad_output - softmax(x) · Σ grad_output (along `dim`).
+/// Pass nullptr for an output you do not need; `grad_output` (input's shape) is
+/// required with `grad_input`.
+template <class T>
+void log_softmax_with_grad(View<const T> input, index_t dim, View<const T> grad_output, T* out, T* grad_input);
+
+/// softmax and/or its gradient in one pass: `out` = exp(x - max) / Σ exp(x - max);
+/// `grad_input` = s · (grad_output - Σ grad_output · s), s = softmax(x).
+template <class T>
+void softmax_with_grad(View<const T> input, index_t dim, View<const T> grad_output, T* out, T* grad_input);
 
 /// out = log_softmax(input) along `dim` (negative counts from the end); out has input's shape.
 template <class T>
-void log_softmax(View<const T> input, index_t dim, T* out);
+void log_softmax(View<const T> input, index_t dim, T* out) {
+  log_softmax_with_grad<T>(input, dim, {}, out, nullptr);
+}
 /// grad_input = grad_output - softmax(input) * sum(grad_output) along `dim`.
 template <class T>
-void log_softmax_backward(View<const T> grad_output, View<const T> input, index_t dim, T* grad_input);
+void log_softmax_backward(View<const T> grad_output, View<const T> input, index_t dim, T* grad_input) {
+  log_softmax_with_grad<T>(input, dim, grad_output, nullptr, grad_input);
+}
 /// out = softmax(input) along `dim`.
 template <class T>
-void softmax(View<const T> input, index_t dim, T* out);
+void softmax(View<const T> input, index_t dim, T* out) {
+  softmax_with_grad<T>(input, dim, {}, out, nullptr);
+}
 /// grad_input = s * (grad_output - sum(grad_output * s)), s = softmax(input).
 template <class T>
-void softmax_backward(View<const T> grad_output, View<const T> input, index_t dim, T* grad_input);
+void softmax_backward(View<const T> grad_output, View<const T> input, index_t dim, T* grad_input) {
+  softmax_with_grad<T>(input, dim, grad_output, nullptr, grad_input);
+}
 
 // ---------------------------------------------------------------- cross_entropy
 template <class T>
@@ -77,14 +103,18 @@ void cross_entropy_backward(View<const T> grad_output, View<const T> input, View
 template <class T>
 struct NllLossOptions {
   View<const T> weight{};       ///< optional per-class weight, shape (C,)
-  index_t ignore_index = -100;
-  Reduction reduction = Reduction::Mean;
+  index_t ignore_index = -100;  ///< targets equal to it add nothing (may be a valid class)
+  Reduction reduction = Reduction::Mean;  ///< 'mean' divides by Σ w[y] over the rows not ignored
 };
 
-/// input holds log-probabilities (not checked), shapes as for cross_entropy.
+/// Negative log-likelihood -w[y]·input[y] per row. `input` holds log-probabilities
+/// (not checked: any values are accepted, as in PyTorch); shapes as for
+/// cross_entropy with class indices: (C) + (), (N, C) + (N), (N, C, d1..dk) + (N, d1..dk).
+/// Returns the 'none' shape (the target's shape).
 template <class T, class I>
 Shape nll_loss_shape(View<const T> input, View<const I> target, const NllLossOptions<T>& opt);
 
+/// Loss and/or gradient (w.r.t. input) in one pass; `grad_output` is required with `grad_input`.
 template <class T, class I>
 void nll_loss_with_grad(View<const T> input, View<const I> target, const NllLossOptions<T>& opt,
                         View<const T> grad_output, T* loss, T* grad_input);
@@ -98,5 +128,69 @@ void nll_loss_backward(View<const T> grad_output, View<const T> input, View<cons
                        const NllLossOptions<T>& opt, T* grad_input) {
   nll_loss_with_grad<T, I>(input, target, opt, grad_output, nullptr, grad_input);
 }
+
+// ---------------------------------------------------------------- elementwise losses
+// binary_cross_entropy, binary_cross_entropy_with_logits and kl_div take an
+// input and a float target of the same shape, and return the 'none' shape from
+// NAME_shape. NAME_with_grad gives the loss and/or the gradient w.r.t. input.
+
+/// Declares NAME_with_grad, NAME and NAME_backward for an elementwise loss of
+/// (input, target) with options type OPTS<T> (NAME_shape is declared by hand).
+#define LOSSX_DECLARE_CLASSIFICATION_ELEMENTWISE(NAME, OPTS)                                           \
+  template <class T>                                                                                     \
+  Shape NAME##_shape(View<const T> input, View<const T> target, const OPTS<T>& opt);                     \
+  template <class T>                                                                                     \
+  void NAME##_with_grad(View<const T> input, View<const T> target, const OPTS<T>& opt,                   \
+                        View<const T> grad_output, T* loss, T* grad_input);                              \
+  template <class T>                                                                                     \
+  void NAME(View<const T> input, View<const T> target, const OPTS<T>& opt, T* loss) {                    \
+    NAME##_with_grad<T>(input, target, opt, {}, loss, nullptr);                                          \
+  }                                                                                                      \
+  template <class T>                                                                                     \
+  void NAME##_backward(View<const T> grad_output, View<const T> input, View<const T> target,             \
+                       const OPTS<T>& opt, T* grad_input) {                                              \
+    NAME##_with_grad<T>(input, target, opt, grad_output, nullptr, grad_input);                           \
+  }
+
+/// Options of binary_cross_entropy.
+template <class T>
+struct BinaryCrossEntropyOptions {
+  View<const T> weight{};  ///< optional, broadcast (NumPy rules) to the target's shape
+  Reduction reduction = Reduction::Mean;
+};
+
+/// -w·[y·max(log x, -100) + (1-y)·max(log(1-x), -100)], x and y in [0, 1]
+/// (checked in a pre-pass; NaN is rejected too). The gradient is PyTorch's
+/// w·(x - y) / max(x(1-x), 1e-12), which is not the derivative of the clamped
+/// loss near 0 and 1 (it is there that it differs: ±1e12 at the ends).
+LOSSX_DECLARE_CLASSIFICATION_ELEMENTWISE(binary_cross_entropy, BinaryCrossEntropyOptions)
+
+/// Options of binary_cross_entropy_with_logits.
+template <class T>
+struct BceWithLogitsOptions {
+  View<const T> weight{};      ///< optional, broadcast (NumPy rules) to the target's shape
+  View<const T> pos_weight{};  ///< optional weight of the positive term, broadcast likewise
+                               ///< (a (C,) vector runs along the last dim)
+  Reduction reduction = Reduction::Mean;
+};
+
+/// w·[(1-y)·x - (1 + (p-1)·y)·log σ(x)] with p = pos_weight (1 if absent);
+/// stable for any |x|. Gradient w·[(1 + (p-1)·y)·σ(x) - p·y].
+LOSSX_DECLARE_CLASSIFICATION_ELEMENTWISE(binary_cross_entropy_with_logits, BceWithLogitsOptions)
+
+/// Options of kl_div.
+template <class T>
+struct KlDivOptions {
+  Reduction reduction = Reduction::Mean;  ///< also BatchMean: sum / input.shape[0] (sum for a 0-d input)
+  bool log_target = false;                ///< the target holds log-probabilities
+};
+
+/// Pointwise KL term with `input` in log space: t·log t - t·x (0 where t = 0,
+/// nan where t < 0 or where t = 0 and x = -inf), or exp(t)·(t - x) with
+/// log_target. 'mean' divides by the element count (as PyTorch does);
+/// 'batchmean' is the KL divergence per sample. Gradient -t (or -exp(t)).
+LOSSX_DECLARE_CLASSIFICATION_ELEMENTWISE(kl_div, KlDivOptions)
+
+#undef LOSSX_DECLARE_CLASSIFICATION_ELEMENTWISE
 
 }  // namespace lossx

@@ -2,6 +2,8 @@
 // the shape rules, the range pre-pass, and the 'mean' denominator.
 #pragma once
 
+#include <vector>
+
 #include "lossx/core/error.hpp"
 #include "lossx/core/parallel.hpp"
 #include "../core/rows.hpp"
@@ -27,19 +29,35 @@ void check_class_weight(const Check& ck, View<const T> weight, index_t classes) 
   if (weight.present()) ck.class_vector("weight", weight.shape, classes);
 }
 
-/// 'mean' divides by the total weight of the targets that are not ignored
-/// (their count without weights); summed over fixed blocks of rows.
+/// One parallel pass over the class-index targets that (1) checks every index
+/// lies in [0, C) or equals `ignore_index` — reporting the first bad position, as
+/// a serial scan would — and (2) returns the 'mean' denominator: the total weight
+/// of the targets not ignored (their count without weight), summed over fixed
+/// blocks so that it does not depend on the thread count.
 template <class T, class I>
-double class_weight_total(const RowLayout& l, const I* target, const T* weight, index_t ignore_index) {
-  return block_sum(l.rows(), 4096, [&](index_t b, index_t e) {
+double check_targets_and_total(const Check& ck, const RowLayout& l, const I* target, const T* weight,
+                               index_t ignore_index) {
+  const index_t n = l.rows(), C = l.classes;
+  constexpr index_t grain = 1 << 15;
+  std::vector<index_t> first_bad(static_cast<size_t>(n / grain + 1), -1);
+  const double total = block_sum(n, grain, [&](index_t b, index_t e) {
     double s = 0.0;
     for (index_t r = b; r < e; ++r) {
       const index_t y = static_cast<index_t>(target[r]);
       if (y == ignore_index) continue;
+      if (y < 0 || y >= C) {
+        first_bad[static_cast<size_t>(b / grain)] = r;
+        return 0.0;
+      }
       s += weight ? static_cast<double>(weight[y]) : 1.0;
     }
     return s;
   });
+  for (index_t r : first_bad)
+    if (r >= 0)
+      ck.fail("target", cat("hold class indices in [0, ", C, ") or ignore_index=", ignore_index),
+              cat(static_cast<index_t>(target[r]), " at flat position ", r));
+  return total;
 }
 
 }  // namespace lossx::detail

@@ -12,7 +12,9 @@
 //   As in PyTorch, t'_c = 0 with x_c = -inf gives nan (0·inf).
 // One fused pass per row: max, then exp(x - max) (written straight into the
 // gradient row when it is wanted), then the gradient from that buffer. No
-// N×C intermediate. Row sums are accumulated in double.
+// N×C intermediate. Row sums are accumulated in double. Wide contiguous rows
+// run row by row (loops over classes); K-dim inputs and narrow rows run in
+// lane-major tiles of up to 64 rows (loops over rows), so both vectorise.
 #include <cmath>
 #include <limits>
 
@@ -25,6 +27,7 @@
 namespace lossx {
 namespace {
 
+using detail::kLanes;
 using detail::RowLayout;
 
 template <class T>
@@ -42,7 +45,7 @@ struct CeRows {
 
 // Max of a row; NaN propagates through the later exp.
 template <class T, class S>
-inline T row_max(const T* x, index_t C, S s) {
+LOSSX_INLINE T row_max(const T* x, index_t C, S s) {
   T m = -std::numeric_limits<T>::infinity();
 #pragma omp simd reduction(max : m)
   for (index_t c = 0; c < C; ++c) m = x[c * s] > m ? x[c * s] : m;
@@ -51,7 +54,7 @@ inline T row_max(const T* x, index_t C, S s) {
 
 // Σ exp(x_c - m), optionally storing each exp in e (same stride as x).
 template <class T, class S>
-inline double row_sumexp(const T* x, index_t C, S s, T m, T* e) {
+LOSSX_INLINE double row_sumexp(const T* x, index_t C, S s, T m, T* e) {
   double sum = 0.0;
   if (e) {
 #pragma omp simd reduction(+ : sum)
@@ -67,97 +70,233 @@ inline double row_sumexp(const T* x, index_t C, S s, T m, T* e) {
   return sum;
 }
 
-template <class T, class I, class S>
-inline double ce_index_rows(const CeRows<T>& a, const I* target, index_t ignore_index, index_t r0, index_t r1,
-                            S s) {
+// The per-row scalars both layouts share. Class-index loss from lse, x_y, w_y
+// and Σ_c w_c x_c (used only when ls > 0, so that a -inf logit is harmless then).
+template <class T>
+LOSSX_INLINE double ce_index_loss(const CeRows<T>& a, double lse, double xy, double wy, double wx) {
+  double loss = (1.0 - a.ls) * wy * (lse - xy);
+  if (a.ls > 0.0) loss += a.ls / static_cast<double>(a.l.classes) * (a.W * lse - wx);
+  return loss;
+}
+
+// Gradient coefficients: grad_c = A·e_c - B·w_c (w ≡ 1 without weight), then
+// grad_y -= corr, where e_c = exp(x_c - max) and sum = Σ e_c.
+template <class T>
+struct CeCoef {
+  T A, B, corr;
+};
+template <class T>
+LOSSX_INLINE CeCoef<T> ce_index_coef(const CeRows<T>& a, double gsc, double wy, double sum) {
+  const double C = static_cast<double>(a.l.classes);
+  return {static_cast<T>(gsc * ((1.0 - a.ls) * wy + a.ls * a.W / C) / sum), static_cast<T>(gsc * a.ls / C),
+          static_cast<T>(gsc * (1.0 - a.ls) * wy)};
+}
+
+// Rows [r, r + count) with contiguous values: x and gr point at the first row.
+template <class T, class I>
+LOSSX_SIMD_CLONES double ce_index_rows(const CeRows<T>& a, const I* target, index_t ignore_index, index_t r0, index_t count,
+                            const T* xrows, T* grows) {
   const index_t C = a.l.classes;
   const double ls = a.ls;
+  const detail::Unit s{};
   double total = 0.0;
-  for (index_t r = r0; r < r1; ++r) {
-    const index_t base = a.l.base(r);
-    const T* x = a.x + base;
-    T* gr = a.grad ? a.grad + base : nullptr;
+  for (index_t i = 0; i < count; ++i) {
+    const index_t r = r0 + i;
+    const T* x = xrows + i * C;
+    T* gr = grows ? grows + i * C : nullptr;
     const index_t y = static_cast<index_t>(target[r]);
     if (y == ignore_index) {
       if (a.loss_rows) a.loss_rows[r] = T(0);
       if (gr)
-        for (index_t c = 0; c < C; ++c) gr[c * s] = T(0);
+        for (index_t c = 0; c < C; ++c) gr[c] = T(0);
       continue;
     }
     const T m = row_max(x, C, s);
     const double sum = row_sumexp(x, C, s, m, gr);
     const double lse = static_cast<double>(m) + std::log(sum);
     const double wy = a.weight ? static_cast<double>(a.weight[y]) : 1.0;
-    double loss = (1.0 - ls) * wy * (lse - static_cast<double>(x[y * s]));
+    double wx = 0.0;
     if (ls > 0.0) {
-      double wx = 0.0;
       if (a.weight) {
 #pragma omp simd reduction(+ : wx)
-        for (index_t c = 0; c < C; ++c) wx += static_cast<double>(a.weight[c]) * static_cast<double>(x[c * s]);
+        for (index_t c = 0; c < C; ++c) wx += static_cast<double>(a.weight[c]) * static_cast<double>(x[c]);
       } else {
 #pragma omp simd reduction(+ : wx)
-        for (index_t c = 0; c < C; ++c) wx += static_cast<double>(x[c * s]);
+        for (index_t c = 0; c < C; ++c) wx += static_cast<double>(x[c]);
       }
-      loss += ls / static_cast<double>(C) * (a.W * lse - wx);
     }
+    const double loss = ce_index_loss(a, lse, static_cast<double>(x[y]), wy, wx);
     if (a.loss_rows) a.loss_rows[r] = static_cast<T>(loss);
     total += loss;
     if (gr) {
-      const double gsc = a.g ? static_cast<double>(a.g[r]) : a.gs;
-      // grad_c = A·e_c - B·w_c, then grad_y -= (1-ls)·w_y·gsc   (e_c = exp(x_c - m), p_c = e_c / sum)
-      const T A = static_cast<T>(gsc * ((1.0 - ls) * wy + ls * a.W / static_cast<double>(C)) / sum);
-      const T B = static_cast<T>(gsc * ls / static_cast<double>(C));
+      const CeCoef<T> k = ce_index_coef(a, a.g ? static_cast<double>(a.g[r]) : a.gs, wy, sum);
       if (a.weight && ls > 0.0) {
 #pragma omp simd
-        for (index_t c = 0; c < C; ++c) gr[c * s] = A * gr[c * s] - B * a.weight[c];
+        for (index_t c = 0; c < C; ++c) gr[c] = k.A * gr[c] - k.B * a.weight[c];
       } else {
 #pragma omp simd
-        for (index_t c = 0; c < C; ++c) gr[c * s] = A * gr[c * s] - B;
+        for (index_t c = 0; c < C; ++c) gr[c] = k.A * gr[c] - k.B;
       }
-      gr[y * s] -= static_cast<T>(gsc * (1.0 - ls) * wy);
+      gr[y] -= k.corr;
     }
   }
   return total;
 }
 
-template <class T, class I>
-LOSSX_SIMD_CLONES double ce_index_block(const CeRows<T>& a, const I* target, index_t ignore_index, index_t r0,
-                                        index_t r1) {
-  return detail::with_stride(a.l.inner, [&](auto s) { return ce_index_rows(a, target, ignore_index, r0, r1, s); });
+// Lane-major counterparts of row_max / row_sumexp: m[k] = max_c x[c·cs + k];
+// s[k] += exp(xc[k] - m[k]) for one class row xc, storing each exp in e if given.
+template <class T>
+LOSSX_INLINE void lanes_max(const T* x, index_t C, index_t cs, index_t L, T* m) {
+  for (index_t c = 0; c < C; ++c) {
+    const T* xc = x + c * cs;
+#pragma omp simd
+    for (index_t k = 0; k < L; ++k) m[k] = xc[k] > m[k] ? xc[k] : m[k];
+  }
 }
 
-template <class T, class S>
-inline double ce_prob_rows(const CeRows<T>& a, const T* target, index_t r0, index_t r1, S s) {
+template <class T>
+LOSSX_INLINE void lanes_add_exp(const T* xc, const T* m, index_t L, T* e, double* s) {
+  if (e) {
+#pragma omp simd
+    for (index_t k = 0; k < L; ++k) {
+      const T v = vexp(xc[k] - m[k]);
+      e[k] = v;
+      s[k] += static_cast<double>(v);
+    }
+  } else {
+#pragma omp simd
+    for (index_t k = 0; k < L; ++k) s[k] += static_cast<double>(vexp(xc[k] - m[k]));
+  }
+}
+
+// The same loss for a lane-major tile of L rows (value of class c in row k at
+// x[c·cs + k]): every loop runs over the tile's rows, so it vectorises for any C.
+template <class T, class I>
+LOSSX_SIMD_CLONES double ce_index_lanes(const CeRows<T>& a, const I* target, index_t ignore_index, index_t r0,
+                                        index_t L, const T* x, T* gr, index_t cs) {
+  const index_t C = a.l.classes;
+  alignas(64) T m[kLanes];
+  alignas(64) double s[kLanes], wx[kLanes];
+  alignas(64) T A[kLanes], B[kLanes], corr[kLanes];
+  for (index_t k = 0; k < L; ++k) {
+    m[k] = -std::numeric_limits<T>::infinity();
+    s[k] = 0.0;
+    wx[k] = 0.0;
+  }
+  lanes_max(x, C, cs, L, m);
+  for (index_t c = 0; c < C; ++c) {
+    const T* xc = x + c * cs;
+    lanes_add_exp(xc, m, L, gr ? gr + c * cs : nullptr, s);
+    if (a.ls > 0.0) {
+      const double w = a.weight ? static_cast<double>(a.weight[c]) : 1.0;
+#pragma omp simd
+      for (index_t k = 0; k < L; ++k) wx[k] += w * static_cast<double>(xc[k]);
+    }
+  }
+  double total = 0.0;
+  bool any_ignored = false;
+  for (index_t k = 0; k < L; ++k) {
+    const index_t r = r0 + k;
+    const index_t y = static_cast<index_t>(target[r]);
+    if (y == ignore_index) {
+      any_ignored = true;
+      if (a.loss_rows) a.loss_rows[r] = T(0);
+      A[k] = B[k] = corr[k] = T(0);
+      continue;
+    }
+    const double lse = static_cast<double>(m[k]) + std::log(s[k]);
+    const double wy = a.weight ? static_cast<double>(a.weight[y]) : 1.0;
+    const double loss = ce_index_loss(a, lse, static_cast<double>(x[y * cs + k]), wy, wx[k]);
+    if (a.loss_rows) a.loss_rows[r] = static_cast<T>(loss);
+    total += loss;
+    if (gr) {
+      const CeCoef<T> q = ce_index_coef(a, a.g ? static_cast<double>(a.g[r]) : a.gs, wy, s[k]);
+      A[k] = q.A;
+      B[k] = q.B;
+      corr[k] = q.corr;
+    }
+  }
+  if (gr) {
+    for (index_t c = 0; c < C; ++c) {
+      T* gc = gr + c * cs;
+      const T w = a.weight && a.ls > 0.0 ? a.weight[c] : T(1);
+#pragma omp simd
+      for (index_t k = 0; k < L; ++k) gc[k] = A[k] * gc[k] - B[k] * w;
+    }
+    for (index_t k = 0; k < L; ++k) {
+      const index_t y = static_cast<index_t>(target[r0 + k]);
+      if (y != ignore_index) {
+        gr[y * cs + k] -= corr[k];
+      } else if (any_ignored) {  // ignored rows get an exactly zero gradient, whatever their logits
+        for (index_t c = 0; c < C; ++c) gr[c * cs + k] = T(0);
+      }
+    }
+  }
+  return total;
+}
+
+// Row-major rows for wide, contiguous rows; lane-major tiles otherwise.
+constexpr index_t kRowMajorMinClasses = 64;
+
+template <class T, class I>
+double ce_index_block(const CeRows<T>& a, const I* target, index_t ignore_index, index_t r0, index_t r1) {
+  const index_t C = a.l.classes;
+  if (a.l.inner == 1 && C >= kRowMajorMinClasses)
+    return ce_index_rows(a, target, ignore_index, r0, r1 - r0, a.x + r0 * C, a.grad ? a.grad + r0 * C : nullptr);
+  double total = 0.0;
+  detail::for_lane_tiles<T>(a.l, r0, r1, a.x, nullptr, a.grad,
+                            [&](index_t r, index_t L, const T* xt, const T*, T* gt, index_t cs) {
+                              total += ce_index_lanes(a, target, ignore_index, r, L, xt, gt, cs);
+                            });
+  return total;
+}
+
+template <class T>
+LOSSX_SIMD_CLONES double ce_prob_rows(const CeRows<T>& a, index_t r0, index_t count, const T* xrows, const T* trows,
+                           T* grows) {
   const index_t C = a.l.classes;
   const double ls = a.ls;
   const double u = ls / static_cast<double>(C);
+  const detail::Unit s{};
   double total = 0.0;
-  for (index_t r = r0; r < r1; ++r) {
-    const index_t base = a.l.base(r);
-    const T* x = a.x + base;
-    const T* t = target + base;
-    T* gr = a.grad ? a.grad + base : nullptr;
+  for (index_t k = 0; k < count; ++k) {
+    const index_t r = r0 + k;
+    const T* x = xrows + k * C;
+    const T* t = trows + k * C;
+    T* gr = grows ? grows + k * C : nullptr;
     const T m = row_max(x, C, s);
     const double sum = row_sumexp(x, C, s, m, gr);
     const double lse = static_cast<double>(m) + std::log(sum);
     // Wt = Σ w_c t'_c and Σ w_c t'_c x_c, so that loss = Wt·lse - Σ w t' x.
     double wt = 0.0, wtx = 0.0;
-    for (index_t c = 0; c < C; ++c) {
-      const double tc = (1.0 - ls) * static_cast<double>(t[c * s]) + u;
-      const double w = a.weight ? static_cast<double>(a.weight[c]) : 1.0;
-      wt += w * tc;
-      wtx += w * tc * static_cast<double>(x[c * s]);
+    if (a.weight) {
+#pragma omp simd reduction(+ : wt, wtx)
+      for (index_t c = 0; c < C; ++c) {
+        const double wtc = static_cast<double>(a.weight[c]) * ((1.0 - ls) * static_cast<double>(t[c]) + u);
+        wt += wtc;
+        wtx += wtc * static_cast<double>(x[c]);
+      }
+    } else {
+#pragma omp simd reduction(+ : wt, wtx)
+      for (index_t c = 0; c < C; ++c) {
+        const double tc = (1.0 - ls) * static_cast<double>(t[c]) + u;
+        wt += tc;
+        wtx += tc * static_cast<double>(x[c]);
+      }
     }
     const double loss = wt * lse - wtx;
     if (a.loss_rows) a.loss_rows[r] = static_cast<T>(loss);
     total += loss;
     if (gr) {
       const double gsc = a.g ? static_cast<double>(a.g[r]) : a.gs;
-      const double A = gsc * wt / sum;
-      for (index_t c = 0; c < C; ++c) {
-        const double tc = (1.0 - ls) * static_cast<double>(t[c * s]) + u;
-        const double w = a.weight ? static_cast<double>(a.weight[c]) : 1.0;
-        gr[c * s] = static_cast<T>(A * static_cast<double>(gr[c * s]) - gsc * w * tc);
+      const T A = static_cast<T>(gsc * wt / sum);
+      const T B = static_cast<T>(gsc * (1.0 - ls)), U = static_cast<T>(gsc * u);
+      if (a.weight) {
+#pragma omp simd
+        for (index_t c = 0; c < C; ++c) gr[c] = A * gr[c] - a.weight[c] * (B * t[c] + U);
+      } else {
+#pragma omp simd
+        for (index_t c = 0; c < C; ++c) gr[c] = A * gr[c] - (B * t[c] + U);
       }
     }
   }
@@ -165,8 +304,65 @@ inline double ce_prob_rows(const CeRows<T>& a, const T* target, index_t r0, inde
 }
 
 template <class T>
-LOSSX_SIMD_CLONES double ce_prob_block(const CeRows<T>& a, const T* target, index_t r0, index_t r1) {
-  return detail::with_stride(a.l.inner, [&](auto s) { return ce_prob_rows(a, target, r0, r1, s); });
+LOSSX_SIMD_CLONES double ce_prob_lanes(const CeRows<T>& a, index_t r0, index_t L, const T* x, const T* t, T* gr,
+                                       index_t cs) {
+  const index_t C = a.l.classes;
+  const double ls = a.ls, u = ls / static_cast<double>(C);
+  alignas(64) T m[kLanes];
+  alignas(64) double s[kLanes], wt[kLanes], wtx[kLanes];
+  alignas(64) T A[kLanes], B[kLanes], U[kLanes];
+  for (index_t k = 0; k < L; ++k) {
+    m[k] = -std::numeric_limits<T>::infinity();
+    s[k] = wt[k] = wtx[k] = 0.0;
+  }
+  lanes_max(x, C, cs, L, m);
+  for (index_t c = 0; c < C; ++c) {
+    const T* xc = x + c * cs;
+    const T* tc = t + c * cs;
+    const double w = a.weight ? static_cast<double>(a.weight[c]) : 1.0;
+    lanes_add_exp(xc, m, L, gr ? gr + c * cs : nullptr, s);
+#pragma omp simd
+    for (index_t k = 0; k < L; ++k) {
+      const double wtc = w * ((1.0 - ls) * static_cast<double>(tc[k]) + u);
+      wt[k] += wtc;
+      wtx[k] += wtc * static_cast<double>(xc[k]);
+    }
+  }
+  double total = 0.0;
+  for (index_t k = 0; k < L; ++k) {
+    const index_t r = r0 + k;
+    const double lse = static_cast<double>(m[k]) + std::log(s[k]);
+    const double loss = wt[k] * lse - wtx[k];
+    if (a.loss_rows) a.loss_rows[r] = static_cast<T>(loss);
+    total += loss;
+    const double gsc = a.g ? static_cast<double>(a.g[r]) : a.gs;
+    A[k] = static_cast<T>(gsc * wt[k] / s[k]);
+    B[k] = static_cast<T>(gsc * (1.0 - ls));
+    U[k] = static_cast<T>(gsc * u);
+  }
+  if (gr) {
+    for (index_t c = 0; c < C; ++c) {
+      T* gc = gr + c * cs;
+      const T* tc = t + c * cs;
+      const T w = a.weight ? a.weight[c] : T(1);
+#pragma omp simd
+      for (index_t k = 0; k < L; ++k) gc[k] = A[k] * gc[k] - w * (B[k] * tc[k] + U[k]);
+    }
+  }
+  return total;
+}
+
+template <class T>
+double ce_prob_block(const CeRows<T>& a, const T* target, index_t r0, index_t r1) {
+  const index_t C = a.l.classes;
+  if (a.l.inner == 1 && C >= kRowMajorMinClasses)
+    return ce_prob_rows(a, r0, r1 - r0, a.x + r0 * C, target + r0 * C, a.grad ? a.grad + r0 * C : nullptr);
+  double total = 0.0;
+  detail::for_lane_tiles<T>(a.l, r0, r1, a.x, target, a.grad,
+                            [&](index_t r, index_t L, const T* xt, const T* tt, T* gt, index_t cs) {
+                              total += ce_prob_lanes(a, r, L, xt, tt, gt, cs);
+                            });
+  return total;
 }
 
 template <class T>
@@ -217,10 +413,9 @@ void cross_entropy_with_grad(View<const T> input, View<const I> target, const Cr
   const Check ck{"cross_entropy"};
   const Shape none_shape = cross_entropy_shape(input, target, opt);
   const RowLayout l = detail::class_index_layout(ck, input.shape, target.shape);
-  ck.class_range("target", target.data, l.rows(), l.classes, opt.ignore_index);
-  const double denom = opt.reduction == Reduction::Mean
-                           ? detail::class_weight_total(l, target.data, opt.weight.data, opt.ignore_index)
-                           : 1.0;
+  const double total_weight =
+      detail::check_targets_and_total(ck, l, target.data, opt.weight.data, opt.ignore_index);
+  const double denom = opt.reduction == Reduction::Mean ? total_weight : 1.0;
   CeRows<T> a{input.data, opt.weight.data, weight_total(opt, l.classes), opt.label_smoothing, l,
               nullptr, nullptr, nullptr, 0.0};
   run_rows(ck, l, none_shape, opt.reduction, denom, a, grad_output, loss, grad_input, [&](index_t b, index_t e) {

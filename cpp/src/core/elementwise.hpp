@@ -6,6 +6,7 @@
 // reductions. The loss, the gradient, or both are produced in one pass.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 
 #include "lossx/core/error.hpp"
@@ -13,6 +14,12 @@
 #include "lossx/core/parallel.hpp"
 
 namespace lossx::detail {
+
+/// Input and target of an elementwise loss share one shape; no 'batchmean'.
+inline void check_elementwise(const Check& ck, const Shape& input, const Shape& target, Reduction r) {
+  ck.same_shape("target", target, "input", input);
+  ck.param(r != Reduction::BatchMean, "reduction", "be one of 'none', 'mean', 'sum'", "'batchmean'");
+}
 
 /// Elements per block of the fixed-block reductions (never thread-dependent).
 constexpr index_t kElementGrain = 16384;
@@ -85,7 +92,9 @@ LOSSX_SIMD_CLONES void elementwise_block(const Op& op, const T* x, const T* y, i
     for (index_t i = b; i < e; ++i) loss[i] = op.value(x[i], y[i], T(1));
   }
   if (sum) {
+    // A fixed-order SIMD reduction (it depends on the clone, never on threads).
     double s = 0.0;
+#pragma omp simd reduction(+ : s)
     for (index_t i = b; i < e; ++i) s += static_cast<double>(op.value(x[i], y[i], T(1)));
     *sum = s;
   }
@@ -96,6 +105,35 @@ LOSSX_SIMD_CLONES void elementwise_block(const Op& op, const T* x, const T* y, i
     } else {
 #pragma omp simd
       for (index_t i = b; i < e; ++i) grad[i] = gs * op.grad(x[i], y[i], T(1));
+    }
+  }
+}
+
+/// Elements per gather chunk of the weighted / broadcast path (a constant).
+constexpr index_t kGatherChunk = 256;
+
+/// The weighted path on n consecutive elements, with their weight w[j] and
+/// parameter a[j] already gathered: loss w·value(x, y, a), gradient g·w·grad(x, y, a).
+template <class T, class Op>
+LOSSX_SIMD_CLONES void elementwise_chunk(const Op& op, const T* x, const T* y, const T* w, const T* a, index_t n,
+                                         T* loss, T* grad, const T* g, T gs, double* sum) {
+  if (loss) {
+#pragma omp simd
+    for (index_t i = 0; i < n; ++i) loss[i] = w[i] * op.value(x[i], y[i], a[i]);
+  }
+  if (sum) {
+    double s = 0.0;
+#pragma omp simd reduction(+ : s)
+    for (index_t i = 0; i < n; ++i) s += static_cast<double>(w[i] * op.value(x[i], y[i], a[i]));
+    *sum = s;
+  }
+  if (grad) {
+    if (g) {
+#pragma omp simd
+      for (index_t i = 0; i < n; ++i) grad[i] = g[i] * w[i] * op.grad(x[i], y[i], a[i]);
+    } else {
+#pragma omp simd
+      for (index_t i = 0; i < n; ++i) grad[i] = gs * w[i] * op.grad(x[i], y[i], a[i]);
     }
   }
 }
@@ -151,19 +189,26 @@ void elementwise(const Check& ck, const Op& op, const Shape& shape, const T* x, 
       elementwise_block<T, Op>(op, x, y, b, e, loss_elems, out.grad, g, gs, want_sum ? &s : nullptr);
       return s;
     }
+    // Weight / parameter present: gather their (broadcast) values chunk by
+    // chunk into small buffers, then run the SIMD body on the chunk. Chunks
+    // start at fixed offsets from the block start, so sums stay thread-independent.
     OffsetWalker ww(shape, weight.strides, b, weight.present() && !weight.dense);
     OffsetWalker pw(shape, param.strides, b, param.present() && !param.dense);
-    for (index_t i = b; i < e; ++i) {
-      const T w = !weight.present() ? T(1) : weight.dense ? weight.data[i] : weight.data[ww.off];
-      const T a = !param.present() ? T(1) : param.dense ? param.data[i] : param.data[pw.off];
-      if (loss_elems || want_sum) {
-        const T v = w * op.value(x[i], y[i], a);
-        if (loss_elems) loss_elems[i] = v;
-        s += static_cast<double>(v);
+    T wbuf[kGatherChunk], abuf[kGatherChunk];
+    for (index_t c0 = b; c0 < e; c0 += kGatherChunk) {
+      const index_t m = std::min(kGatherChunk, e - c0);
+      for (index_t j = 0; j < m; ++j) {
+        const index_t i = c0 + j;
+        wbuf[j] = !weight.present() ? T(1) : weight.dense ? weight.data[i] : weight.data[ww.off];
+        abuf[j] = !param.present() ? T(1) : param.dense ? param.data[i] : param.data[pw.off];
+        ww.next();
+        pw.next();
       }
-      if (out.grad) out.grad[i] = (g ? g[i] : gs) * w * op.grad(x[i], y[i], a);
-      ww.next();
-      pw.next();
+      double cs = 0.0;
+      elementwise_chunk<T, Op>(op, x + c0, y + c0, wbuf, abuf, m, loss_elems ? loss_elems + c0 : nullptr,
+                               out.grad ? out.grad + c0 : nullptr, g ? g + c0 : nullptr, gs,
+                               want_sum ? &cs : nullptr);
+      s += cs;
     }
     return s;
   });
@@ -171,3 +216,12 @@ void elementwise(const Check& ck, const Op& op, const Shape& shape, const T* x, 
 }
 
 }  // namespace lossx::detail
+
+/// Instantiates NAME_shape and NAME_with_grad for float and double.
+#define LOSSX_INSTANTIATE_ELEMENTWISE(NAME, OPTS)                                                            \
+  template Shape NAME##_shape<float>(View<const float>, View<const float>, const OPTS<float>&);             \
+  template Shape NAME##_shape<double>(View<const double>, View<const double>, const OPTS<double>&);         \
+  template void NAME##_with_grad<float>(View<const float>, View<const float>, const OPTS<float>&,            \
+                                        View<const float>, float*, float*);                                 \
+  template void NAME##_with_grad<double>(View<const double>, View<const double>, const OPTS<double>&,       \
+                                         View<const double>, double*, double*);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <type_traits>
+#include <vector>
 
 #include "lossx/core/view.hpp"
 
@@ -40,6 +41,51 @@ template <class F>
 decltype(auto) with_stride(index_t inner, F&& fn) {
   if (inner == 1) return fn(Unit{});
   return fn(inner);
+}
+
+}  // namespace lossx::detail
+
+namespace lossx::detail {
+
+/// Rows per lane-major tile (see for_lane_tiles).
+constexpr index_t kLanes = 64;
+
+/// Calls `fn(r, L, xt, tt, gt, cs)` for the rows [r0, r1) in lane-major tiles of
+/// L <= kLanes rows: the value of class c in the tile's row k is xt[c·cs + k], so
+/// that loops over a tile's rows have unit stride and vectorise even when C is
+/// small. K-dim layouts are lane-major already (a tile is L consecutive positions
+/// of one sample; no copy); 2-D layouts are transposed through a buffer, and the
+/// gradient written into it is transposed back. `t` (a second input with x's
+/// layout, e.g. probabilities) and `grad` may be nullptr.
+template <class T, class F>
+void for_lane_tiles(const RowLayout& l, index_t r0, index_t r1, const T* x, const T* t, T* grad, F&& fn) {
+  const index_t C = l.classes;
+  if (l.inner > 1) {
+    for (index_t r = r0; r < r1;) {
+      const index_t n = r / l.inner, j = r % l.inner;
+      const index_t len = std::min({kLanes, l.inner - j, r1 - r});
+      const index_t base = n * C * l.inner + j;
+      fn(r, len, x + base, t ? t + base : nullptr, grad ? grad + base : nullptr, l.inner);
+      r += len;
+    }
+    return;
+  }
+  std::vector<T> buf(static_cast<size_t>(kLanes * C * (1 + (t != nullptr) + (grad != nullptr))));
+  T* xb = buf.data();
+  T* tb = t ? xb + kLanes * C : nullptr;
+  T* gb = grad ? xb + kLanes * C * (t ? 2 : 1) : nullptr;
+  for (index_t r = r0; r < r1; r += kLanes) {
+    const index_t len = std::min(kLanes, r1 - r);
+    for (index_t k = 0; k < len; ++k)
+      for (index_t c = 0; c < C; ++c) xb[c * len + k] = x[(r + k) * C + c];
+    if (tb)
+      for (index_t k = 0; k < len; ++k)
+        for (index_t c = 0; c < C; ++c) tb[c * len + k] = t[(r + k) * C + c];
+    fn(r, len, xb, tb, gb, len);
+    if (gb)
+      for (index_t k = 0; k < len; ++k)
+        for (index_t c = 0; c < C; ++c) grad[(r + k) * C + c] = gb[c * len + k];
+  }
 }
 
 }  // namespace lossx::detail

@@ -67,17 +67,6 @@ struct Check {
   /// Strides (in elements, 0 where broadcast) that map `from` onto `to` by
   /// NumPy broadcasting without changing `to`; ValueError otherwise.
   Shape broadcast_strides(const char* arg, const Shape& from, const char* other, const Shape& to) const;
-  /// Every class index must lie in [0, classes) or equal `ignore_index`.
-  /// A serial pre-pass, so that the first bad position is the one reported.
-  template <class I>
-  void class_range(const char* arg, const I* t, index_t n, index_t classes, index_t ignore_index) const {
-    for (index_t i = 0; i < n; ++i) {
-      const index_t v = static_cast<index_t>(t[i]);
-      if ((v < 0 || v >= classes) && v != ignore_index)
-        fail(arg, cat("hold class indices in [0, ", classes, ") or ignore_index=", ignore_index),
-             cat(v, " at flat position ", i));
-    }
-  }
   /// The gradient buffer given to a backward must have the 'none' shape (or () if reduced).
   void grad_output(const Shape& got, Reduction r, const Shape& none_shape) const;
 };

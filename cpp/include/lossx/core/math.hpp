@@ -28,16 +28,18 @@
 #define LOSSX_SIMD_CLONES
 #endif
 
-// LOSSX_ALWAYS_INLINE marks a helper called from a LOSSX_SIMD_CLONES function.
-// GCC does not inline a function compiled for the default target into a clone
-// built for another -march (arch=haswell, ...) unless it is always_inline; the
-// helper would then run as baseline code, called once per element, and the
-// clone would gain nothing. Every helper on the hot path of a clone (vexp, a
-// row body, ...) carries this mark.
+// LOSSX_INLINE marks a helper called from a LOSSX_SIMD_CLONES function. GCC
+// does not inline a function compiled for the default target into a clone built
+// for another -march unless it is always_inline; the helper would then run as
+// baseline code and the clone would gain nothing. Every helper on the hot path
+// of a clone (vexp, a row body, ...) carries this mark; LOSSX_INLINE_LAMBDA does
+// the same for a lambda.
 #if defined(__GNUC__)
-#define LOSSX_ALWAYS_INLINE inline __attribute__((always_inline))
+#define LOSSX_INLINE inline __attribute__((always_inline))
+#define LOSSX_INLINE_LAMBDA __attribute__((always_inline))
 #else
-#define LOSSX_ALWAYS_INLINE inline
+#define LOSSX_INLINE inline
+#define LOSSX_INLINE_LAMBDA
 #endif
 
 namespace lossx {
@@ -48,7 +50,7 @@ using acc_t = double;
 
 namespace detail {
 template <class To, class From>
-LOSSX_ALWAYS_INLINE To bits(From f) {
+LOSSX_INLINE To bits(From f) {
   static_assert(sizeof(To) == sizeof(From), "bit cast between equal sizes");
   return __builtin_bit_cast(To, f);
 }
@@ -83,7 +85,7 @@ struct ExpConst<double> {
 };
 
 // e^r for |r| <= ln2/2, Taylor/Horner to the order each type needs.
-LOSSX_ALWAYS_INLINE float exp_poly(float r) {
+LOSSX_INLINE float exp_poly(float r) {
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
@@ -93,7 +95,7 @@ LOSSX_ALWAYS_INLINE float exp_poly(float r) {
   return p * r * r + r + 1.0f;
 }
 
-LOSSX_ALWAYS_INLINE double exp_poly(double r) {
+LOSSX_INLINE double exp_poly(double r) {
   // Horner form of sum_{k=0}^{12} r^k / k!; the truncation error is < 1e-17 for |r| <= 0.347.
   double p = 1.0 / 479001600.0;
   p = p * r + 1.0 / 39916800.0;
@@ -112,7 +114,7 @@ LOSSX_ALWAYS_INLINE double exp_poly(double r) {
 
 /// exp(x) for float or double, vectorisable; exp(-inf) = 0, exp(+inf) = inf, exp(nan) = nan.
 template <class T>
-LOSSX_ALWAYS_INLINE T vexp(T x) {
+LOSSX_INLINE T vexp(T x) {
   using C = detail::ExpConst<T>;
   using I = typename C::I;
   // Clamp first so that the integer arithmetic below never overflows; the
@@ -143,7 +145,7 @@ namespace detail {
 // K = 16 < 1.7e-17; for |s| <= 0.1716 (log of a mantissa in [√½, √2)) K = 5
 // gives < 2e-9 and K = 10 < 2.3e-17 — below half an ulp of float / double.
 template <int K, class T>
-LOSSX_ALWAYS_INLINE T two_atanh(T s) {
+LOSSX_INLINE T two_atanh(T s) {
   const T s2 = s * s;
   T p = T(0);
   for (int k = K; k >= 1; --k) p = p * s2 + T(1) / T(2 * k + 1);
@@ -174,7 +176,7 @@ struct LogConst<double> {
 /// of a few ulp, exact for tiny e: log(1 + e) = 2·atanh(e / (2 + e)).
 /// Outside [0, 1] the result is not accurate; nan gives nan.
 template <class T>
-LOSSX_ALWAYS_INLINE T vlog1p_unit(T e) {
+LOSSX_INLINE T vlog1p_unit(T e) {
   return detail::two_atanh<detail::LogConst<T>::unit_terms>(e / (T(2) + e));
 }
 
@@ -182,7 +184,7 @@ LOSSX_ALWAYS_INLINE T vlog1p_unit(T e) {
 /// x = 2^k·m with m in [√½, √2), log x = k·ln2 + 2·atanh((m-1)/(m+1)).
 /// log(0) = -inf, log(+inf) = +inf, log(x < 0) = nan, nan stays nan; subnormals are handled.
 template <class T>
-LOSSX_ALWAYS_INLINE T vlog(T x) {
+LOSSX_INLINE T vlog(T x) {
   using C = detail::ExpConst<T>;
   using L = detail::LogConst<T>;
   using I = typename C::I;
@@ -209,7 +211,7 @@ LOSSX_ALWAYS_INLINE T vlog(T x) {
 /// log(1 + v) for v >= -1, vectorisable and accurate for tiny v (Goldberg's
 /// trick: with u = 1 + v rounded, log1p(v) = log(u)·v / (u - 1), or v if u == 1).
 template <class T>
-LOSSX_ALWAYS_INLINE T vlog1p(T v) {
+LOSSX_INLINE T vlog1p(T v) {
   const T u = T(1) + v;
   const T d = u - T(1);
   T r = vlog(u) * (v / (d == T(0) ? T(1) : d));
@@ -218,24 +220,23 @@ LOSSX_ALWAYS_INLINE T vlog1p(T v) {
   return r;
 }
 
-/// log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)).
+/// log(1 + exp(x)) without overflow, vectorisable: max(x, 0) + log1p(exp(-|x|)).
 template <class T>
-inline T softplus(T x) {
-  return (x > T(0) ? x : T(0)) + std::log1p(std::exp(-std::fabs(x)));
+LOSSX_INLINE T softplus(T x) {
+  return (x > T(0) ? x : T(0)) + vlog1p_unit(vexp(-std::fabs(x)));
 }
 
-/// log(sigmoid(x)) = -softplus(-x), stable for large |x|.
+/// sigmoid(t) = 1 / (1 + exp(-t)) from e = exp(-|t|), without overflow (callers that
+/// already have e for a softplus reuse it).
 template <class T>
-inline T log_sigmoid(T x) {
-  return (x < T(0) ? x : T(0)) - std::log1p(std::exp(-std::fabs(x)));
+LOSSX_INLINE T sigmoid_from(T t, T e) {
+  return (t >= T(0) ? T(1) : e) / (T(1) + e);
 }
 
-/// sigmoid(x) without overflow.
+/// sigmoid(x) without overflow, vectorisable.
 template <class T>
-inline T sigmoid(T x) {
-  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-  const T e = std::exp(x);
-  return e / (T(1) + e);
+LOSSX_INLINE T sigmoid(T x) {
+  return sigmoid_from(x, vexp(-std::fabs(x)));
 }
 
 namespace detail {
@@ -252,7 +253,7 @@ constexpr T lae_floor = sizeof(T) == 4 ? T(-20) : T(-40);
 /// Exact at -inf (both -inf gives -inf); a NaN argument gives NaN. Error: about 1 ulp of
 /// max(|result|, 1).
 template <class T>
-LOSSX_ALWAYS_INLINE T log_add_exp(T a, T b) {
+LOSSX_INLINE T log_add_exp(T a, T b) {
   constexpr T ninf = -std::numeric_limits<T>::infinity();
   const T m = a > b ? a : b;  // a NaN `a` lands in lo, a NaN `b` in m: both propagate
   const T lo = a > b ? b : a;

@@ -1,0 +1,73 @@
+// binary_cross_entropy — as torch.nn.functional.binary_cross_entropy.
+//
+//   loss = -w·[y·max(log x, -100) + (1-y)·max(log(1-x), -100)]
+//   grad = w·(x - y) / max(x(1-x), 1e-12)                  (PyTorch's backward)
+// x and y must lie in [0, 1] (NaN is rejected too): a pre-pass checks both.
+// The logs are clamped at -100 as in PyTorch, so x = 0 or 1 gives a finite loss
+// (100 per unit of mismatched target). The gradient is PyTorch's on purpose,
+// and it is NOT the derivative of the clamped loss: where the clamp is active
+// (x < e^-100 or 1-x < e^-100) the loss is flat in x but the gradient is about
+// ±1/1e-12 (-1e12 at x = 0, y = 1). Everywhere else the two agree.
+// `weight` is broadcast (NumPy rules) to the target's shape.
+#include <algorithm>
+#include <cmath>
+
+#include "lossx/classification.hpp"
+#include "../core/elementwise.hpp"
+
+namespace lossx {
+namespace {
+
+template <class T>
+struct Bce {
+  // lossx::vlog / vlog1p vectorise (std::log would be a libm call per element).
+  LOSSX_INLINE T value(T x, T y, T) const {
+    const T lx = std::max(vlog(x), T(-100));
+    const T l1x = std::max(vlog1p(-x), T(-100));
+    return (y - T(1)) * l1x - y * lx;
+  }
+  LOSSX_INLINE T grad(T x, T y, T) const { return (x - y) / std::max((T(1) - x) * x, T(1e-12)); }
+};
+
+/// Every value of `arg` must lie in [0, 1]: a parallel count of the values
+/// outside (NaN included), then, only if there are some, a serial scan for the
+/// first one so that the message names it.
+template <class T>
+void check_unit_interval(const Check& ck, const char* arg, const T* v, index_t n) {
+  const double bad = block_sum(n, detail::kElementGrain, [&](index_t b, index_t e) {
+    index_t k = 0;
+#pragma omp simd reduction(+ : k)
+    for (index_t i = b; i < e; ++i) k += (v[i] >= T(0) && v[i] <= T(1)) ? 0 : 1;
+    return static_cast<double>(k);
+  });
+  if (bad == 0.0) return;
+  for (index_t i = 0; i < n; ++i)
+    if (!(v[i] >= T(0) && v[i] <= T(1)))
+      ck.fail(arg, "hold probabilities in [0, 1]", cat(v[i], " at flat position ", i));
+}
+
+}  // namespace
+
+template <class T>
+Shape binary_cross_entropy_shape(View<const T> input, View<const T> target, const BinaryCrossEntropyOptions<T>& opt) {
+  const Check ck{"binary_cross_entropy"};
+  detail::check_elementwise(ck, input.shape, target.shape, opt.reduction);
+  if (opt.weight.present()) ck.broadcast_strides("weight", opt.weight.shape, "target", target.shape);
+  return input.shape;
+}
+
+template <class T>
+void binary_cross_entropy_with_grad(View<const T> input, View<const T> target, const BinaryCrossEntropyOptions<T>& opt,
+                                    View<const T> grad_output, T* loss, T* grad_input) {
+  const Check ck{"binary_cross_entropy"};
+  const Shape shape = binary_cross_entropy_shape(input, target, opt);
+  check_unit_interval(ck, "input", input.data, input.numel());
+  check_unit_interval(ck, "target", target.data, target.numel());
+  detail::elementwise(ck, Bce<T>{}, shape, input.data, target.data,
+                      detail::broadcast(ck, "weight", opt.weight, "target", shape), detail::Bcast<T>{},
+                      {opt.reduction, detail::MeanBy::Count}, Outputs<T>{loss, grad_input, grad_output});
+}
+
+LOSSX_INSTANTIATE_ELEMENTWISE(binary_cross_entropy, BinaryCrossEntropyOptions)
+
+}  // namespace lossx

@@ -1,0 +1,67 @@
+// kl_div — pointwise Kullback-Leibler divergence, as torch.nn.functional.kl_div.
+//
+// The input x holds log-probabilities; the target t holds probabilities, or
+// log-probabilities with log_target:
+//   loss = xlogy(t, t) - t·x         grad = -t          (log_target=False)
+//   loss = exp(t)·(t - x)            grad = -exp(t)     (log_target=True)
+// xlogy(t, t) is 0 at t = 0 (so the term is 0 there, but 0·(-inf) = nan when
+// x = -inf too) and nan for t < 0 or t = nan, as in PyTorch.
+// Reductions: 'sum'; 'mean' divides by the element count (PyTorch's 'mean',
+// which is not the KL divergence per sample); 'batchmean' divides by
+// input.shape[0] (by 1 for a 0-d input), which is the mathematically correct
+// per-sample KL. lossx does not warn about 'mean' (PyTorch does on every call).
+#include <cmath>
+
+#include "lossx/classification.hpp"
+#include "../core/elementwise.hpp"
+
+namespace lossx {
+namespace {
+
+// lossx::vlog / vexp vectorise (std::log / std::exp would be a libm call per element).
+template <class T>
+struct KlDiv {
+  LOSSX_INLINE T value(T x, T t, T) const {
+    const T xlogy = t == T(0) ? T(0) : t * vlog(t);  // a NaN t fails t == 0 and stays NaN
+    return xlogy - t * x;
+  }
+  LOSSX_INLINE T grad(T, T t, T) const { return -t; }
+};
+
+template <class T>
+struct KlDivLogTarget {
+  LOSSX_INLINE T value(T x, T t, T) const { return vexp(t) * (t - x); }
+  LOSSX_INLINE T grad(T, T t, T) const { return -vexp(t); }
+};
+
+}  // namespace
+
+template <class T>
+Shape kl_div_shape(View<const T> input, View<const T> target, const KlDivOptions<T>&) {
+  const Check ck{"kl_div"};
+  ck.same_shape("target", target.shape, "input", input.shape);
+  return input.shape;
+}
+
+template <class T>
+void kl_div_with_grad(View<const T> input, View<const T> target, const KlDivOptions<T>& opt,
+                      View<const T> grad_output, T* loss, T* grad_input) {
+  const Check ck{"kl_div"};
+  const Shape shape = kl_div_shape(input, target, opt);
+  detail::ElementwiseSpec spec{opt.reduction, detail::MeanBy::Count};
+  if (opt.reduction == Reduction::BatchMean) {
+    spec.mean_by = detail::MeanBy::Divisor;
+    spec.divisor = shape.empty() ? 1.0 : static_cast<double>(shape[0]);
+  }
+  const Outputs<T> out{loss, grad_input, grad_output};
+  if (opt.log_target)
+    detail::elementwise(ck, KlDivLogTarget<T>{}, shape, input.data, target.data, detail::Bcast<T>{},
+                        detail::Bcast<T>{}, spec, out);
+  else
+    detail::elementwise(ck, KlDiv<T>{}, shape, input.data, target.data, detail::Bcast<T>{}, detail::Bcast<T>{},
+                        spec, out);
+}
+
+LOSSX_INSTANTIATE_ELEMENTWISE(kl_div, KlDivOptions)
+
+}  // namespace lossx

@@ -1,0 +1,124 @@
+// nll_loss — negative log-likelihood, as torch.nn.functional.nll_loss (incl. the
+// K-dim form that the deprecated NLLLoss2d covered).
+//
+// For row r of the input (N, C, d1..dk) (class dim 1; dim 0 of a 1-D input) and
+// its class index y_r:
+//   loss_r = -w[y_r]·x[r, y_r]                       (0 where y_r == ignore_index)
+//   'mean' = Σ_r loss_r / Σ_{r not ignored} w[y_r]   (the count without weight;
+//            nan when every target is ignored — the same denominator as cross_entropy)
+//   d loss_r / d x[r, c] = -w[y_r]·[c == y_r]
+// The input is meant to hold log-probabilities but, as in PyTorch, it is not
+// checked: any values (raw probabilities, say) are accepted.
+// Where 'mean' divides by zero the loss is nan, and the gradient of the rows
+// that are not ignored is -w·(g/0) (nan for w = 0); ignored rows get exactly 0.
+#include <algorithm>
+
+#include "lossx/classification.hpp"
+#include "lossx/core/math.hpp"
+#include "lossx/core/parallel.hpp"
+#include "../core/rows.hpp"
+#include "class_targets.hpp"
+
+namespace lossx {
+namespace {
+
+using detail::RowLayout;
+
+/// Values per block when clearing the gradient (a constant, as every grain).
+constexpr index_t kZeroGrain = 1 << 16;
+
+template <class T>
+struct NllRows {
+  const T* x;
+  const T* weight;  // (C,) or nullptr
+  RowLayout l;
+  T* loss_rows;     // 'none' output or nullptr
+  T* grad;          // gradient or nullptr
+  const T* g;       // per-row grad_output ('none') or nullptr
+  double gs;        // scalar grad_output / denominator (reduced)
+};
+
+template <class T, class I, class S>
+LOSSX_INLINE double nll_rows(const NllRows<T>& a, const I* target, index_t ignore_index, index_t r0,
+                                    index_t r1, S s) {
+  double total = 0.0;
+  for (index_t r = r0; r < r1; ++r) {
+    const index_t base = a.l.base(r);
+    const index_t y = static_cast<index_t>(target[r]);
+    if (y == ignore_index) {
+      if (a.loss_rows) a.loss_rows[r] = T(0);
+      continue;
+    }
+    const T wy = a.weight ? a.weight[y] : T(1);
+    const T loss = -(wy * a.x[base + y * s]);
+    if (a.loss_rows) a.loss_rows[r] = loss;
+    total += static_cast<double>(loss);
+    if (a.grad) {
+      const double gsc = a.g ? static_cast<double>(a.g[r]) : a.gs;
+      a.grad[base + y * s] = static_cast<T>(-(static_cast<double>(wy) * gsc));
+    }
+  }
+  return total;
+}
+
+template <class T, class I>
+LOSSX_SIMD_CLONES double nll_block(const NllRows<T>& a, const I* target, index_t ignore_index, index_t r0,
+                                   index_t r1) {
+  // Both strides spelled out (not through with_stride's lambda) so that the row
+  // body is inlined into each SIMD clone.
+  if (a.l.inner == 1) return nll_rows(a, target, ignore_index, r0, r1, detail::Unit{});
+  return nll_rows(a, target, ignore_index, r0, r1, a.l.inner);
+}
+
+}  // namespace
+
+template <class T, class I>
+Shape nll_loss_shape(View<const T> input, View<const I> target, const NllLossOptions<T>& opt) {
+  const Check ck{"nll_loss"};
+  const RowLayout l = detail::class_index_layout(ck, input.shape, target.shape);
+  detail::check_class_weight(ck, opt.weight, l.classes);
+  ck.param(opt.reduction != Reduction::BatchMean, "reduction", "be one of 'none', 'mean', 'sum'", "'batchmean'");
+  return target.shape;
+}
+
+template <class T, class I>
+void nll_loss_with_grad(View<const T> input, View<const I> target, const NllLossOptions<T>& opt,
+                        View<const T> grad_output, T* loss, T* grad_input) {
+  const Check ck{"nll_loss"};
+  const Shape none_shape = nll_loss_shape(input, target, opt);
+  const RowLayout l = detail::class_index_layout(ck, input.shape, target.shape);
+  const Reduction red = opt.reduction;
+  const bool reduced = red != Reduction::None;
+  const double total_weight =
+      detail::check_targets_and_total(ck, l, target.data, opt.weight.data, opt.ignore_index);
+  const double denom = red == Reduction::Mean ? total_weight : 1.0;
+  NllRows<T> a{input.data, opt.weight.data, l, reduced ? nullptr : loss, grad_input, nullptr, 0.0};
+  if (grad_input) {
+    ck.grad_output(grad_output.shape, red, none_shape);
+    if (reduced) a.gs = static_cast<double>(grad_output.data[0]) / denom;
+    else a.g = grad_output.data;
+  }
+  if (grad_input) {
+    // The gradient is zero except at one class per row: clear it with flat,
+    // contiguous fills first (a strided clear per row is slow for K-dim inputs),
+    // then the row pass writes the one non-zero value of each row.
+    parallel_for(input.numel(), kZeroGrain,
+                 [&](index_t b, index_t e) { std::fill(grad_input + b, grad_input + e, T(0)); });
+  }
+  const double total = block_sum(l.rows(), l.grain(), [&](index_t b, index_t e) {
+    return nll_block<T, I>(a, target.data, opt.ignore_index, b, e);
+  });
+  if (reduced && loss) loss[0] = static_cast<T>(red == Reduction::Mean ? total / denom : total);
+}
+
+#define LOSSX_INSTANTIATE_NLL(T, I)                                                                  \
+  template Shape nll_loss_shape<T, I>(View<const T>, View<const I>, const NllLossOptions<T>&);       \
+  template void nll_loss_with_grad<T, I>(View<const T>, View<const I>, const NllLossOptions<T>&,     \
+                                         View<const T>, T*, T*);
+LOSSX_INSTANTIATE_NLL(float, std::int32_t)
+LOSSX_INSTANTIATE_NLL(float, std::int64_t)
+LOSSX_INSTANTIATE_NLL(double, std::int32_t)
+LOSSX_INSTANTIATE_NLL(double, std::int64_t)
+#undef LOSSX_INSTANTIATE_NLL
+
+}  // namespace lossx

@@ -1,0 +1,264 @@
+// softmax / log_softmax — as torch.softmax / torch.log_softmax along one dimension.
+//
+// For a row x of C values, m = max_c x_c, e_c = exp(x_c - m), S = Σ_c e_c, s = e / S:
+//   softmax_c     = e_c / S
+//   log_softmax_c = (x_c - m) - log S
+//   softmax backward:     grad_c = s_c·(g_c - Σ_k g_k s_k)
+//   log_softmax backward: grad_c = g_c - s_c·Σ_k g_k
+// Subtracting m keeps every exp in range (logits of magnitude 1e4 are fine in
+// float32) and S in [1, C]. S and the Σ over g are accumulated in double.
+// As in PyTorch, a row holding +inf or NaN, or only -inf values, gives nan
+// everywhere (inf - inf); a -inf among finite values gives softmax 0 and
+// log_softmax -inf, with a finite gradient.
+//
+// The backward takes the forward's input (not its output) and recomputes s,
+// so that log_softmax_backward composes with every other lossx `_backward`.
+//
+// softmax and log_softmax share one templated body (kLog picks the formulas),
+// written in two loop orders, softmax_row and softmax_tile below:
+//   * dim is the last axis (inner == 1): rows are contiguous; the loops run
+//     along the C values of a row.
+//   * otherwise the values of one row are `inner` apart while `inner`
+//     neighbouring rows lie side by side in memory: a tile of up to kLanes such
+//     rows is processed together, with the loops running across the rows
+//     (contiguous, vectorised) and stepping along C. This is what makes a
+//     softmax over dim 1 of an (N, C, H, W) input as fast as a last-dim one.
+// No output depends on another row, so the result is the same for any thread count.
+// The row bodies are LOSSX_INLINE so that they (and vexp) are compiled
+// into each LOSSX_SIMD_CLONES clone of softmax_block.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "lossx/classification.hpp"
+#include "lossx/core/math.hpp"
+#include "lossx/core/parallel.hpp"
+#include "../core/rows.hpp"
+
+namespace lossx {
+namespace {
+
+using detail::RowLayout;
+
+/// Neighbouring rows handled together when dim is not the last axis.
+constexpr index_t kLanes = 64;
+/// About this many values per parallel block (a constant: never thread-dependent).
+constexpr index_t kBlockValues = 32768;
+
+template <class T>
+struct SoftmaxArgs {
+  const T* x;
+  const T* g;  // grad_output or nullptr
+  T* out;      // forward output or nullptr
+  T* grad;     // gradient or nullptr
+  RowLayout l;
+};
+
+// One contiguous row of C values starting at offset `base`.
+template <class T, bool kLog>
+LOSSX_INLINE void softmax_row(const SoftmaxArgs<T>& a, index_t base) {
+  const index_t C = a.l.classes;
+  const T* __restrict x = a.x + base;
+  T* out = a.out ? a.out + base : nullptr;  // not restrict: e below may alias either
+  T* grad = a.grad ? a.grad + base : nullptr;
+  const T* __restrict g = a.g ? a.g + base : nullptr;
+
+  T m = -std::numeric_limits<T>::infinity();
+#pragma omp simd reduction(max : m)
+  for (index_t c = 0; c < C; ++c) m = x[c] > m ? x[c] : m;
+
+  // e_c = exp(x_c - m) goes where it is needed next: the gradient buffer for
+  // log_softmax (its output does not need e), the output or else the gradient
+  // buffer for softmax. Pure log_softmax forward keeps nothing.
+  T* e = kLog ? grad : (out ? out : grad);
+  double S = 0.0;
+  if (e) {
+#pragma omp simd reduction(+ : S)
+    for (index_t c = 0; c < C; ++c) {
+      const T v = vexp(x[c] - m);
+      e[c] = v;
+      S += static_cast<double>(v);
+    }
+  } else {
+#pragma omp simd reduction(+ : S)
+    for (index_t c = 0; c < C; ++c) S += static_cast<double>(vexp(x[c] - m));
+  }
+
+  if constexpr (kLog) {
+    if (out) {
+      const T logS = static_cast<T>(std::log(S));
+#pragma omp simd
+      for (index_t c = 0; c < C; ++c) out[c] = (x[c] - m) - logS;
+    }
+    if (grad) {
+      double G = 0.0;
+#pragma omp simd reduction(+ : G)
+      for (index_t c = 0; c < C; ++c) G += static_cast<double>(g[c]);
+      const T k = static_cast<T>(G / S);  // s_c·Σg = e_c·(Σg / S)
+#pragma omp simd
+      for (index_t c = 0; c < C; ++c) grad[c] = g[c] - grad[c] * k;  // grad holds e
+    }
+  } else {
+    const T inv = static_cast<T>(1.0 / S);
+#pragma omp simd
+    for (index_t c = 0; c < C; ++c) e[c] *= inv;  // e now holds s
+    if (grad) {
+      double D = 0.0;
+#pragma omp simd reduction(+ : D)
+      for (index_t c = 0; c < C; ++c) D += static_cast<double>(g[c]) * static_cast<double>(e[c]);
+      const T Dt = static_cast<T>(D);
+#pragma omp simd
+      for (index_t c = 0; c < C; ++c) grad[c] = e[c] * (g[c] - Dt);
+    }
+  }
+}
+
+// A tile of w <= kLanes neighbouring rows starting at offset `base`: value c of
+// lane j sits at base + c·inner + j. Same formulas as softmax_row, per lane.
+template <class T, bool kLog>
+LOSSX_INLINE void softmax_tile(const SoftmaxArgs<T>& a, index_t base, index_t w) {
+  const index_t C = a.l.classes, s = a.l.inner;
+  T m[kLanes];
+  double S[kLanes];
+  T k[kLanes];
+  for (index_t j = 0; j < w; ++j) {
+    m[j] = -std::numeric_limits<T>::infinity();
+    S[j] = 0.0;
+  }
+  for (index_t c = 0; c < C; ++c) {
+    const T* __restrict x = a.x + base + c * s;
+#pragma omp simd
+    for (index_t j = 0; j < w; ++j) m[j] = x[j] > m[j] ? x[j] : m[j];
+  }
+  T* e = kLog ? a.grad : (a.out ? a.out : a.grad);
+  for (index_t c = 0; c < C; ++c) {
+    const T* __restrict x = a.x + base + c * s;
+    if (e) {
+      T* __restrict ec = e + base + c * s;
+#pragma omp simd
+      for (index_t j = 0; j < w; ++j) {
+        const T v = vexp(x[j] - m[j]);
+        ec[j] = v;
+        S[j] += static_cast<double>(v);
+      }
+    } else {
+#pragma omp simd
+      for (index_t j = 0; j < w; ++j) S[j] += static_cast<double>(vexp(x[j] - m[j]));
+    }
+  }
+
+  if constexpr (kLog) {
+    if (a.out) {
+      for (index_t j = 0; j < w; ++j) k[j] = static_cast<T>(std::log(S[j]));
+      for (index_t c = 0; c < C; ++c) {
+        const T* __restrict x = a.x + base + c * s;
+        T* __restrict o = a.out + base + c * s;
+#pragma omp simd
+        for (index_t j = 0; j < w; ++j) o[j] = (x[j] - m[j]) - k[j];
+      }
+    }
+    if (a.grad) {
+      double G[kLanes];
+      for (index_t j = 0; j < w; ++j) G[j] = 0.0;
+      for (index_t c = 0; c < C; ++c) {
+        const T* __restrict g = a.g + base + c * s;
+#pragma omp simd
+        for (index_t j = 0; j < w; ++j) G[j] += static_cast<double>(g[j]);
+      }
+      for (index_t j = 0; j < w; ++j) k[j] = static_cast<T>(G[j] / S[j]);
+      for (index_t c = 0; c < C; ++c) {
+        const T* __restrict g = a.g + base + c * s;
+        T* __restrict gr = a.grad + base + c * s;
+#pragma omp simd
+        for (index_t j = 0; j < w; ++j) gr[j] = g[j] - gr[j] * k[j];
+      }
+    }
+  } else {
+    for (index_t j = 0; j < w; ++j) k[j] = static_cast<T>(1.0 / S[j]);
+    for (index_t c = 0; c < C; ++c) {
+      T* __restrict ec = e + base + c * s;
+#pragma omp simd
+      for (index_t j = 0; j < w; ++j) ec[j] *= k[j];
+    }
+    if (a.grad) {
+      double D[kLanes];
+      for (index_t j = 0; j < w; ++j) D[j] = 0.0;
+      for (index_t c = 0; c < C; ++c) {
+        const T* __restrict g = a.g + base + c * s;
+        const T* __restrict p = e + base + c * s;
+#pragma omp simd
+        for (index_t j = 0; j < w; ++j) D[j] += static_cast<double>(g[j]) * static_cast<double>(p[j]);
+      }
+      for (index_t j = 0; j < w; ++j) k[j] = static_cast<T>(D[j]);
+      for (index_t c = 0; c < C; ++c) {
+        const T* __restrict g = a.g + base + c * s;
+        const T* __restrict p = e + base + c * s;
+        T* __restrict gr = a.grad + base + c * s;
+#pragma omp simd
+        for (index_t j = 0; j < w; ++j) gr[j] = p[j] * (g[j] - k[j]);
+      }
+    }
+  }
+}
+
+// Work items [b, e): rows when inner == 1, else tiles of kLanes neighbouring rows.
+template <class T, bool kLog>
+LOSSX_SIMD_CLONES void softmax_block(const SoftmaxArgs<T>& a, index_t b, index_t e) {
+  const RowLayout& l = a.l;
+  if (l.inner == 1) {
+    for (index_t r = b; r < e; ++r) softmax_row<T, kLog>(a, r * l.classes);
+    return;
+  }
+  const index_t tiles_per_outer = (l.inner + kLanes - 1) / kLanes;
+  for (index_t t = b; t < e; ++t) {
+    const index_t o = t / tiles_per_outer, j0 = (t % tiles_per_outer) * kLanes;
+    softmax_tile<T, kLog>(a, o * l.classes * l.inner + j0, std::min(kLanes, l.inner - j0));
+  }
+}
+
+template <class T, bool kLog>
+void softmax_run(const char* fn, View<const T> input, index_t dim, View<const T> grad_output, T* out, T* grad) {
+  const Check ck{fn};
+  const index_t d = softmax_dim(fn, input.shape, dim);
+  if (grad) ck.grad_output(grad_output.shape, Reduction::None, input.shape);
+  const RowLayout l = detail::row_layout(input.shape, d);
+  if (!out && !grad) return;
+  if (input.numel() == 0) return;
+  const SoftmaxArgs<T> a{input.data, grad ? grad_output.data : nullptr, out, grad, l};
+  const index_t C = std::max<index_t>(l.classes, 1);
+  if (l.inner == 1) {
+    parallel_for(l.rows(), std::max<index_t>(1, kBlockValues / C),
+                 [&](index_t b, index_t e) { softmax_block<T, kLog>(a, b, e); });
+  } else {
+    const index_t tiles = l.outer * ((l.inner + kLanes - 1) / kLanes);
+    parallel_for(tiles, std::max<index_t>(1, kBlockValues / (C * kLanes)),
+                 [&](index_t b, index_t e) { softmax_block<T, kLog>(a, b, e); });
+  }
+}
+
+}  // namespace
+
+index_t softmax_dim(const char* fn, const Shape& input, index_t dim) {
+  const index_t nd = std::max<index_t>(static_cast<index_t>(input.size()), 1);  // a 0-d input has one axis here
+  if (dim < -nd || dim >= nd)
+    Check{fn}.fail("dim", cat("lie in [", -nd, ", ", nd - 1, "] for an input of shape ", shape_str(input)),
+                   cat(dim));
+  return dim < 0 ? dim + nd : dim;
+}
+
+template <class T>
+void log_softmax_with_grad(View<const T> input, index_t dim, View<const T> grad_output, T* out, T* grad_input) {
+  softmax_run<T, true>("log_softmax", input, dim, grad_output, out, grad_input);
+}
+
+template <class T>
+void softmax_with_grad(View<const T> input, index_t dim, View<const T> grad_output, T* out, T* grad_input) {
+  softmax_run<T, false>("softmax", input, dim, grad_output, out, grad_input);
+}
+
+template void log_softmax_with_grad<float>(View<const float>, index_t, View<const float>, float*, float*);
+template void log_softmax_with_grad<double>(View<const double>, index_t, View<const double>, double*, double*);
+template void softmax_with_grad<float>(View<const float>, index_t, View<const float>, float*, float*);
+template void softmax_with_grad<double>(View<const double>, index_t, View<const double>, double*, double*);
+
+}  // namespace lossx

@@ -1,0 +1,126 @@
+// margin_ranking_loss — max(0, -y·(x1 - x2) + m), as torch.nn.functional.margin_ranking_loss.
+//
+//   v = -y·(x1 - x2) + m,   loss = max(0, v),   d/dx1 = -y·[v >= 0],   d/dx2 = y·[v >= 0].
+// PyTorch builds it on clamp_min, whose backward passes the gradient where v >= 0: at the kink
+// v == 0 the gradients are (-y, +y), and where v is nan they are 0 (the value stays nan).
+// y may be any real number (y = 0 gives max(0, m)). v is evaluated in T in PyTorch's order, so
+// that exact inputs land on the same side of the kink.
+// Two prediction inputs and two gradients, so this loss has its own small kernel instead of the
+// (input, target) elementwise driver; it keeps the driver's fixed blocks and double sums.
+#include "lossx/core/math.hpp"
+#include "../core/elementwise.hpp"
+#include "margin_common.hpp"
+
+namespace lossx {
+namespace {
+
+template <class T>
+struct RankingArgs {
+  const T* x1;
+  const T* x2;
+  const T* y;
+  T margin;
+  T* loss;        // 'none' output or nullptr
+  T* grad1;       // or nullptr
+  T* grad2;       // or nullptr
+  const T* g;     // per-element grad_output ('none') or nullptr
+  T gs;           // scalar grad_output (divided by n for 'mean')
+};
+
+template <class T>
+LOSSX_INLINE T ranking_v(T x1, T x2, T y, T m) {
+  return -y * (x1 - x2) + m;
+}
+
+// max(0, v) that keeps nan, as clamp_min does.
+template <class T>
+LOSSX_INLINE T clamp0(T v) {
+  return v < T(0) ? T(0) : v;
+}
+
+// d loss / d x2 = g·y·[v >= 0] and d loss / d x1 = its negative, for the gradients asked for.
+// Templated on the grad_output kind and on "both", so that the loops hold no branch.
+template <bool PerElement, bool Both, class T>
+LOSSX_INLINE void ranking_grad_loop(const RankingArgs<T>& a, index_t b, index_t e, T* grad1, T* grad2) {
+  const T *x1 = a.x1, *x2 = a.x2, *y = a.y, *g = a.g;
+  const T m = a.margin, gs = a.gs;
+  T* out = Both || grad2 ? grad2 : grad1;        // the one output when only one is asked for
+  const T sign = Both || grad2 ? T(1) : T(-1);
+#pragma omp simd
+  for (index_t i = b; i < e; ++i) {
+    const T d = ranking_v(x1[i], x2[i], y[i], m) >= T(0) ? (PerElement ? g[i] : gs) * y[i] : T(0);
+    if (Both) grad1[i] = -d;
+    out[i] = sign * d;
+  }
+}
+
+template <class T>
+LOSSX_SIMD_CLONES double ranking_block(const RankingArgs<T>& a, index_t b, index_t e, bool want_sum) {
+  const T *x1 = a.x1, *x2 = a.x2, *y = a.y;
+  const T m = a.margin;
+  if (a.loss) {
+#pragma omp simd
+    for (index_t i = b; i < e; ++i) a.loss[i] = clamp0(ranking_v(x1[i], x2[i], y[i], m));
+  }
+  double s = 0.0;
+  if (want_sum) {
+#pragma omp simd reduction(+ : s)
+    for (index_t i = b; i < e; ++i) s += static_cast<double>(clamp0(ranking_v(x1[i], x2[i], y[i], m)));
+  }
+  if (a.grad1 && a.grad2) {
+    if (a.g) ranking_grad_loop<true, true>(a, b, e, a.grad1, a.grad2);
+    else ranking_grad_loop<false, true>(a, b, e, a.grad1, a.grad2);
+  } else if (a.grad1 || a.grad2) {
+    if (a.g) ranking_grad_loop<true, false>(a, b, e, a.grad1, a.grad2);
+    else ranking_grad_loop<false, false>(a, b, e, a.grad1, a.grad2);
+  }
+  return s;
+}
+
+}  // namespace
+
+template <class T>
+Shape margin_ranking_loss_shape(View<const T> input1, View<const T> input2, View<const T> target,
+                                const MarginRankingOptions<T>& opt) {
+  const Check ck{"margin_ranking_loss"};
+  ck.same_shape("input2", input2.shape, "input1", input1.shape);
+  ck.same_shape("target", target.shape, "input1", input1.shape);
+  detail::check_reduction(ck, opt.reduction);
+  return input1.shape;
+}
+
+template <class T>
+void margin_ranking_loss_with_grad(View<const T> input1, View<const T> input2, View<const T> target,
+                                   const MarginRankingOptions<T>& opt, View<const T> grad_output, T* loss,
+                                   T* grad_input1, T* grad_input2) {
+  const Check ck{"margin_ranking_loss"};
+  const Shape shape = margin_ranking_loss_shape(input1, input2, target, opt);
+  const index_t n = numel(shape);
+  const bool reduced = opt.reduction != Reduction::None;
+  const bool want_grad = grad_input1 || grad_input2;
+  RankingArgs<T> a{input1.data, input2.data, target.data, static_cast<T>(opt.margin),
+                   reduced ? nullptr : loss, grad_input1, grad_input2, nullptr, T(0)};
+  const double denom = opt.reduction == Reduction::Mean ? static_cast<double>(n) : 1.0;
+  if (want_grad) {
+    ck.grad_output(grad_output.shape, opt.reduction, shape);
+    if (reduced) a.gs = static_cast<T>(static_cast<double>(grad_output.data[0]) / denom);
+    else a.g = grad_output.data;
+  }
+  const bool want_sum = reduced && loss;
+  const double total = block_sum(n, detail::kElementGrain,
+                                 [&](index_t b, index_t e) { return ranking_block<T>(a, b, e, want_sum); });
+  if (want_sum) loss[0] = static_cast<T>(total / denom);
+}
+
+template Shape margin_ranking_loss_shape<float>(View<const float>, View<const float>, View<const float>,
+                                                const MarginRankingOptions<float>&);
+template Shape margin_ranking_loss_shape<double>(View<const double>, View<const double>, View<const double>,
+                                                 const MarginRankingOptions<double>&);
+template void margin_ranking_loss_with_grad<float>(View<const float>, View<const float>, View<const float>,
+                                                   const MarginRankingOptions<float>&, View<const float>, float*,
+                                                   float*, float*);
+template void margin_ranking_loss_with_grad<double>(View<const double>, View<const double>, View<const double>,
+                                                    const MarginRankingOptions<double>&, View<const double>,
+                                                    double*, double*, double*);
+
+}  // namespace lossx

@@ -1,0 +1,100 @@
+// multilabel_soft_margin_loss — as torch.nn.functional.multilabel_soft_margin_loss.
+//
+// A row x of C logits (the last dim) with targets y and optional class weights w:
+//   loss = (1/C)·Σ_c w_c·[y_c·softplus(-x_c) + (1 - y_c)·softplus(x_c)]
+//        = (1/C)·Σ_c w_c·[y_c·max(-x_c, 0) + (1 - y_c)·max(x_c, 0) + log1p(exp(-|x_c|))]
+//   d/dx_c = (w_c / C)·(sigmoid(x_c) - y_c)
+// PyTorch writes it with logsigmoid, which is stable too; both agree to rounding. The loops
+// use the vectorisable exp/log1p of margin_common.hpp. 'mean' averages the rows (the loss is per row).
+#include <cmath>
+
+#include "lossx/core/math.hpp"
+#include "../core/rows.hpp"
+#include "margin_common.hpp"
+
+namespace lossx {
+namespace {
+
+template <class T>
+struct MlsmArgs {
+  const T* x;
+  const T* y;
+  const T* weight;  // (C,) or nullptr
+  detail::RowLayout l;  // classes along the last dim: inner == 1
+  T* grad;          // or nullptr
+};
+
+// One element's loss and the d loss / d x factor sigmoid(x) - y, from one exp.
+template <class T>
+LOSSX_INLINE T mlsm_value(T x, T y, T e) {
+  return y * (x < T(0) ? -x : T(0)) + (T(1) - y) * (x > T(0) ? x : T(0)) + vlog1p_unit(e);
+}
+
+template <class T>
+LOSSX_SIMD_CLONES double mlsm_block(const MlsmArgs<T>& a, index_t r0, index_t r1, T* loss_rows,
+                                    detail::RowGrad<T> rg) {
+  const index_t C = a.l.classes;
+  const T* w = a.weight;
+  double total = 0.0;
+  for (index_t r = r0; r < r1; ++r) {
+    const index_t base = a.l.base(r);
+    const T* x = a.x + base;
+    const T* y = a.y + base;
+    double s = 0.0;
+    if (w) {
+#pragma omp simd reduction(+ : s)
+      for (index_t c = 0; c < C; ++c)
+        s += static_cast<double>(w[c]) * static_cast<double>(mlsm_value(x[c], y[c], vexp(-std::fabs(x[c]))));
+    } else {
+#pragma omp simd reduction(+ : s)
+      for (index_t c = 0; c < C; ++c) s += static_cast<double>(mlsm_value(x[c], y[c], vexp(-std::fabs(x[c]))));
+    }
+    const double row = s / static_cast<double>(C);
+    if (loss_rows) loss_rows[r] = static_cast<T>(row);
+    total += row;
+    if (a.grad) {
+      T* gr = a.grad + base;
+      const T scale = static_cast<T>(rg.at(r) / static_cast<double>(C));
+      if (w) {
+#pragma omp simd
+        for (index_t c = 0; c < C; ++c)
+          gr[c] = scale * w[c] * (sigmoid_from(x[c], vexp(-std::fabs(x[c]))) - y[c]);
+      } else {
+#pragma omp simd
+        for (index_t c = 0; c < C; ++c) gr[c] = scale * (sigmoid_from(x[c], vexp(-std::fabs(x[c]))) - y[c]);
+      }
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
+template <class T>
+Shape multilabel_soft_margin_loss_shape(View<const T> input, View<const T> target,
+                                        const MultilabelSoftMarginOptions<T>& opt) {
+  const Check ck{"multilabel_soft_margin_loss"};
+  ck.ndim_between("input", input.shape, 1, 1 << 20);
+  ck.same_shape("target", target.shape, "input", input.shape);
+  if (opt.weight.present()) ck.class_vector("weight", opt.weight.shape, input.shape.back());
+  detail::check_reduction(ck, opt.reduction);
+  return Shape(input.shape.begin(), input.shape.end() - 1);
+}
+
+template <class T>
+void multilabel_soft_margin_loss_with_grad(View<const T> input, View<const T> target,
+                                           const MultilabelSoftMarginOptions<T>& opt, View<const T> grad_output,
+                                           T* loss, T* grad_input) {
+  const Check ck{"multilabel_soft_margin_loss"};
+  const Shape none_shape = multilabel_soft_margin_loss_shape(input, target, opt);
+  const detail::RowLayout l = detail::row_layout(input.shape, input.ndim() - 1);
+  const MlsmArgs<T> a{input.data, target.data, opt.weight.data, l, grad_input};
+  detail::row_loss(ck, l, none_shape, opt.reduction, grad_output, loss,
+                   grad_input != nullptr, [&](index_t b, index_t e, T* loss_rows, detail::RowGrad<T> rg) {
+                     return mlsm_block<T>(a, b, e, loss_rows, rg);
+                   });
+}
+
+LOSSX_INSTANTIATE_MARGIN(multilabel_soft_margin_loss, MultilabelSoftMarginOptions)
+
+}  // namespace lossx

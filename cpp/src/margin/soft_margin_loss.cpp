@@ -1,0 +1,43 @@
+// soft_margin_loss — log(1 + exp(-y·x)), as torch.nn.functional.soft_margin_loss.
+//
+//   loss = softplus(-y·x) = max(-y·x, 0) + log1p(exp(-|y·x|))
+//   d/dx = -y·sigmoid(-y·x)
+// PyTorch evaluates log1p(exp(-y·x)) literally, which overflows to inf (and its gradient to nan)
+// once -y·x exceeds ~88 in float32 (~709 in float64). The stable softplus above gives the finite
+// value instead: a deliberate difference, documented in the Python docstring.
+#include <cmath>
+
+#include "lossx/core/math.hpp"
+#include "../core/elementwise.hpp"
+#include "margin_common.hpp"
+
+namespace lossx {
+namespace {
+template <class T>
+struct SoftMargin {
+  LOSSX_INLINE T value(T x, T y, T) const { return softplus(-y * x); }
+  LOSSX_INLINE T grad(T x, T y, T) const {
+    const T t = -y * x;
+    return -y * sigmoid_from(t, vexp(-std::fabs(t)));
+  }
+};
+}  // namespace
+
+template <class T>
+Shape soft_margin_loss_shape(View<const T> input, View<const T> target, const SoftMarginOptions<T>& opt) {
+  detail::check_elementwise(Check{"soft_margin_loss"}, input.shape, target.shape, opt.reduction);
+  return input.shape;
+}
+
+template <class T>
+void soft_margin_loss_with_grad(View<const T> input, View<const T> target, const SoftMarginOptions<T>& opt,
+                                View<const T> grad_output, T* loss, T* grad_input) {
+  const Check ck{"soft_margin_loss"};
+  const Shape shape = soft_margin_loss_shape(input, target, opt);
+  detail::elementwise(ck, SoftMargin<T>{}, shape, input.data, target.data, detail::Bcast<T>{}, detail::Bcast<T>{},
+                      {opt.reduction}, Outputs<T>{loss, grad_input, grad_output});
+}
+
+LOSSX_INSTANTIATE_MARGIN(soft_margin_loss, SoftMarginOptions)
+
+}  // namespace lossx

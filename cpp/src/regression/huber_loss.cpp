@@ -1,0 +1,47 @@
+// huber_loss — as torch.nn.functional.huber_loss, d = x - y:
+//   l = 0.5·d²            if |d| < δ,   d/dx = d
+//   l = δ·(|d| − 0.5δ)    otherwise,    d/dx = δ·sign(d)
+// (= δ · smooth_l1_loss(β=δ)). The gradient follows PyTorch's backward
+// (d < −δ ? −δ : d > δ ? δ : d), so |d| == δ gives ±δ. δ <= 0 is a ValueError.
+// With weight= (input's shape), 'mean' is mean(w·l) — it divides by the element
+// count, unlike l1/mse whose weighted 'mean' divides by Σ w (PyTorch 2.x).
+#include "elementwise_loss.hpp"
+
+namespace lossx {
+namespace {
+template <class T>
+struct Huber {
+  T delta;
+  T value(T x, T y, T) const {
+    const T z = std::fabs(x - y);
+    return z < delta ? T(0.5) * z * z : delta * (z - T(0.5) * delta);
+  }
+  T grad(T x, T y, T) const {
+    const T d = x - y;
+    return d < -delta ? -delta : d > delta ? delta : d;
+  }
+};
+}  // namespace
+
+template <class T>
+Shape huber_loss_shape(View<const T> input, View<const T> target, const HuberOptions<T>& opt) {
+  const Check ck{"huber_loss"};
+  detail::check_elementwise(ck, input.shape, target.shape, opt.reduction);
+  ck.param(opt.delta > 0.0, "delta", "be > 0", opt.delta);
+  if (opt.weight.present()) ck.same_shape("weight", opt.weight.shape, "input", input.shape);
+  return input.shape;
+}
+
+template <class T>
+void huber_loss_with_grad(View<const T> input, View<const T> target, const HuberOptions<T>& opt,
+                          View<const T> grad_output, T* loss, T* grad_input) {
+  const Check ck{"huber_loss"};
+  const Shape shape = huber_loss_shape(input, target, opt);
+  detail::elementwise(ck, Huber<T>{static_cast<T>(opt.delta)}, shape, input.data, target.data,
+                      detail::broadcast(ck, "weight", opt.weight, "input", shape), detail::Bcast<T>{},
+                      {opt.reduction, detail::MeanBy::Count}, Outputs<T>{loss, grad_input, grad_output});
+}
+
+LOSSX_INSTANTIATE_ELEMENTWISE(huber_loss, HuberOptions)
+
+}  // namespace lossx

@@ -1,0 +1,28 @@
+// l1_loss — |x - y|, as torch.nn.functional.l1_loss.
+//   d/dx = sign(x - y), with sign(0) = 0 (PyTorch's choice at the kink; nan also gives 0, as in PyTorch).
+//   With weight= (input's shape): 'mean' is Σ w·l / Σ w (PyTorch 2.x).
+#include "elementwise_loss.hpp"
+
+namespace lossx {
+
+template <class T>
+Shape l1_loss_shape(View<const T> input, View<const T> target, const WeightedOptions<T>& opt) {
+  const Check ck{"l1_loss"};
+  detail::check_elementwise(ck, input.shape, target.shape, opt.reduction);
+  if (opt.weight.present()) ck.same_shape("weight", opt.weight.shape, "input", input.shape);
+  return input.shape;
+}
+
+template <class T>
+void l1_loss_with_grad(View<const T> input, View<const T> target, const WeightedOptions<T>& opt,
+                       View<const T> grad_output, T* loss, T* grad_input) {
+  const Check ck{"l1_loss"};
+  const Shape shape = l1_loss_shape(input, target, opt);
+  detail::elementwise(ck, detail::AbsError<T>{}, shape, input.data, target.data,
+                      detail::broadcast(ck, "weight", opt.weight, "input", shape), detail::Bcast<T>{},
+                      {opt.reduction, detail::MeanBy::WeightSum}, Outputs<T>{loss, grad_input, grad_output});
+}
+
+LOSSX_INSTANTIATE_ELEMENTWISE(l1_loss, WeightedOptions)
+
+}  // namespace lossx

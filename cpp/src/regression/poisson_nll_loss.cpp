@@ -1,0 +1,56 @@
+// poisson_nll_loss — as torch.nn.functional.poisson_nll_loss, input x, target y:
+//   log_input:   l = exp(x) − y·x,            d/dx = exp(x) − y
+//   otherwise:   l = x − y·log(x + eps),      d/dx = 1 − y/(x + eps)
+//   full adds Stirling's approximation of log(y!), y·log y − y + ½·log(2πy),
+//   only where y > 1 (PyTorch masks y <= 1 to 0); it does not depend on x.
+// The gradient is w.r.t. x only (SPEC). At x = 0 without log_input the
+// gradient is 1 − y/eps, a huge but finite number, as in PyTorch.
+#include "elementwise_loss.hpp"
+
+namespace lossx {
+namespace {
+template <class T>
+T stirling(T y) {
+  const T s = y * std::log(y) - y + T(0.5) * std::log(T(2.0 * 3.14159265358979323846) * y);
+  return y > T(1) ? s : T(0);  // a select: the masked nan/-inf of y <= 0 never leaks
+}
+
+template <class T, bool LogInput, bool Full>
+struct PoissonNll {
+  T eps;
+  T value(T x, T y, T) const {
+    const T l = LogInput ? vexp(x) - y * x : x - y * std::log(x + eps);
+    return Full ? l + stirling(y) : l;
+  }
+  T grad(T x, T y, T) const { return LogInput ? vexp(x) - y : T(1) - y / (x + eps); }
+};
+
+template <class T, bool LogInput, bool Full>
+void run(const Check& ck, const Shape& shape, View<const T> input, View<const T> target,
+         const PoissonNllOptions<T>& opt, Outputs<T> out) {
+  detail::elementwise(ck, PoissonNll<T, LogInput, Full>{static_cast<T>(opt.eps)}, shape, input.data, target.data,
+                      {}, {}, {opt.reduction}, out);
+}
+}  // namespace
+
+template <class T>
+Shape poisson_nll_loss_shape(View<const T> input, View<const T> target, const PoissonNllOptions<T>& opt) {
+  detail::check_elementwise(Check{"poisson_nll_loss"}, input.shape, target.shape, opt.reduction);
+  return input.shape;
+}
+
+template <class T>
+void poisson_nll_loss_with_grad(View<const T> input, View<const T> target, const PoissonNllOptions<T>& opt,
+                                View<const T> grad_output, T* loss, T* grad_input) {
+  const Check ck{"poisson_nll_loss"};
+  const Shape shape = poisson_nll_loss_shape(input, target, opt);
+  const Outputs<T> out{loss, grad_input, grad_output};
+  if (opt.log_input)
+    opt.full ? run<T, true, true>(ck, shape, input, target, opt, out) : run<T, true, false>(ck, shape, input, target, opt, out);
+  else
+    opt.full ? run<T, false, true>(ck, shape, input, target, opt, out) : run<T, false, false>(ck, shape, input, target, opt, out);
+}
+
+LOSSX_INSTANTIATE_ELEMENTWISE(poisson_nll_loss, PoissonNllOptions)
+
+}  // namespace lossx
