@@ -454,3 +454,16 @@ def test_positional_signature_as_pytorch(rng):
     assert a[0] == 0
     g = lossx.ctc_loss_backward(np.ones(3), lp, tg, il, tl, 0, "none", True)
     np.testing.assert_array_equal(g, lossx.ctc_loss_with_grad(lp, tg, il, tl, 0, "none", True)[1])
+
+
+def test_signature_is_pytorchs():
+    import inspect
+
+    p = inspect.signature(lossx.ctc_loss).parameters
+    assert list(p) == ["log_probs", "targets", "input_lengths", "target_lengths", "blank", "reduction", "zero_infinity"]
+    assert all(v.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for v in p.values())
+    assert (p["blank"].default, p["reduction"].default, p["zero_infinity"].default) == (0, "mean", False)
+    assert list(inspect.signature(lossx.ctc_loss_backward).parameters)[:2] == ["grad_output", "log_probs"]
+    w = inspect.signature(lossx.ctc_loss_with_grad).parameters
+    assert w["grad_output"].kind is inspect.Parameter.KEYWORD_ONLY and w["grad_output"].default is None
+    assert "exp(log_probs) - gamma" in lossx.ctc_loss_backward.__doc__
