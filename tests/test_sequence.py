@@ -25,8 +25,8 @@ def softmax(x):
 def log_softmax_backward(g, x):
     """The log_softmax backward along the last axis, in NumPy: g - softmax(x)·Σg.
 
-    (lossx.log_softmax_backward is being added in the classification family; this is the
-    same formula, kept here so that the sequence tests stand alone.)"""
+    (the tests also compose with lossx.log_softmax_backward, from the classification family;
+    this NumPy version keeps the check independent of it.)"""
     return g - softmax(x) * g.sum(axis=-1, keepdims=True)
 
 
@@ -66,6 +66,9 @@ def test_matches_torch_forward_and_logits_gradient(case, dtype, rng):
         assert grad.dtype == dtype and grad.shape == lp.shape
         via = log_softmax_backward(grad.astype(np.float64), logits.astype(np.float64))
         np.testing.assert_allclose(via, xt.grad.numpy(), **TOL[dtype], err_msg=f"logits gradient {r}")
+        if hasattr(lossx, "log_softmax_backward"):  # the same composition with lossx's own log_softmax backward
+            via_lossx = lossx.log_softmax_backward(grad, logits, -1)
+            np.testing.assert_allclose(via_lossx, xt.grad.numpy(), **TOL[dtype], err_msg=f"lossx composition {r}")
 
 
 @needs_torch
