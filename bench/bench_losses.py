@@ -153,7 +153,12 @@ def main():
                     f"--repeats {a.repeats} --out {a.out}` on {platform.processor() or platform.machine()}, "
                     f"{lossx.__name__} {lossx.__version__}, torch {torch.__version__}, numpy {np.__version__}.\n"
                     "Medians of interleaved repeats; ratio = torch / lossx (> 1: lossx faster). float32, "
-                    "reduction 'mean' unless stated.\n\n")
+                    "reduction 'mean' unless stated; lossx runs NAME_with_grad, PyTorch the functional loss "
+                    "and .backward() (gradients for the same inputs).\n\n"
+                    "Other benchmarks, each with its own command: `ctc_loss` against PyTorch and optax in "
+                    "[results_ctc.md](results_ctc.md) (`bench/bench_ctc.py`); `triplet_margin_loss` variants "
+                    "and `batch_hard_triplet_loss` peak memory in [results_embedding.md](results_embedding.md) "
+                    "(`bench/bench_triplet.py`, `bench/bench_batch_hard_memory.py`).\n\n")
             f.write("| loss | size | threads | torch ms | lossx ms | ratio |\n|---|---|---|---|---|---|\n")
             for name, size, th, mt, ml, r in rows:
                 f.write(f"| {name} | {size} | {th} | {mt:.2f} | {ml:.2f} | {r:.2f} |\n")
