@@ -51,3 +51,53 @@ def test_mixed_float_dtypes(loss_case, rng):
     bad[others[0]] = args[others[0]].astype(np.float64)
     with pytest.raises(TypeError, match="dtype"):
         fn(loss_case)(*bad, **kwargs)
+
+
+@pytest.mark.parametrize("bad", [None, 1, b"mean"])
+def test_reduction_that_is_not_a_string(loss_case, bad, rng):
+    args, kwargs = loss_case.make(rng, np.float64, 3)
+    with pytest.raises(ValueError, match="'reduction'"):
+        fn(loss_case)(*args, reduction=bad, **kwargs)
+
+
+def test_backward_needs_grad_output(loss_case, rng):
+    args, kwargs = loss_case.make(rng, np.float64, 3)
+    with pytest.raises(TypeError, match="'grad_output'"):
+        fn(loss_case, "_backward")(None, *args, **kwargs)
+
+
+def test_tensor_dtype_numpy_cannot_hold():
+    torch = pytest.importorskip("torch")
+    import lossx
+
+    with pytest.raises(TypeError, match="mse_loss: 'input'"):
+        lossx.mse_loss(torch.ones(2, dtype=torch.bfloat16), [0.0, 0.0])
+    with pytest.raises(TypeError, match="cross_entropy: 'weight'"):
+        lossx.cross_entropy(np.ones((2, 3)), [0, 1], weight=torch.ones(3, dtype=torch.bfloat16))
+
+
+@pytest.mark.parametrize(
+    "call, err, match",
+    [
+        (lambda lx: lx.cross_entropy(np.ones((3, 4), np.float32), np.array([0, 1, 2], np.float32)), TypeError,
+         "integer array of class indices"),
+        (lambda lx: lx.cross_entropy(np.ones((3, 4)), [0, 1, 2], ignore_index=1.5), TypeError, "'ignore_index'"),
+        (lambda lx: lx.cross_entropy(np.ones((3, 4)), [0, 1, 2], ignore_index=None), TypeError, "'ignore_index'"),
+        (lambda lx: lx.cross_entropy(np.ones((3, 4)), [0, 1, 2], ignore_index=2**70), ValueError, "'ignore_index'"),
+        (lambda lx: lx.cross_entropy(np.ones((3, 4)), [0, 1, 2], label_smoothing=None), TypeError,
+         "'label_smoothing'"),
+        (lambda lx: lx.nll_loss(np.ones((3, 4)), [0, 1, 2], ignore_index="a"), TypeError, "'ignore_index'"),
+        (lambda lx: lx.triplet_margin_loss(np.ones((2, 3)), np.ones((2, 3)), np.ones((2, 3)), margin="2"), TypeError,
+         "'margin'"),
+        (lambda lx: lx.cosine_embedding_loss(np.ones((2, 3)), np.ones((2, 3)), np.ones(2), margin="0.5"), TypeError,
+         "'margin'"),
+        (lambda lx: lx.smooth_l1_loss(np.ones(2), np.ones(2), beta=True), TypeError, "'beta'"),
+        (lambda lx: lx.ctc_loss(np.zeros((2, 1, 3)), [[1]], [2], [1], blank=0.0), TypeError, "'blank'"),
+        (lambda lx: lx.class_weights([0, 1], beta="x", scheme="effective"), TypeError, "'beta'"),
+    ],
+)
+def test_scalar_options_are_checked(call, err, match):
+    import lossx
+
+    with pytest.raises(err, match=match):
+        call(lossx)

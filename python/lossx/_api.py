@@ -44,25 +44,43 @@ def _doc_with_grad(name: str, grads: str) -> str:
     """
 
 
-def loss(grads: str = "``input``"):
-    """Decorator: build ``NAME``, ``NAME.backward`` and ``NAME.with_grad`` from a definition."""
+def loss(grads: str = "``input``", reductions=("none", "mean", "sum")):
+    """Decorator: build ``NAME``, ``NAME.backward`` and ``NAME.with_grad`` from a definition.
+
+    ``reductions`` only words the error for a ``reduction`` that is not a string
+    (the C++ core checks the value itself).
+    """
 
     def wrap(prepare):
         name = prepare.__name__
         sig = inspect.signature(prepare)
+        names = list(sig.parameters)
+        r_at = names.index("reduction") if "reduction" in names else None
+        r_positional = r_at is not None and sig.parameters["reduction"].kind is not inspect.Parameter.KEYWORD_ONLY
+
+        def convert(args, kwargs):
+            if r_at is not None:
+                if "reduction" in kwargs:
+                    _convert.reduction(kwargs["reduction"], name, reductions)
+                elif r_positional and len(args) > r_at:
+                    _convert.reduction(args[r_at], name, reductions)
+            return prepare(*args, **kwargs)
 
         @functools.wraps(prepare)
         def forward(*args, **kwargs):
-            core, cargs = prepare(*args, **kwargs)
+            core, cargs = convert(args, kwargs)
             return core(_LOSS, None, *cargs)
 
         def backward(grad_output, *args, **kwargs):
-            core, cargs = prepare(*args, **kwargs)
+            if grad_output is None:
+                raise TypeError(f"{name}_backward: 'grad_output' must be a number or an array; got None "
+                                f"({name}_with_grad takes grad_output=None to mean ones)")
+            core, cargs = convert(args, kwargs)
             g = _convert.grad_output(grad_output, cargs[0].dtype, name + "_backward")
             return core(_GRAD, g, *cargs)
 
         def with_grad(*args, grad_output=None, **kwargs):
-            core, cargs = prepare(*args, **kwargs)
+            core, cargs = convert(args, kwargs)
             g = _convert.grad_output(grad_output, cargs[0].dtype, name + "_with_grad")
             return core(_BOTH, g, *cargs)
 

@@ -18,6 +18,8 @@ passed through without a copy.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -29,13 +31,57 @@ def _is_array_like(x) -> bool:
     return isinstance(x, (np.ndarray, np.generic)) or hasattr(x, "__array__") or hasattr(x, "__array_interface__")
 
 
-def _as_array(x) -> np.ndarray:
+def _as_array(x, name: str, fn: str) -> np.ndarray:
+    """An array-like object (``_is_array_like``) as a NumPy array, without a copy where possible."""
     # PyTorch tensors that require grad refuse np.asarray: detach them (no copy).
     if type(x).__module__.startswith("torch") and hasattr(x, "detach"):
         x = x.detach()
         if getattr(x, "device", None) is not None and str(x.device) != "cpu":
-            raise TypeError(f"lossx works on CPU arrays; got a tensor on {x.device}")
+            raise TypeError(f"{fn}: '{name}' must be a CPU array; got a tensor on {x.device}")
+        try:
+            return np.asarray(x)
+        except (TypeError, RuntimeError):  # bfloat16 and other dtypes NumPy has no equivalent for
+            raise TypeError(f"{fn}: '{name}' must be a float32 or float64 array (or integer indices); "
+                            f"got a tensor of dtype {x.dtype}") from None
     return np.asarray(x)
+
+
+def array(x, name: str, fn: str) -> np.ndarray:
+    """Any argument as a NumPy array: array-likes keep their dtype, lists and scalars get NumPy's."""
+    return _as_array(x, name, fn) if _is_array_like(x) else np.asarray(x)
+
+
+def real(value, name: str, fn: str) -> float:
+    """A real scalar option (margin, beta, eps, label_smoothing, ...) as a Python float.
+
+    Python and NumPy real numbers and 0-d real arrays; bool, str and anything else is a TypeError.
+    """
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        raise TypeError(f"{fn}: '{name}' must be a real number; got {type(value).__name__}")
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if _is_array_like(value):
+        a = _as_array(value, name, fn)
+        if a.ndim == 0 and a.dtype.kind in "fiu":
+            return float(a)
+    raise TypeError(f"{fn}: '{name}' must be a real number; got {type(value).__name__}")
+
+
+def integer(value, name: str, fn: str) -> int:
+    """An integer scalar option (ignore_index, blank, ...) as a Python int within int64."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{fn}: '{name}' must be an int; got {type(value).__name__} {value!r}")
+    v = int(value)
+    if not -(2**63) <= v < 2**63:
+        raise ValueError(f"{fn}: '{name}' must fit in 64 bits; got {v}")
+    return v
+
+
+def reduction(value, fn: str, allowed=("none", "mean", "sum")) -> str:
+    """The ``reduction`` argument: one of ``allowed`` (checked in C++ too), and a str here."""
+    if not isinstance(value, str):
+        raise ValueError(f"{fn}: 'reduction' must be one of {', '.join(repr(a) for a in allowed)}; got {value!r}")
+    return value
 
 
 def _native(dtype: np.dtype) -> np.dtype:
@@ -58,7 +104,7 @@ def _describe(a: np.ndarray) -> str:
 def prediction(x, name: str, fn: str) -> np.ndarray:
     """A prediction input (``input``, ``log_probs``, ...): float32 or float64."""
     if _is_array_like(x):
-        a = _as_array(x)
+        a = _as_array(x, name, fn)
         if _native(a.dtype) not in _FLOAT_DTYPES:
             raise TypeError(f"{fn}: '{name}' must be a float32 or float64 array; got {_describe(a)}")
     else:
@@ -85,7 +131,7 @@ def same_dtype(fn: str, **arrays: np.ndarray) -> np.dtype:
 def float_target(x, dtype: np.dtype, name: str, fn: str) -> np.ndarray:
     """A float target (regression target, probabilities, ±1 labels)."""
     if _is_array_like(x):
-        a = _as_array(x)
+        a = _as_array(x, name, fn)
         if _native(a.dtype) != dtype:
             raise TypeError(f"{fn}: '{name}' must have the input's dtype {dtype}; got {_describe(a)}")
     else:
@@ -100,7 +146,7 @@ def parameter(x, dtype: np.dtype, name: str, fn: str):
     """An optional real-valued parameter (``weight``, ``pos_weight``, ``var``), converted to ``dtype``."""
     if x is None:
         return None
-    a = _as_array(x) if _is_array_like(x) else np.asarray(x)
+    a = array(x, name, fn)
     if a.dtype.kind not in "fiu":
         raise TypeError(f"{fn}: '{name}' must hold real numbers; got {_describe(a)}")
     return contiguous(a.astype(dtype, copy=False))
@@ -108,7 +154,7 @@ def parameter(x, dtype: np.dtype, name: str, fn: str):
 
 def indices(x, name: str, fn: str) -> np.ndarray:
     """Class indices (or CTC labels and lengths): any integer dtype."""
-    a = _as_array(x) if _is_array_like(x) else np.asarray(x)
+    a = array(x, name, fn)
     if a.dtype.kind not in "iu":
         if a.size == 0 and not _is_array_like(x):
             a = a.astype(np.int64)
@@ -121,17 +167,11 @@ def indices(x, name: str, fn: str) -> np.ndarray:
     return contiguous(a)
 
 
-def is_float_array_like(x) -> bool:
-    """True if ``x`` would convert to a float array (used to tell probability targets from indices)."""
-    a = _as_array(x) if _is_array_like(x) else np.asarray(x)
-    return a.dtype.kind == "f"
-
-
 def grad_output(g, dtype: np.dtype, fn: str):
     """The incoming gradient, converted to the prediction's dtype (None stays None)."""
     if g is None:
         return None
-    a = _as_array(g) if _is_array_like(g) else np.asarray(g)
+    a = array(g, "grad_output", fn)
     if a.dtype.kind not in "fiu":
         raise TypeError(f"{fn}: 'grad_output' must hold real numbers; got {_describe(a)}")
     return contiguous(a.astype(dtype, copy=False))

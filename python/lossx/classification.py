@@ -40,17 +40,19 @@ __all__ = [
 ]
 
 
-def _class_or_prob_target(target, dtype, fn):
-    """Class indices (integer) or probabilities (float, the input's dtype)."""
-    if cv._is_array_like(target):
-        a = cv._as_array(target)
-        if a.dtype.kind == "f":
-            return cv.float_target(a, dtype, "target", fn)
+def _class_or_prob_target(target, x, fn):
+    """Class indices (integer) or probabilities (float, the input's shape and dtype)."""
+    a = cv.array(target, "target", fn)
+    if a.dtype.kind != "f":
         return cv.indices(a, "target", fn)
-    a = np.asarray(target)
-    if a.dtype.kind == "f":
-        return cv.contiguous(a.astype(dtype))
-    return cv.indices(a, "target", fn)
+    if a.shape != x.shape:
+        raise TypeError(
+            f"{fn}: 'target' must be an integer array of class indices, or probabilities of the input's shape "
+            f"{x.shape}; got a float array of shape {a.shape}"
+        )
+    if cv._is_array_like(target):
+        return cv.float_target(a, x.dtype, "target", fn)
+    return cv.contiguous(a.astype(x.dtype))
 
 
 @loss()
@@ -94,9 +96,10 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
     """
     fn = "cross_entropy"
     x = cv.prediction(input, "input", fn)
-    t = _class_or_prob_target(target, x.dtype, fn)
+    t = _class_or_prob_target(target, x, fn)
     w = cv.parameter(weight, x.dtype, "weight", fn)
-    return _core.cross_entropy, (x, t, w, int(ignore_index), reduction, float(label_smoothing))
+    return _core.cross_entropy, (x, t, w, cv.integer(ignore_index, "ignore_index", fn), reduction,
+                                 cv.real(label_smoothing, "label_smoothing", fn))
 
 
 cross_entropy_backward = cross_entropy.backward
@@ -144,13 +147,13 @@ def _softmax_args(core, input, dim, dtype, fn):
     x = cv.prediction(input, "input", fn)
     if dim is None:
         dim = _implicit_dim(x.ndim)
-        # stacklevel 4: the caller of lossx.NAME / NAME_backward / NAME_with_grad
+        # stacklevel 5: the caller of lossx.NAME / NAME_backward / NAME_with_grad (through _api)
         # (through the wrapper in _api.py and this helper).
         warnings.warn(
             f"{fn}: implicit choice of 'dim' (dim={dim} for a {x.ndim}-D input) is deprecated, as in PyTorch; "
             "pass dim=X explicitly.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
     elif isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{fn}: 'dim' must be an int or None; got {type(dim).__name__}")
@@ -285,7 +288,7 @@ def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean")
     x = cv.prediction(input, "input", fn)
     t = cv.indices(target, "target", fn)
     w = cv.parameter(weight, x.dtype, "weight", fn)
-    return _core.nll_loss, (x, t, w, int(ignore_index), reduction)
+    return _core.nll_loss, (x, t, w, cv.integer(ignore_index, "ignore_index", fn), reduction)
 
 
 nll_loss_backward = nll_loss.backward
@@ -394,7 +397,7 @@ binary_cross_entropy_with_logits_with_grad = binary_cross_entropy_with_logits.wi
 # ---------------------------------------------------------------- kl_div
 
 
-@loss()
+@loss(reductions=("none", "batchmean", "sum", "mean"))
 def kl_div(input, target, *, reduction="mean", log_target=False):
     r"""Pointwise Kullback-Leibler divergence, as ``torch.nn.functional.kl_div``.
 

@@ -25,16 +25,6 @@ __all__ = [
 ]
 
 
-def _real(x, name: str, fn: str) -> float:
-    """A real scalar option (margin, p, eps) as a Python float."""
-    if isinstance(x, bool):
-        raise TypeError(f"{fn}: '{name}' must be a real number; got bool")
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        raise TypeError(f"{fn}: '{name}' must be a real number; got {type(x).__name__}") from None
-
-
 @loss(grads="``input1`` and ``input2`` (a tuple)")
 def cosine_embedding_loss(input1, input2, target, margin=0, *, reduction="mean"):
     r"""Cosine embedding loss, as ``torch.nn.functional.cosine_embedding_loss``.
@@ -83,7 +73,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, *, reduction="mean")
     x2 = cv.prediction(input2, "input2", fn)
     cv.same_dtype(fn, input1=x1, input2=x2)
     y = cv.float_target(target, x1.dtype, "target", fn)
-    return _core.cosine_embedding_loss, (x1, x2, y, _real(margin, "margin", fn), reduction)
+    return _core.cosine_embedding_loss, (x1, x2, y, cv.real(margin, "margin", fn), reduction)
 
 
 cosine_embedding_loss_backward = cosine_embedding_loss.backward
@@ -153,7 +143,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     neg = cv.prediction(negative, "negative", fn)
     cv.same_dtype(fn, anchor=a, positive=pos, negative=neg)
     return _core.triplet_margin_loss, (
-        a, pos, neg, _real(margin, "margin", fn), _real(p, "p", fn), _real(eps, "eps", fn), bool(swap), reduction
+        a, pos, neg, cv.real(margin, "margin", fn), cv.real(p, "p", fn), cv.real(eps, "eps", fn), bool(swap), reduction
     )
 
 
@@ -215,7 +205,7 @@ def batch_hard_triplet_loss(embeddings, labels, margin=1.0, p=2, *, reduction="m
     fn = "batch_hard_triplet_loss"
     e = cv.prediction(embeddings, "embeddings", fn)
     y = cv.indices(labels, "labels", fn)
-    return _core.batch_hard_triplet_loss, (e, y, _real(margin, "margin", fn), _real(p, "p", fn), reduction)
+    return _core.batch_hard_triplet_loss, (e, y, cv.real(margin, "margin", fn), cv.real(p, "p", fn), reduction)
 
 
 batch_hard_triplet_loss_backward = batch_hard_triplet_loss.backward

@@ -62,7 +62,7 @@ def class_weights(target, num_classes=None, scheme="balanced", ignore_index=-100
         if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 0:
             raise ValueError(f"{fn}: 'num_classes' must be a non-negative int or None; got {num_classes!r}")
         k = int(num_classes)
-    return _core.class_weights(t, k, scheme, int(ignore_index), float(beta), d)
+    return _core.class_weights(t, k, scheme, cv.integer(ignore_index, "ignore_index", fn), cv.real(beta, "beta", fn), d)
 
 
 def pos_weight_from(target, dtype=np.float64):
@@ -84,7 +84,7 @@ def pos_weight_from(target, dtype=np.float64):
       array([2. , 0.5])
     """
     fn = "pos_weight_from"
-    a = cv._as_array(target) if cv._is_array_like(target) else np.asarray(target)
+    a = cv.array(target, "target", fn)
     if a.dtype.kind not in "fiub":
         raise TypeError(f"{fn}: 'target' must hold real numbers; got an array of dtype {a.dtype}")
     d = _out_dtype(dtype, fn)

@@ -41,15 +41,6 @@ def _pair(input, target, fn):
     return x, cv.float_target(target, x.dtype, "target", fn)
 
 
-def _real(value, name, fn):
-    """A real scalar parameter (``margin``) as a Python float (numbers and 0-d real arrays)."""
-    ok = isinstance(value, numbers.Real) or (cv._is_array_like(value) and np.ndim(value) == 0
-                                             and cv._as_array(value).dtype.kind in "fiu")
-    if isinstance(value, bool) or not ok:
-        raise TypeError(f"{fn}: '{name}' must be a real number; got {type(value).__name__}")
-    return float(value)
-
-
 @loss(grads="``input1`` and ``input2`` (a tuple)")
 def margin_ranking_loss(input1, input2, target, margin=0, *, reduction="mean"):
     r"""Ranking hinge :math:`\max(0, -y(x_1 - x_2) + m)`, as ``torch.nn.functional.margin_ranking_loss``.
@@ -90,7 +81,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, *, reduction="mean"):
     x2 = cv.prediction(input2, "input2", fn)
     cv.same_dtype(fn, input1=x1, input2=x2)
     y = cv.float_target(target, x1.dtype, "target", fn)
-    return _core.margin_ranking_loss, (x1, x2, y, _real(margin, "margin", fn), reduction)
+    return _core.margin_ranking_loss, (x1, x2, y, cv.real(margin, "margin", fn), reduction)
 
 
 margin_ranking_loss_backward = margin_ranking_loss.backward
@@ -128,7 +119,7 @@ def hinge_embedding_loss(input, target, margin=1.0, *, reduction="mean"):
     """
     fn = "hinge_embedding_loss"
     x, y = _pair(input, target, fn)
-    return _core.hinge_embedding_loss, (x, y, _real(margin, "margin", fn), reduction)
+    return _core.hinge_embedding_loss, (x, y, cv.real(margin, "margin", fn), reduction)
 
 
 hinge_embedding_loss_backward = hinge_embedding_loss.backward
@@ -257,7 +248,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, *, reduction=
     x = cv.prediction(input, "input", fn)
     t = cv.indices(target, "target", fn)
     w = cv.parameter(weight, x.dtype, "weight", fn)
-    return _core.multi_margin_loss, (x, t, _power(p, fn), _real(margin, "margin", fn), w, reduction)
+    return _core.multi_margin_loss, (x, t, _power(p, fn), cv.real(margin, "margin", fn), w, reduction)
 
 
 multi_margin_loss_backward = multi_margin_loss.backward

@@ -46,14 +46,6 @@ def _pair(input, target, fn):
     return x, cv.float_target(target, x.dtype, "target", fn)
 
 
-def _number(value, name, fn):
-    """A real Python/NumPy number for a scalar option (beta, delta, eps)."""
-    is_real = isinstance(value, (int, float)) or hasattr(value, "__float__")  # NumPy scalars, 0-d arrays
-    if isinstance(value, bool) or not is_real:
-        raise TypeError(f"{fn}: '{name}' must be a real number; got {type(value).__name__}")
-    return float(value)
-
-
 @loss()
 def l1_loss(input, target, *, reduction="mean", weight=None):
     r"""Absolute error :math:`|x - y|`, as ``torch.nn.functional.l1_loss``.
@@ -149,7 +141,7 @@ def smooth_l1_loss(input, target, *, reduction="mean", beta=1.0):
     """
     fn = "smooth_l1_loss"
     x, y = _pair(input, target, fn)
-    return _core.smooth_l1_loss, (x, y, reduction, _number(beta, "beta", fn))
+    return _core.smooth_l1_loss, (x, y, reduction, cv.real(beta, "beta", fn))
 
 
 @loss()
@@ -191,7 +183,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """
     fn = "huber_loss"
     x, y = _pair(input, target, fn)
-    return _core.huber_loss, (x, y, reduction, _number(delta, "delta", fn), cv.parameter(weight, x.dtype, "weight", fn))
+    return _core.huber_loss, (x, y, reduction, cv.real(delta, "delta", fn), cv.parameter(weight, x.dtype, "weight", fn))
 
 
 @loss()
@@ -230,7 +222,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, *, eps=1e-8, red
     """
     fn = "poisson_nll_loss"
     x, y = _pair(input, target, fn)
-    return _core.poisson_nll_loss, (x, y, bool(log_input), bool(full), _number(eps, "eps", fn), reduction)
+    return _core.poisson_nll_loss, (x, y, bool(log_input), bool(full), cv.real(eps, "eps", fn), reduction)
 
 
 def _var(var, x, fn):
@@ -304,7 +296,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     fn = "gaussian_nll_loss"
     x, y = _pair(input, target, fn)
     v, scalar = _var(var, x, fn)
-    return _core.gaussian_nll_loss, (x, y, v, scalar, bool(full), _number(eps, "eps", fn), reduction)
+    return _core.gaussian_nll_loss, (x, y, v, scalar, bool(full), cv.real(eps, "eps", fn), reduction)
 
 
 l1_loss_backward = l1_loss.backward

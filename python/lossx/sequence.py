@@ -26,7 +26,7 @@ def _lengths(x, name: str, fn: str) -> np.ndarray:
     if isinstance(x, (bool, np.bool_)):
         raise TypeError(f"{fn}: '{name}' must be integers (an int, a sequence of ints or an integer array); got bool")
     array_like = cv._is_array_like(x)
-    a = cv._as_array(x) if array_like else np.asarray(x)
+    a = cv.array(x, name, fn)
     if a.dtype.kind not in "iu":
         if a.size == 0 and not array_like:
             a = a.astype(np.int64)
@@ -122,11 +122,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     tl = _lengths(target_lengths, "target_lengths", fn)
     if il.dtype != tl.dtype:
         il, tl = il.astype(np.int64), tl.astype(np.int64)
-    if isinstance(blank, (bool, np.bool_)) or not isinstance(blank, (int, np.integer)):
-        raise TypeError(f"{fn}: 'blank' must be an int; got {type(blank).__name__}")
-    if not isinstance(reduction, str):
-        raise TypeError(f"{fn}: 'reduction' must be a string; got {type(reduction).__name__}")
-    return _core.ctc_loss, (lp, tg, il, tl, int(blank), reduction, bool(zero_infinity))
+    return _core.ctc_loss, (lp, tg, il, tl, cv.integer(blank, "blank", fn), reduction, bool(zero_infinity))
 
 
 ctc_loss_backward = ctc_loss.backward
