@@ -396,3 +396,12 @@ def test_public_names():
             assert name + suffix in lossx.__all__
             f = getattr(lossx, name + suffix)
             assert f.__doc__ and name in f.__doc__
+
+
+def test_batch_hard_keys_that_overflow_float32_still_pick_the_farthest():
+    # |differences| near 1e19: squared sums overflow float32 to inf; the exact distances decide.
+    e = np.array([[0.0], [2e19], [3e19], [-1e19]], np.float32)
+    lab = np.array([0, 0, 0, 1])
+    got = lossx.batch_hard_triplet_loss(e, lab, reduction="none")
+    want = lossx.batch_hard_triplet_loss(e.astype(np.float64), lab, reduction="none")
+    np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -114,3 +114,17 @@ def test_pos_weight_from():
 def test_pos_weight_from_errors(target, match):
     with pytest.raises(ValueError, match=match):
         lossx.pos_weight_from(target)
+
+
+def test_stray_huge_label_is_an_error_not_an_allocation():
+    with pytest.raises(ValueError, match="'target'"):
+        lossx.class_weights(np.array([0, 1, 2**40]))
+    with pytest.raises(ValueError, match="'target'"):
+        lossx.class_weights(np.array([0, 1, 2**63 - 1]))
+    with pytest.raises(ValueError, match="'num_classes'"):
+        lossx.class_weights([1], num_classes=2**40)
+
+
+def test_beta_checked_even_when_no_class_is_present():
+    with pytest.raises(ValueError, match="'beta'"):
+        lossx.class_weights([-100, -100], num_classes=3, scheme="effective", beta=5.0)

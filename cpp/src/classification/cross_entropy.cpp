@@ -389,7 +389,7 @@ void run_rows(const Check& ck, const RowLayout& l, const Shape& none_shape, Redu
   a.loss_rows = reduced ? nullptr : loss;
   a.grad = grad;
   if (grad) {
-    ck.grad_output(grad_output.shape, red, none_shape);
+    ck.grad_output(grad_output, red, none_shape);
     if (reduced) a.gs = static_cast<double>(grad_output.data[0]) / (red == Reduction::Mean ? denom : 1.0);
     else a.g = grad_output.data;
   }

@@ -94,7 +94,7 @@ void nll_loss_with_grad(View<const T> input, View<const I> target, const NllLoss
   const double denom = red == Reduction::Mean ? total_weight : 1.0;
   NllRows<T> a{input.data, opt.weight.data, l, reduced ? nullptr : loss, grad_input, nullptr, 0.0};
   if (grad_input) {
-    ck.grad_output(grad_output.shape, red, none_shape);
+    ck.grad_output(grad_output, red, none_shape);
     if (reduced) a.gs = static_cast<double>(grad_output.data[0]) / denom;
     else a.g = grad_output.data;
   }

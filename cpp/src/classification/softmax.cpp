@@ -192,8 +192,8 @@ LOSSX_INLINE void softmax_tile(const SoftmaxArgs<T>& a, index_t base, index_t w)
       for (index_t j = 0; j < w; ++j) k[j] = static_cast<T>(D[j]);
       for (index_t c = 0; c < C; ++c) {
         const T* __restrict g = a.g + base + c * s;
-        const T* __restrict p = e + base + c * s;
-        T* __restrict gr = a.grad + base + c * s;
+        const T* p = e + base + c * s;  // may be gr itself (backward only): not restrict
+        T* gr = a.grad + base + c * s;
 #pragma omp simd
         for (index_t j = 0; j < w; ++j) gr[j] = p[j] * (g[j] - k[j]);
       }
@@ -220,7 +220,7 @@ template <class T, bool kLog>
 void softmax_run(const char* fn, View<const T> input, index_t dim, View<const T> grad_output, T* out, T* grad) {
   const Check ck{fn};
   const index_t d = softmax_dim(fn, input.shape, dim);
-  if (grad) ck.grad_output(grad_output.shape, Reduction::None, input.shape);
+  if (grad) ck.grad_output(grad_output, Reduction::None, input.shape);
   const RowLayout l = detail::row_layout(input.shape, d);
   if (!out && !grad) return;
   if (input.numel() == 0) return;

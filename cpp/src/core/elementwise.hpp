@@ -146,7 +146,7 @@ void elementwise(const Check& ck, const Op& op, const Shape& shape, const T* x, 
                  const Bcast<T>& param, const ElementwiseSpec& spec, Outputs<T> out) {
   const index_t n = numel(shape);
   const bool reduced = spec.reduction != Reduction::None;
-  if (out.grad) ck.grad_output(out.grad_output.shape, spec.reduction, shape);
+  if (out.grad) ck.grad_output(out.grad_output, spec.reduction, shape);
 
   // Denominator of 'mean' / 'batchmean', known before the main pass so that the
   // gradient can be written in the same pass as the loss.

@@ -185,15 +185,24 @@ LOSSX_SIMD_CLONES std::pair<double, double> mine_block(const Batch<T, I>& b, con
   for (index_t i = a0; i < a1; ++i) b.pos[i] = b.neg[i] = -1;
   // Candidate j for anchor i with search key s; candidates arrive in increasing j,
   // so the strict comparisons keep the lowest index among ties.
+  // A key that overflowed to inf only says "farther than any finite key": two such
+  // keys are compared by their exact distances in double (rare: |differences| near
+  // 1e19 in float32), so that the farthest / nearest sample is still the one chosen.
+  constexpr T inf = std::numeric_limits<T>::infinity();
+  auto farther = [&](index_t i, index_t j, index_t k) {
+    return distance(norm, e + i * D, e + j * D, D) > distance(norm, e + i * D, e + k * D, D);
+  };
   auto consider = [&](index_t i, index_t j, T s) LOSSX_INLINE_LAMBDA {
     if (j == i) return;
     const index_t q = i - a0;
     if (y[j] == y[i]) {
       const T cur = best_pos[q];
-      if (b.pos[i] < 0 || s > cur || (s != s && cur == cur)) b.pos[i] = j, best_pos[q] = s;
+      if (b.pos[i] < 0 || s > cur || (s != s && cur == cur) || (s == inf && cur == inf && farther(i, j, b.pos[i])))
+        b.pos[i] = j, best_pos[q] = s;
     } else {
       const T cur = best_neg[q];
-      if (b.neg[i] < 0 || s < cur || (s != s && cur == cur)) b.neg[i] = j, best_neg[q] = s;
+      if (b.neg[i] < 0 || s < cur || (s != s && cur == cur) || (s == inf && cur == inf && farther(i, b.neg[i], j)))
+        b.neg[i] = j, best_neg[q] = s;
     }
   };
   const index_t tile = std::max<index_t>(16, kTileBytes / (std::max<index_t>(D, 1) * static_cast<index_t>(sizeof(T))));
@@ -302,7 +311,7 @@ void batch_hard_triplet_loss_with_grad(View<const T> embeddings, View<const I> l
   const Shape none = batch_hard_triplet_loss_shape(embeddings, labels, opt);
   const index_t N = none[0], D = embeddings.shape[1];
   const bool reduced = opt.reduction != Reduction::None;
-  if (grad_embeddings) ck.grad_output(grad_output.shape, opt.reduction, none);
+  if (grad_embeddings) ck.grad_output(grad_output, opt.reduction, none);
 
   const auto n = static_cast<size_t>(N);
   std::vector<index_t> pos(n), neg(n);

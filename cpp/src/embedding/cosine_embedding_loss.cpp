@@ -118,7 +118,7 @@ void cosine_embedding_loss_with_grad(View<const T> input1, View<const T> input2,
   CosineRows<T> a{input1.data, input2.data, target.data, D, opt.margin, reduced ? nullptr : loss,
                   grad_input1, grad_input2, nullptr, 0.0};
   if (grad_input1 || grad_input2) {
-    ck.grad_output(grad_output.shape, opt.reduction, none);
+    ck.grad_output(grad_output, opt.reduction, none);
     if (reduced) a.gs = static_cast<double>(grad_output.data[0]) / denom;
     else a.g = grad_output.data;
   }

@@ -178,7 +178,7 @@ void triplet_margin_loss_with_grad(View<const T> anchor, View<const T> positive,
   TripletRows<T> t{anchor.data, positive.data, negative.data, D, static_cast<T>(opt.eps), opt.margin,
                    reduced ? nullptr : loss, grad_anchor, grad_positive, grad_negative, nullptr, 0.0};
   if (grad_anchor || grad_positive || grad_negative) {
-    ck.grad_output(grad_output.shape, opt.reduction, none);
+    ck.grad_output(grad_output, opt.reduction, none);
     if (reduced) t.gs = static_cast<double>(grad_output.data[0]) / denom;
     else t.g = grad_output.data;
   }

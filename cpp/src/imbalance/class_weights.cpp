@@ -11,6 +11,12 @@
 
 namespace lossx {
 
+namespace {
+/// The largest class count class_weights accepts: 2^26 classes (a 512 MiB count
+/// table); a larger one is almost surely a stray label, and would exhaust memory.
+constexpr index_t kMaxClasses = index_t{1} << 26;
+}  // namespace
+
 WeightScheme parse_weight_scheme(const std::string& text) {
   if (text == "balanced") return WeightScheme::Balanced;
   if (text == "inverse") return WeightScheme::Inverse;
@@ -29,8 +35,11 @@ std::vector<index_t> class_counts(View<const I> target, index_t num_classes, ind
       const index_t v = static_cast<index_t>(target.data[i]);
       if (v != ignore_index && v > mx) mx = v;
     }
+    ck.param(mx < kMaxClasses, "target", cat("hold class indices below ", kMaxClasses, " (2^26 classes at most)"),
+             mx);
     K = mx + 1;
   }
+  ck.param(K <= kMaxClasses, "num_classes", cat("be at most ", kMaxClasses), K);
   std::vector<index_t> counts(static_cast<size_t>(K), 0);
   for (index_t i = 0; i < n; ++i) {
     const index_t v = static_cast<index_t>(target.data[i]);
@@ -52,6 +61,7 @@ void class_weights_from_counts(const std::vector<index_t>& counts, WeightScheme 
     n += static_cast<double>(c);
     present += c > 0 ? 1.0 : 0.0;
   }
+  if (scheme == WeightScheme::Effective) ck.param(beta >= 0.0 && beta < 1.0, "beta", "lie in [0, 1)", beta);
   std::vector<double> w(counts.size(), 0.0);
   double scale_sum = 0.0;
   for (size_t c = 0; c < counts.size(); ++c) {
@@ -61,7 +71,6 @@ void class_weights_from_counts(const std::vector<index_t>& counts, WeightScheme 
       case WeightScheme::Balanced: w[c] = n / (static_cast<double>(K) * nc); break;
       case WeightScheme::Inverse: w[c] = 1.0 / nc; break;
       case WeightScheme::Effective:
-        ck.param(beta >= 0.0 && beta < 1.0, "beta", "lie in [0, 1)", beta);
         // (1-β)/(1-β^n) = 1 / (1 + β + ... + β^(n-1)); -expm1(n·log β) keeps precision for β near 1.
         w[c] = beta == 0.0 ? 1.0 : (1.0 - beta) / -std::expm1(nc * std::log(beta));
         break;

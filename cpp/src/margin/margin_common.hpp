@@ -37,7 +37,7 @@ void row_loss(const Check& ck, const RowLayout& l, const Shape& none_shape, Redu
   const bool reduced = red != Reduction::None;
   RowGrad<T> rg;
   if (want_grad) {
-    ck.grad_output(grad_output.shape, red, none_shape);
+    ck.grad_output(grad_output, red, none_shape);
     if (reduced)
       rg.gs = static_cast<double>(grad_output.data[0]) / (red == Reduction::Mean ? static_cast<double>(rows) : 1.0);
     else

@@ -102,7 +102,7 @@ void margin_ranking_loss_with_grad(View<const T> input1, View<const T> input2, V
                    reduced ? nullptr : loss, grad_input1, grad_input2, nullptr, T(0)};
   const double denom = opt.reduction == Reduction::Mean ? static_cast<double>(n) : 1.0;
   if (want_grad) {
-    ck.grad_output(grad_output.shape, opt.reduction, shape);
+    ck.grad_output(grad_output, opt.reduction, shape);
     if (reduced) a.gs = static_cast<T>(static_cast<double>(grad_output.data[0]) / denom);
     else a.g = grad_output.data;
   }

@@ -160,7 +160,7 @@ void gaussian_nll_loss_with_grad(View<const T> input, View<const T> target, View
   const Shape shape = gaussian_nll_loss_shape(input, target, var, opt);
   const VarLayout lay = var_layout(ck, input.shape, var.shape, opt.scalar_var);
   const bool want_grad = grad_input || grad_var;
-  if (want_grad) ck.grad_output(grad_output.shape, opt.reduction, shape);
+  if (want_grad) ck.grad_output(grad_output, opt.reduction, shape);
   check_var_non_negative(ck, var);
 
   const index_t n = numel(shape);

@@ -378,7 +378,7 @@ void ctc_loss_with_grad(View<const T> log_probs, View<const I> targets, View<con
   detail::ctc_check_labels(ck, l, targets.data, opt.blank);
   const index_t N = l.d.N;
   const Reduction red = opt.reduction;
-  if (grad_log_probs) ck.grad_output(grad_output.shape, red, l.d.batched ? Shape{N} : Shape{});
+  if (grad_log_probs) ck.grad_output(grad_output, red, l.d.batched ? Shape{N} : Shape{});
 
   std::vector<double> own;  // doubles: aligned for every part of a slot
   auto* ws = static_cast<unsigned char*>(workspace);

@@ -59,7 +59,7 @@ struct Check {
   void ndim_between(const char* arg, const Shape& got, index_t lo, index_t hi) const;
   /// `cond` must hold for parameter `arg`; `expected` says what was wanted.
   template <class V>
-  void param(bool cond, const char* arg, const char* expected, const V& got) const {
+  void param(bool cond, const char* arg, const std::string& expected, const V& got) const {
     if (!cond) fail(arg, expected, cat(got));
   }
   /// Shape of a 1-D per-class vector: (C,).
@@ -69,6 +69,12 @@ struct Check {
   Shape broadcast_strides(const char* arg, const Shape& from, const char* other, const Shape& to) const;
   /// The gradient buffer given to a backward must have the 'none' shape (or () if reduced).
   void grad_output(const Shape& got, Reduction r, const Shape& none_shape) const;
+  /// The same for the View itself, which must also be given (data != nullptr).
+  template <class T>
+  void grad_output(const View<const T>& g, Reduction r, const Shape& none_shape) const {
+    if (!g.data) fail("grad_output", "be given when a gradient is requested", "no data (nullptr)");
+    grad_output(g.shape, r, none_shape);
+  }
 };
 
 }  // namespace lossx
