@@ -90,7 +90,12 @@ py::object run(int mode, const py::object& grad_output, const Shape& none_shape,
     }
     if (grad_output.is_none()) {
       py::array_t<T> ones = new_array<T>(loss_shape);
-      std::fill(ones.mutable_data(), ones.mutable_data() + ones.size(), T(1));
+      T* o = ones.mutable_data();
+      const index_t n = static_cast<index_t>(ones.size());
+      {
+        py::gil_scoped_release nogil;  // a large 'none' loss: fill in parallel, without the GIL
+        parallel_for(n, 1 << 16, [o](index_t b, index_t e) { std::fill(o + b, o + e, T(1)); });
+      }
       g_arr = ones;
     } else {
       g_arr = py::cast<py::array>(grad_output);

@@ -39,7 +39,8 @@ def class_weights(target, num_classes=None, scheme="balanced", ignore_index=-100
     Args:
       target: class indices, any shape, any integer dtype.
       num_classes: K; default ``max(target) + 1``. Targets outside ``[0, K)`` (other than
-        ``ignore_index``) raise ``ValueError``.
+        ``ignore_index``) raise ``ValueError``, and so does K above 2**26 (a stray huge label
+        would otherwise allocate a huge table).
       scheme: ``'balanced'`` | ``'inverse'`` | ``'effective'``.
       ignore_index: targets equal to it are not counted.
       beta: :math:`\beta \in [0, 1)` of ``'effective'``.
