@@ -13,6 +13,7 @@
 
 #include <cstdint>
 
+#include "lossx/core/declare.hpp"
 #include "lossx/core/error.hpp"
 #include "lossx/core/view.hpp"
 
@@ -134,24 +135,6 @@ void nll_loss_backward(View<const T> grad_output, View<const T> input, View<cons
 // input and a float target of the same shape, and return the 'none' shape from
 // NAME_shape. NAME_with_grad gives the loss and/or the gradient w.r.t. input.
 
-/// Declares NAME_with_grad, NAME and NAME_backward for an elementwise loss of
-/// (input, target) with options type OPTS<T> (NAME_shape is declared by hand).
-#define LOSSX_DECLARE_CLASSIFICATION_ELEMENTWISE(NAME, OPTS)                                           \
-  template <class T>                                                                                     \
-  Shape NAME##_shape(View<const T> input, View<const T> target, const OPTS<T>& opt);                     \
-  template <class T>                                                                                     \
-  void NAME##_with_grad(View<const T> input, View<const T> target, const OPTS<T>& opt,                   \
-                        View<const T> grad_output, T* loss, T* grad_input);                              \
-  template <class T>                                                                                     \
-  void NAME(View<const T> input, View<const T> target, const OPTS<T>& opt, T* loss) {                    \
-    NAME##_with_grad<T>(input, target, opt, {}, loss, nullptr);                                          \
-  }                                                                                                      \
-  template <class T>                                                                                     \
-  void NAME##_backward(View<const T> grad_output, View<const T> input, View<const T> target,             \
-                       const OPTS<T>& opt, T* grad_input) {                                              \
-    NAME##_with_grad<T>(input, target, opt, grad_output, nullptr, grad_input);                           \
-  }
-
 /// Options of binary_cross_entropy.
 template <class T>
 struct BinaryCrossEntropyOptions {
@@ -163,7 +146,7 @@ struct BinaryCrossEntropyOptions {
 /// (checked in a pre-pass; NaN is rejected too). The gradient is PyTorch's
 /// w·(x - y) / max(x(1-x), 1e-12), which is not the derivative of the clamped
 /// loss near 0 and 1 (it is there that it differs: ±1e12 at the ends).
-LOSSX_DECLARE_CLASSIFICATION_ELEMENTWISE(binary_cross_entropy, BinaryCrossEntropyOptions)
+LOSSX_DECLARE_ELEMENTWISE(binary_cross_entropy, BinaryCrossEntropyOptions)
 
 /// Options of binary_cross_entropy_with_logits.
 template <class T>
@@ -176,7 +159,7 @@ struct BceWithLogitsOptions {
 
 /// w·[(1-y)·x - (1 + (p-1)·y)·log σ(x)] with p = pos_weight (1 if absent);
 /// stable for any |x|. Gradient w·[(1 + (p-1)·y)·σ(x) - p·y].
-LOSSX_DECLARE_CLASSIFICATION_ELEMENTWISE(binary_cross_entropy_with_logits, BceWithLogitsOptions)
+LOSSX_DECLARE_ELEMENTWISE(binary_cross_entropy_with_logits, BceWithLogitsOptions)
 
 /// Options of kl_div.
 template <class T>
@@ -189,8 +172,7 @@ struct KlDivOptions {
 /// nan where t < 0 or where t = 0 and x = -inf), or exp(t)·(t - x) with
 /// log_target. 'mean' divides by the element count (as PyTorch does);
 /// 'batchmean' is the KL divergence per sample. Gradient -t (or -exp(t)).
-LOSSX_DECLARE_CLASSIFICATION_ELEMENTWISE(kl_div, KlDivOptions)
+LOSSX_DECLARE_ELEMENTWISE(kl_div, KlDivOptions)
 
-#undef LOSSX_DECLARE_CLASSIFICATION_ELEMENTWISE
 
 }  // namespace lossx

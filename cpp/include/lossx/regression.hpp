@@ -8,6 +8,7 @@
 // `var` for gaussian_nll_loss.
 #pragma once
 
+#include "lossx/core/declare.hpp"
 #include "lossx/core/error.hpp"
 #include "lossx/core/view.hpp"
 
@@ -46,23 +47,6 @@ struct PoissonNllOptions {
   Reduction reduction = Reduction::Mean;
 };
 
-/// Declares NAME_shape, NAME_with_grad, NAME and NAME_backward for an
-/// elementwise loss of (input, target) with options type OPTS.
-#define LOSSX_DECLARE_ELEMENTWISE(NAME, OPTS)                                                            \
-  template <class T>                                                                                     \
-  Shape NAME##_shape(View<const T> input, View<const T> target, const OPTS<T>& opt);                     \
-  template <class T>                                                                                     \
-  void NAME##_with_grad(View<const T> input, View<const T> target, const OPTS<T>& opt,                   \
-                        View<const T> grad_output, T* loss, T* grad_input);                              \
-  template <class T>                                                                                     \
-  void NAME(View<const T> input, View<const T> target, const OPTS<T>& opt, T* loss) {                    \
-    NAME##_with_grad<T>(input, target, opt, {}, loss, nullptr);                                          \
-  }                                                                                                      \
-  template <class T>                                                                                     \
-  void NAME##_backward(View<const T> grad_output, View<const T> input, View<const T> target,             \
-                       const OPTS<T>& opt, T* grad_input) {                                              \
-    NAME##_with_grad<T>(input, target, opt, grad_output, nullptr, grad_input);                           \
-  }
 
 /// |input - target|; gradient sign(input - target) with sign(0) = 0 (and 0 for nan, as PyTorch).
 LOSSX_DECLARE_ELEMENTWISE(l1_loss, WeightedOptions)

@@ -10,6 +10,14 @@
 
 namespace lossx::detail {
 
+/// The rows and classes of the multi-class margin losses' layouts: (N, C), (C) or () (one class).
+inline RowLayout margin_row_layout(const Shape& input) {
+  RowLayout l;
+  l.outer = input.size() == 2 ? input[0] : 1;
+  l.classes = input.empty() ? 1 : input.back();
+  return l;
+}
+
 /// 'batchmean' belongs to kl_div only.
 inline void check_reduction(const Check& ck, Reduction r) {
   ck.param(r != Reduction::BatchMean, "reduction", "be one of 'none', 'mean', 'sum'", "'batchmean'");

@@ -94,21 +94,13 @@ LOSSX_SIMD_CLONES double multi_margin_block(const MultiMarginArgs<T, I>& a, int 
   return p == 1 ? multi_margin_rows<1>(a, r0, r1, loss_rows, rg) : multi_margin_rows<2>(a, r0, r1, loss_rows, rg);
 }
 
-// The rows and classes of PyTorch's layouts: (N, C), (C) or () (one class).
-detail::RowLayout multi_margin_layout(const Shape& input) {
-  detail::RowLayout l;
-  l.outer = input.size() == 2 ? input[0] : 1;
-  l.classes = input.empty() ? 1 : input.back();
-  return l;
-}
-
 }  // namespace
 
 template <class T, class I>
 Shape multi_margin_loss_shape(View<const T> input, View<const I> target, const MultiMarginOptions<T>& opt) {
   const Check ck{"multi_margin_loss"};
   ck.ndim_between("input", input.shape, 0, 2);
-  const detail::RowLayout l = multi_margin_layout(input.shape);
+  const detail::RowLayout l = detail::margin_row_layout(input.shape);
   if (l.classes < 1) ck.fail("input", "have at least one class (C >= 1)", cat("shape ", shape_str(input.shape)));
   if (target.ndim() > 1 || target.numel() != l.rows())
     ck.fail("target", cat("have shape ", input.ndim() == 2 ? shape_str({l.rows()}) : "()",
@@ -125,7 +117,7 @@ void multi_margin_loss_with_grad(View<const T> input, View<const I> target, cons
                                  View<const T> grad_output, T* loss, T* grad_input) {
   const Check ck{"multi_margin_loss"};
   const Shape none_shape = multi_margin_loss_shape(input, target, opt);
-  const detail::RowLayout l = multi_margin_layout(input.shape);
+  const detail::RowLayout l = detail::margin_row_layout(input.shape);
   for (index_t r = 0; r < l.rows(); ++r) {  // range pre-pass: the first bad position is reported
     const index_t v = static_cast<index_t>(target.data[r]);
     if (v < 0 || v >= l.classes)

@@ -87,21 +87,13 @@ LOSSX_SIMD_CLONES double multilabel_margin_block(const MultilabelMarginArgs<T, I
   return total;
 }
 
-// (N, C), (C) or () (one class); the target has the input's shape.
-detail::RowLayout multilabel_margin_layout(const Shape& input) {
-  detail::RowLayout l;
-  l.outer = input.size() == 2 ? input[0] : 1;
-  l.classes = input.empty() ? 1 : input.back();
-  return l;
-}
-
 }  // namespace
 
 template <class T, class I>
 Shape multilabel_margin_loss_shape(View<const T> input, View<const I> target, const MultilabelMarginOptions<T>& opt) {
   const Check ck{"multilabel_margin_loss"};
   ck.ndim_between("input", input.shape, 0, 2);
-  const detail::RowLayout l = multilabel_margin_layout(input.shape);
+  const detail::RowLayout l = detail::margin_row_layout(input.shape);
   if (l.classes < 1) ck.fail("input", "have at least one class (C >= 1)", cat("shape ", shape_str(input.shape)));
   ck.same_shape("target", target.shape, "input", input.shape);
   detail::check_reduction(ck, opt.reduction);
@@ -114,7 +106,7 @@ void multilabel_margin_loss_with_grad(View<const T> input, View<const I> target,
                                       T* grad_input) {
   const Check ck{"multilabel_margin_loss"};
   const Shape none_shape = multilabel_margin_loss_shape(input, target, opt);
-  const detail::RowLayout l = multilabel_margin_layout(input.shape);
+  const detail::RowLayout l = detail::margin_row_layout(input.shape);
   const index_t n = target.numel();
   for (index_t k = 0; k < n; ++k) {  // range pre-pass: the first bad position is reported
     const index_t v = static_cast<index_t>(target.data[k]);
