@@ -18,6 +18,7 @@
 
 #include <cstdint>
 
+#include "lossx/core/declare.hpp"
 #include "lossx/core/error.hpp"
 #include "lossx/core/view.hpp"
 
@@ -61,24 +62,9 @@ struct HingeEmbeddingOptions {
   Reduction reduction = Reduction::Mean;
 };
 
-/// input and target share one shape; the 'none' shape is that shape.
-template <class T>
-Shape hinge_embedding_loss_shape(View<const T> input, View<const T> target, const HingeEmbeddingOptions<T>& opt);
-
 /// [y ≠ 1]·max(0, m - x) + [y ≠ -1]·x (so y = 0 incurs both terms, as in PyTorch).
-template <class T>
-void hinge_embedding_loss_with_grad(View<const T> input, View<const T> target, const HingeEmbeddingOptions<T>& opt,
-                                    View<const T> grad_output, T* loss, T* grad_input);
-
-template <class T>
-void hinge_embedding_loss(View<const T> input, View<const T> target, const HingeEmbeddingOptions<T>& opt, T* loss) {
-  hinge_embedding_loss_with_grad<T>(input, target, opt, {}, loss, nullptr);
-}
-template <class T>
-void hinge_embedding_loss_backward(View<const T> grad_output, View<const T> input, View<const T> target,
-                                   const HingeEmbeddingOptions<T>& opt, T* grad_input) {
-  hinge_embedding_loss_with_grad<T>(input, target, opt, grad_output, nullptr, grad_input);
-}
+/// input and target share one shape, which is also the 'none' shape.
+LOSSX_DECLARE_ELEMENTWISE(hinge_embedding_loss, HingeEmbeddingOptions)
 
 // ---------------------------------------------------------------- soft_margin_loss
 template <class T>
@@ -86,24 +72,9 @@ struct SoftMarginOptions {
   Reduction reduction = Reduction::Mean;
 };
 
-/// input and target share one shape; the 'none' shape is that shape.
-template <class T>
-Shape soft_margin_loss_shape(View<const T> input, View<const T> target, const SoftMarginOptions<T>& opt);
-
 /// log(1 + exp(-y·x)), computed as a stable softplus (finite where PyTorch's literal formula overflows).
-template <class T>
-void soft_margin_loss_with_grad(View<const T> input, View<const T> target, const SoftMarginOptions<T>& opt,
-                                View<const T> grad_output, T* loss, T* grad_input);
-
-template <class T>
-void soft_margin_loss(View<const T> input, View<const T> target, const SoftMarginOptions<T>& opt, T* loss) {
-  soft_margin_loss_with_grad<T>(input, target, opt, {}, loss, nullptr);
-}
-template <class T>
-void soft_margin_loss_backward(View<const T> grad_output, View<const T> input, View<const T> target,
-                               const SoftMarginOptions<T>& opt, T* grad_input) {
-  soft_margin_loss_with_grad<T>(input, target, opt, grad_output, nullptr, grad_input);
-}
+/// input and target share one shape, which is also the 'none' shape.
+LOSSX_DECLARE_ELEMENTWISE(soft_margin_loss, SoftMarginOptions)
 
 // ---------------------------------------------------------------- multilabel_soft_margin_loss
 template <class T>
@@ -114,26 +85,8 @@ struct MultilabelSoftMarginOptions {
 
 /// input (C), (N, C) or (N, d1.., C): classes along the last dim; target of the input's shape
 /// (0/1 labels, any real value accepted). The 'none' shape is the input's without its last dim.
-template <class T>
-Shape multilabel_soft_margin_loss_shape(View<const T> input, View<const T> target,
-                                        const MultilabelSoftMarginOptions<T>& opt);
-
 /// Per row: (1/C)·Σ_c w_c·[y_c·softplus(-x_c) + (1 - y_c)·softplus(x_c)]; 'mean' averages the rows.
-template <class T>
-void multilabel_soft_margin_loss_with_grad(View<const T> input, View<const T> target,
-                                           const MultilabelSoftMarginOptions<T>& opt, View<const T> grad_output,
-                                           T* loss, T* grad_input);
-
-template <class T>
-void multilabel_soft_margin_loss(View<const T> input, View<const T> target,
-                                 const MultilabelSoftMarginOptions<T>& opt, T* loss) {
-  multilabel_soft_margin_loss_with_grad<T>(input, target, opt, {}, loss, nullptr);
-}
-template <class T>
-void multilabel_soft_margin_loss_backward(View<const T> grad_output, View<const T> input, View<const T> target,
-                                          const MultilabelSoftMarginOptions<T>& opt, T* grad_input) {
-  multilabel_soft_margin_loss_with_grad<T>(input, target, opt, grad_output, nullptr, grad_input);
-}
+LOSSX_DECLARE_ELEMENTWISE(multilabel_soft_margin_loss, MultilabelSoftMarginOptions)
 
 // ---------------------------------------------------------------- multi_margin_loss
 template <class T>

@@ -1,13 +1,13 @@
-// lossx/core/declare.hpp — the declaration pattern shared by every elementwise
-// (input, target) loss of the public headers.
+// lossx/core/declare.hpp — the declaration pattern shared by every loss of the
+// public headers that takes (input, float target, options).
 #pragma once
 
 #include "lossx/core/view.hpp"
 
 namespace lossx {
 
-/// Declares NAME_shape, NAME_with_grad, NAME and NAME_backward for an
-/// elementwise loss of (input, target) with options type OPTS.
+/// Declares NAME_shape, NAME_with_grad, NAME and NAME_backward for a loss of
+/// (input, float target of the input's dtype) with options type OPTS<T>.
 #define LOSSX_DECLARE_ELEMENTWISE(NAME, OPTS)                                                            \
   template <class T>                                                                                     \
   Shape NAME##_shape(View<const T> input, View<const T> target, const OPTS<T>& opt);                     \
