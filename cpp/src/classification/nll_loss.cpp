@@ -64,7 +64,7 @@ LOSSX_INLINE double nll_rows(const NllRows<T>& a, const I* target, index_t ignor
 template <class T, class I>
 LOSSX_SIMD_CLONES double nll_block(const NllRows<T>& a, const I* target, index_t ignore_index, index_t r0,
                                    index_t r1) {
-  // Both strides spelled out (not through with_stride's lambda) so that the row
+  // Both strides spelled out (a compile-time 1 for contiguous rows) so that the row
   // body is inlined into each SIMD clone.
   if (a.l.inner == 1) return nll_rows(a, target, ignore_index, r0, r1, detail::Unit{});
   return nll_rows(a, target, ignore_index, r0, r1, a.l.inner);

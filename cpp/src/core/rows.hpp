@@ -34,14 +34,9 @@ inline RowLayout row_layout(const Shape& shape, index_t dim) {
   return l;
 }
 
+/// A compile-time stride of 1, so that row loops over contiguous values specialise.
 using Unit = std::integral_constant<index_t, 1>;
 
-/// Calls `fn(stride)` with a compile-time 1 for contiguous rows, else the runtime stride.
-template <class F>
-decltype(auto) with_stride(index_t inner, F&& fn) {
-  if (inner == 1) return fn(Unit{});
-  return fn(inner);
-}
 
 }  // namespace lossx::detail
 

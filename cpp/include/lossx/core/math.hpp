@@ -47,10 +47,6 @@
 
 namespace lossx {
 
-/// The type a sum over values of T is accumulated in (double for float).
-template <class T>
-using acc_t = double;
-
 namespace detail {
 template <class To, class From>
 LOSSX_INLINE To bits(From f) {
