@@ -112,23 +112,8 @@ struct NllLossOptions {
 /// (not checked: any values are accepted, as in PyTorch); shapes as for
 /// cross_entropy with class indices: (C) + (), (N, C) + (N), (N, C, d1..dk) + (N, d1..dk).
 /// Returns the 'none' shape (the target's shape).
-template <class T, class I>
-Shape nll_loss_shape(View<const T> input, View<const I> target, const NllLossOptions<T>& opt);
-
 /// Loss and/or gradient (w.r.t. input) in one pass; `grad_output` is required with `grad_input`.
-template <class T, class I>
-void nll_loss_with_grad(View<const T> input, View<const I> target, const NllLossOptions<T>& opt,
-                        View<const T> grad_output, T* loss, T* grad_input);
-
-template <class T, class I>
-void nll_loss(View<const T> input, View<const I> target, const NllLossOptions<T>& opt, T* loss) {
-  nll_loss_with_grad<T, I>(input, target, opt, {}, loss, nullptr);
-}
-template <class T, class I>
-void nll_loss_backward(View<const T> grad_output, View<const T> input, View<const I> target,
-                       const NllLossOptions<T>& opt, T* grad_input) {
-  nll_loss_with_grad<T, I>(input, target, opt, grad_output, nullptr, grad_input);
-}
+LOSSX_DECLARE_INDEXED(nll_loss, NllLossOptions)
 
 // ---------------------------------------------------------------- elementwise losses
 // binary_cross_entropy, binary_cross_entropy_with_logits and kl_div take an

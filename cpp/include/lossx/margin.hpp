@@ -100,24 +100,9 @@ struct MultiMarginOptions {
 /// PyTorch's shapes: input (N, C) with target (N,) — or input (C) or () with target () or (1,).
 /// The target holds one class index in [0, C) per row. The 'none' shape is (N,) if the
 /// target is 1-D, else (). C must be at least 1 (N may be 0).
-template <class T, class I>
-Shape multi_margin_loss_shape(View<const T> input, View<const I> target, const MultiMarginOptions<T>& opt);
-
 /// Per row: (1/C)·Σ_{i≠y} w_y·max(0, margin - x_y + x_i)^p. On an empty batch 'mean' is nan and
 /// 'sum' 0 (PyTorch returns uninitialised memory there).
-template <class T, class I>
-void multi_margin_loss_with_grad(View<const T> input, View<const I> target, const MultiMarginOptions<T>& opt,
-                                 View<const T> grad_output, T* loss, T* grad_input);
-
-template <class T, class I>
-void multi_margin_loss(View<const T> input, View<const I> target, const MultiMarginOptions<T>& opt, T* loss) {
-  multi_margin_loss_with_grad<T, I>(input, target, opt, {}, loss, nullptr);
-}
-template <class T, class I>
-void multi_margin_loss_backward(View<const T> grad_output, View<const T> input, View<const I> target,
-                                const MultiMarginOptions<T>& opt, T* grad_input) {
-  multi_margin_loss_with_grad<T, I>(input, target, opt, grad_output, nullptr, grad_input);
-}
+LOSSX_DECLARE_INDEXED(multi_margin_loss, MultiMarginOptions)
 
 // ---------------------------------------------------------------- multilabel_margin_loss
 template <class T>
@@ -128,25 +113,8 @@ struct MultilabelMarginOptions {
 /// input (N, C), (C) or (), target of the same shape holding labels in [-1, C): each row's
 /// labels are the prefix before its first -1 (the rest is ignored, but range-checked).
 /// The 'none' shape is (N,) for a 2-D input, else (). C must be at least 1 (N may be 0).
-template <class T, class I>
-Shape multilabel_margin_loss_shape(View<const T> input, View<const I> target, const MultilabelMarginOptions<T>& opt);
-
 /// Per row: (1/C)·Σ_{j in labels} Σ_{i not a label} max(0, 1 - x_{y_j} + x_i); a label listed
 /// twice counts twice. On an empty batch 'mean' is nan and 'sum' 0.
-template <class T, class I>
-void multilabel_margin_loss_with_grad(View<const T> input, View<const I> target,
-                                      const MultilabelMarginOptions<T>& opt, View<const T> grad_output, T* loss,
-                                      T* grad_input);
-
-template <class T, class I>
-void multilabel_margin_loss(View<const T> input, View<const I> target, const MultilabelMarginOptions<T>& opt,
-                            T* loss) {
-  multilabel_margin_loss_with_grad<T, I>(input, target, opt, {}, loss, nullptr);
-}
-template <class T, class I>
-void multilabel_margin_loss_backward(View<const T> grad_output, View<const T> input, View<const I> target,
-                                     const MultilabelMarginOptions<T>& opt, T* grad_input) {
-  multilabel_margin_loss_with_grad<T, I>(input, target, opt, grad_output, nullptr, grad_input);
-}
+LOSSX_DECLARE_INDEXED(multilabel_margin_loss, MultilabelMarginOptions)
 
 }  // namespace lossx
