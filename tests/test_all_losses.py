@@ -155,3 +155,34 @@ def test_lists_become_float64(loss_case, rng):
         got = fn(loss_case)(*as_lists, reduction=r, **kwargs)
         assert got.dtype == np.float64
         np.testing.assert_array_equal(got, fn(loss_case)(*args, reduction=r, **kwargs))
+
+
+def _int_positions(args, kwargs):
+    pos = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype.kind in "iu"]
+    keys = [k for k, v in kwargs.items() if isinstance(v, np.ndarray) and v.dtype.kind in "iu"]
+    return pos, keys
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_index_dtype_bitwise_identical(loss_case, dtype):
+    """The same integer values give the same bits whatever their integer dtype (SPEC "Threads, determinism")."""
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        args, kwargs = loss_case.make(rng, dtype, int(rng.integers(3, 300)))
+        pos, keys = _int_positions(args, kwargs)
+        if not pos and not keys:
+            pytest.skip("no integer arguments")
+        results = []
+        for it in (np.int64, np.int32, np.int16):
+            if any(np.any(np.asarray(args[p]) > np.iinfo(it).max) for p in pos):
+                continue
+            a = tuple(np.asarray(x).astype(it) if i in pos else x for i, x in enumerate(args))
+            k = {n: (v.astype(it) if n in keys else v) for n, v in kwargs.items()}
+            out = [fn(loss_case)(*a, reduction=r, **k) for r in loss_case.reductions]
+            for r in loss_case.reductions:
+                g = random_grad_output(np.random.default_rng(seed), loss_case, a, k, r, dtype)
+                out += list(grads_tuple(fn(loss_case, "_backward")(g, *a, reduction=r, **k), loss_case))
+            results.append(out)
+        for other in results[1:]:
+            for x, y in zip(results[0], other):
+                assert x.tobytes() == y.tobytes()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import os
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -80,6 +83,53 @@ def test_threads_setting():
             lossx.set_num_threads(1.5)
     finally:
         lossx.set_num_threads(before)
+
+
+def test_thread_count_is_bounded():
+    """An unbounded count would make the OpenMP runtime exit the process when threads cannot start."""
+    before = lossx.get_num_threads()
+    most = lossx.max_num_threads()
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert most >= 4 and most >= cpus
+    try:
+        lossx.set_num_threads(most)
+        assert lossx.get_num_threads() == most
+        for bad in (most + 1, 2000, 10**20, -(10**20)):
+            with pytest.raises(ValueError, match=rf"'n' must be a number of threads in \[1, {most}\]"):
+                lossx.set_num_threads(bad)
+        assert lossx.get_num_threads() == most
+    finally:
+        lossx.set_num_threads(before)
+
+
+_FORK_CHILD = """
+import multiprocessing as mp, sys
+import numpy as np, lossx
+x = np.random.default_rng(0).standard_normal((20000, 50)).astype(np.float32)
+y = np.zeros(20000, np.int64)
+
+def work(threads):
+    lossx.set_num_threads(threads)
+    return lossx.cross_entropy(x, y).tobytes(), lossx.cross_entropy_backward(1.0, x, y).tobytes()
+
+if __name__ == "__main__":
+    lossx.set_num_threads(2)
+    want = work(2)  # the parent has run parallel regions
+    with mp.get_context("fork").Pool(2) as pool:
+        got = pool.map_async(work, [1, 2, 3, 2]).get(timeout=60)
+    assert all(g == want for g in got), "child results differ"
+    print("ok")
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_forked_children_work_after_parallel_calls(tmp_path):
+    """A fork()ed child of a process that used lossx's threads computes (in parallel) instead of hanging."""
+    script = tmp_path / "fork_child.py"
+    script.write_text(_FORK_CHILD)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
 
 
 def test_many_python_threads_at_once():

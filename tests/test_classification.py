@@ -509,8 +509,8 @@ def test_bce_at_zero_and_one(dtype):
     loss, grad = lossx.binary_cross_entropy_with_grad(x, y, reduction="none")
     np.testing.assert_allclose(loss, [100, 100, 50, 0, math.log(2)], rtol=1e-6)
     assert np.all(np.isfinite(grad))
-    # PyTorch's backward: (x - y) / max(x(1-x), 1e-12), computed in the input's dtype.
-    eps = dtype(1e-12)
+    # PyTorch's backward: (x - y) / max(x(1-x), eps), eps = float32(1e-12) in both precisions.
+    eps = dtype(np.float32(1e-12))
     np.testing.assert_array_equal(grad[:3], (x[:3] - y[:3]) / eps)
     assert grad[0] == pytest.approx(-1e12, rel=1e-7) and grad[1] == pytest.approx(1e12, rel=1e-7)
     assert grad[3] == 0 and grad[4] == 0
@@ -526,7 +526,7 @@ def test_bce_at_zero_and_one_matches_torch():
         tout.sum().backward()
         loss, grad = lossx.binary_cross_entropy_with_grad(x, y, reduction="none")
         np.testing.assert_allclose(loss, tout.detach().numpy(), rtol=1e-6)
-        np.testing.assert_allclose(grad, tx.grad.numpy(), rtol=1e-6)
+        np.testing.assert_array_equal(grad, tx.grad.numpy())
 
 
 @pytest.mark.parametrize("arg", ["input", "target"])
@@ -710,3 +710,78 @@ def test_bce_with_logits_accuracy_far_in_the_tails():
     np.testing.assert_allclose(got, np.log1p(np.exp(-np.abs(x))), rtol=1e-14)
     got32 = lossx.binary_cross_entropy_with_logits(x.astype(np.float32), y.astype(np.float32), reduction="none")
     np.testing.assert_allclose(got32, np.log1p(np.exp(-np.abs(x))), rtol=1e-6)
+
+
+# ====================================================================== regressions (issue 8, "Defects found")
+def test_bce_backward_clamp_is_pytorchs_float_epsilon():
+    """PyTorch clamps x(1-x) at float(1e-12) = 9.99999996e-13, in float64 too."""
+    eps = float(np.float32(1e-12))
+    x = np.array([1e-13, 5e-13, 1 - 1e-13, 0.3])
+    y = np.array([1.0, 1.0, 0.0, 1.0])
+    got = lossx.binary_cross_entropy_backward(1.0, x, y, reduction="sum")
+    want = (x - y) / np.maximum(x * (1 - x), eps)
+    np.testing.assert_array_equal(got, want)
+    assert got[0] != (x[0] - y[0]) / 1e-12  # not the exact 1e-12
+
+
+def test_bce_backward_clamp_matches_torch():
+    torch = _torch()
+    x = np.array([0.0, 1e-13, 5e-13, 1 - 1e-13, 1.0, 0.3])
+    y = np.array([1.0, 1.0, 1.0, 0.0, 0.0, 1.0])
+    tx = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.binary_cross_entropy(tx, torch.tensor(y), reduction="sum").backward()
+    np.testing.assert_array_equal(lossx.binary_cross_entropy_backward(1.0, x, y, reduction="sum"), tx.grad.numpy())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cross_entropy_smoothing_zero_total_weight_is_nan(dtype):
+    """'mean' with label smoothing and Σ w_y = 0: PyTorch divides each part by 0 and gets nan, not inf."""
+    x = np.zeros((1, 2), dtype)
+    y = np.array([0])
+    w = np.array([0.0, 1.0], dtype)
+    assert np.isnan(lossx.cross_entropy(x, y, w, label_smoothing=0.1))
+    assert np.isnan(lossx.cross_entropy(x, y, w, label_smoothing=0.0))
+    assert np.all(np.isnan(lossx.cross_entropy_backward(1.0, x, y, w, label_smoothing=0.1)))
+    # 'sum' is the plain sum (finite)
+    assert np.isfinite(lossx.cross_entropy(x, y, w, label_smoothing=0.1, reduction="sum"))
+
+
+def test_cross_entropy_smoothing_zero_total_weight_matches_torch():
+    torch = _torch()
+    x = np.array([[0.5, -1.0], [0.2, 0.3]])
+    y = np.array([0, 0])
+    w = np.array([0.0, 1.0])
+    tx = torch.tensor(x, requires_grad=True)
+    out = torch.nn.functional.cross_entropy(tx, torch.tensor(y), torch.tensor(w), label_smoothing=0.1)
+    out.backward()
+    np.testing.assert_array_equal(lossx.cross_entropy(x, y, w, label_smoothing=0.1), out.detach().numpy())
+    np.testing.assert_array_equal(lossx.cross_entropy_backward(1.0, x, y, w, label_smoothing=0.1), tx.grad.numpy())
+
+
+def test_one_hot_integer_targets_say_what_to_do():
+    x = np.zeros((4, 5), np.float32)
+    with pytest.raises(TypeError, match=r"'target' has the input's shape \(4, 5\).*float.*argmax"):
+        lossx.cross_entropy(x, np.eye(5, dtype=np.int64)[:4])
+    with pytest.raises(TypeError, match="probability"):
+        lossx.cross_entropy(x, np.eye(5, dtype=bool)[:4])
+
+
+@pytest.mark.parametrize("name,make", [
+    ("softmax", lambda x: lossx.softmax(x, 1)),
+    ("cross_entropy", lambda x: lossx.cross_entropy(x, np.zeros(x.shape[0], np.int64), reduction="none")),
+    ("kl_div", lambda x: lossx.kl_div(x, np.full_like(x, 0.5), reduction="none")),
+    ("bce_with_logits", lambda x: lossx.binary_cross_entropy_with_logits(x, np.full_like(x, 0.5), reduction="none")),
+    ("poisson_nll", lambda x: lossx.poisson_nll_loss(x, np.full_like(x, 2.0), reduction="none")),
+    ("soft_margin", lambda x: lossx.soft_margin_loss(x, np.ones_like(x), reduction="none")),
+])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_nan_inputs_propagate_through_exp(name, make, dtype):
+    """NaN reaches vexp (once undefined behaviour in its integer part): rows/elements with NaN give NaN."""
+    x = np.array([[np.nan, 0.5, 1.0], [0.1, 0.2, 0.3], [np.inf, -np.inf, 0.0]], dtype)
+    out = np.asarray(make(x))
+    if name == "softmax":
+        assert np.all(np.isnan(out[0])) and np.all(np.isfinite(out[1]))
+    elif name == "cross_entropy":
+        assert np.isnan(out[0]) and np.isfinite(out[1])
+    else:
+        assert np.isnan(out[0, 0]) and np.all(np.isfinite(out[1]))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import lossx
+
 from helpers import fn
 
 
@@ -101,3 +103,14 @@ def test_scalar_options_are_checked(call, err, match):
 
     with pytest.raises(err, match=match):
         call(lossx)
+
+
+def test_backward_without_grad_output_names_it():
+    x = np.zeros((2, 3))
+    with pytest.raises(TypeError, match=r"cross_entropy_backward\(\): missing a required argument: 'target'; "
+                                        r"the first argument of cross_entropy_backward is grad_output"):
+        lossx.cross_entropy_backward(x, np.array([0, 1]))
+    with pytest.raises(TypeError, match=r"mse_loss_with_grad\(\): missing a required argument: 'target'"):
+        lossx.mse_loss_with_grad(x)
+    with pytest.raises(TypeError, match=r"mse_loss_backward\(\): too many positional arguments"):
+        lossx.mse_loss_backward(1.0, x, x, None, None, "sum")

@@ -470,3 +470,13 @@ def test_signature_is_pytorchs():
     w = inspect.signature(lossx.ctc_loss_with_grad).parameters
     assert w["grad_output"].kind is inspect.Parameter.KEYWORD_ONLY and w["grad_output"].default is None
     assert "exp(log_probs) - gamma" in lossx.ctc_loss_backward.__doc__
+
+
+def test_batch_first_log_probs_names_the_layout():
+    """(N, T, C) log_probs: say that the layout is time-major and how to transpose, not blame the lengths."""
+    lp = np.full((4, 20, 5), -np.log(5.0))
+    with pytest.raises(ValueError, match=r"'log_probs' must be time-major \(T, N, C\).*transpose\(1, 0, 2\); "
+                                         r"got \(4, 20, 5\)"):
+        lossx.ctc_loss(lp, np.ones((4, 3), np.int64), np.full(4, 20), np.full(4, 3))
+    # the time-major layout of the same data works
+    lossx.ctc_loss(lp.transpose(1, 0, 2), np.ones((4, 3), np.int64), np.full(4, 20), np.full(4, 3))

@@ -18,6 +18,7 @@ PYBIND11_MODULE(_core, m) {
 
   m.def("set_num_threads", &lossx::set_num_threads, py::arg("n"));
   m.def("get_num_threads", &lossx::get_num_threads);
+  m.def("max_num_threads", &lossx::max_num_threads);
   m.attr("openmp") = lossx::has_openmp();
 
   lossx::binding::register_classification(m);

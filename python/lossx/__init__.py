@@ -20,14 +20,29 @@ __version__ = "0.1.0"
 
 
 def set_num_threads(n: int) -> None:
-    """Set the number of threads every following lossx kernel uses (``n >= 1``).
+    """Set the number of threads every following lossx kernel uses.
 
+    ``n`` lies in ``[1, max_num_threads()]``, four times the CPUs this process may
+    use (``ValueError`` otherwise: the OpenMP runtime ends the whole process when it
+    cannot start a thread, so lossx refuses counts that no machine benefits from).
     Results do not depend on it: every reduction sums fixed-size blocks in a
     fixed order, so 1 and N threads give bitwise identical results.
     """
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"set_num_threads: 'n' must be an int; got {type(n).__name__}")
-    _core.set_num_threads(n)
+    # The C++ core checks the range and words the message; a value beyond a C int is
+    # clipped to its limit first so that it reaches that check (and fails it).
+    _core.set_num_threads(max(min(n, 2**31 - 1), -(2**31)))
+
+
+def max_num_threads() -> int:
+    """The largest thread count :func:`set_num_threads` accepts (4 x the CPUs).
+
+    >>> import lossx
+    >>> lossx.max_num_threads() >= lossx.get_num_threads()
+    True
+    """
+    return _core.max_num_threads()
 
 
 def get_num_threads() -> int:
@@ -37,4 +52,4 @@ def get_num_threads() -> int:
 
 _FAMILIES = (classification, regression, margin, embedding, sequence, imbalance)
 
-__all__ = sorted(["set_num_threads", "get_num_threads", *(n for f in _FAMILIES for n in f.__all__)])
+__all__ = sorted(["set_num_threads", "get_num_threads", "max_num_threads", *(n for f in _FAMILIES for n in f.__all__)])

@@ -71,16 +71,40 @@ def loss(grads: str = "``input``", reductions=("none", "mean", "sum")):
             core, cargs = convert(args, kwargs)
             return core(_LOSS, None, *cargs)
 
+        def bind_error(args, kwargs, suffix):
+            """For a missing or surplus argument: a TypeError against the called function's signature."""
+            try:
+                sig.bind(*args, **kwargs)
+            except TypeError as e:
+                hint = ""
+                if suffix == "_backward":
+                    hint = (f"; the first argument of {name}_backward is grad_output (1.0 for a reduced "
+                            "loss, an array of the 'none' output's shape otherwise)")
+                return TypeError(f"{name}{suffix}(): {e}{hint}")
+            return None
+
         def backward(grad_output, *args, **kwargs):
             if grad_output is None:
                 raise TypeError(f"{name}_backward: 'grad_output' must be a number or an array; got None "
                                 f"({name}_with_grad takes grad_output=None to mean ones)")
-            core, cargs = convert(args, kwargs)
+            try:
+                core, cargs = convert(args, kwargs)
+            except TypeError:
+                err = bind_error(args, kwargs, "_backward")
+                if err is None:
+                    raise
+                raise err from None
             g = _convert.grad_output(grad_output, cargs[0].dtype, name + "_backward")
             return core(_GRAD, g, *cargs)
 
         def with_grad(*args, grad_output=None, **kwargs):
-            core, cargs = convert(args, kwargs)
+            try:
+                core, cargs = convert(args, kwargs)
+            except TypeError:
+                err = bind_error(args, kwargs, "_with_grad")
+                if err is None:
+                    raise
+                raise err from None
             g = _convert.grad_output(grad_output, cargs[0].dtype, name + "_with_grad")
             return core(_BOTH, g, *cargs)
 

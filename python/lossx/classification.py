@@ -44,6 +44,12 @@ def _class_or_prob_target(target, x, fn):
     """Class indices (integer) or probabilities (float, the input's shape and dtype)."""
     a = cv.array(target, "target", fn)
     if a.dtype.kind != "f":
+        if a.shape == x.shape and x.ndim >= 2 and a.dtype.kind in "iub":
+            raise TypeError(
+                f"{fn}: 'target' has the input's shape {x.shape} but dtype {a.dtype}: probability (e.g. one-hot) "
+                f"targets must be float arrays of the input's dtype {x.dtype} (target.astype(np.{x.dtype})); "
+                f"for class indices pass shape {x.shape[:1] + x.shape[2:]} (e.g. target.argmax(axis=1))"
+            )
         return cv.indices(a, "target", fn)
     if a.shape != x.shape:
         raise TypeError(

@@ -27,6 +27,7 @@
 #include <cstddef>
 
 #include "lossx/core/error.hpp"
+#include "lossx/core/parallel.hpp"
 #include "lossx/core/view.hpp"
 
 namespace lossx {
@@ -43,20 +44,27 @@ template <class T, class I, class L>
 Shape ctc_loss_shape(View<const T> log_probs, View<const I> targets, View<const L> input_lengths,
                      View<const L> target_lengths, const CtcOptions& opt);
 
-/// Bytes of scratch memory a `ctc_loss_with_grad` call with these arguments needs when run with the
-/// current `get_num_threads()` (loss only if `with_grad` is false). Validates the lengths.
+/// Bytes of scratch memory a `ctc_loss_with_grad` call with these arguments needs to keep `threads`
+/// samples in flight (loss only if `with_grad` is false). Validates the lengths.
+/// log_probs, targets, input_lengths, target_lengths, opt: as for ctc_loss_with_grad.
+/// with_grad: whether the call will compute the gradient (it needs more rows per sample).
+/// threads: samples computed at once; pass the thread count the call will run with.
 template <class T, class I, class L>
 std::size_t ctc_loss_workspace_size(View<const T> log_probs, View<const I> targets, View<const L> input_lengths,
-                                    View<const L> target_lengths, const CtcOptions& opt, bool with_grad);
+                                    View<const L> target_lengths, const CtcOptions& opt, bool with_grad,
+                                    int threads = get_num_threads());
 
 /// Loss and/or gradient w.r.t. `log_probs` in one pass. `loss` receives the 'none' shape or one value;
 /// `grad_log_probs` has log_probs' shape and needs `grad_output` (shape () if reduced, else the 'none'
-/// shape). `workspace`: nullptr (allocated internally, once per call) or at least
-/// `ctc_loss_workspace_size(...)` bytes aligned for double. Bitwise identical for any thread count.
+/// shape). `workspace`: nullptr (allocated internally, once per call), or `workspace_bytes` bytes
+/// aligned for double: at least one sample's slot (ValueError otherwise); it holds
+/// workspace_bytes / slot samples in flight, and samples beyond that allocate their own, so a
+/// buffer of `ctc_loss_workspace_size(..., threads)` bytes serves a call at any thread count.
+/// Bitwise identical for any thread count and any workspace size.
 template <class T, class I, class L>
 void ctc_loss_with_grad(View<const T> log_probs, View<const I> targets, View<const L> input_lengths,
                         View<const L> target_lengths, const CtcOptions& opt, View<const T> grad_output, T* loss,
-                        T* grad_log_probs, void* workspace = nullptr);
+                        T* grad_log_probs, void* workspace = nullptr, std::size_t workspace_bytes = 0);
 
 /// The loss only.
 template <class T, class I, class L>

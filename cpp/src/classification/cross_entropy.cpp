@@ -394,7 +394,23 @@ void run_rows(const Check& ck, const RowLayout& l, const Shape& none_shape, Redu
     else a.g = grad_output.data;
   }
   const double total = block_sum(l.rows(), l.grain(), block);
-  if (reduced && loss) loss[0] = static_cast<T>(red == Reduction::Mean ? total / denom : total);
+  if (!reduced || !loss) return;
+  if (red == Reduction::Mean && denom == 0.0 && a.ls > 0.0) {
+    // PyTorch divides the two parts separately, (1-ls)·(A/Σw) + (ls/C)·(B/Σw), so with a zero
+    // total weight the nll part A = 0 makes 0/0 = nan whatever B/0 is; dividing their sum
+    // would give ±inf instead. A is recomputed (a rare, degenerate case).
+    CeRows<T> nll_only = a;
+    nll_only.ls = 0.0;
+    nll_only.loss_rows = nullptr;
+    nll_only.grad = nullptr;
+    std::swap(a, nll_only);
+    const double nll_part = block_sum(l.rows(), l.grain(), block);
+    std::swap(a, nll_only);
+    const double smooth_part = total - (1.0 - a.ls) * nll_part;
+    loss[0] = static_cast<T>((1.0 - a.ls) * (nll_part / denom) + smooth_part / denom);
+    return;
+  }
+  loss[0] = static_cast<T>(red == Reduction::Mean ? total / denom : total);
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 // Where 'mean' divides by zero the loss is nan, and the gradient of the rows
 // that are not ignored is -w·(g/0) (nan for w = 0); ignored rows get exactly 0.
 #include <algorithm>
+#include <cstdint>
+#include <type_traits>
 
 #include "lossx/classification.hpp"
 #include "lossx/core/math.hpp"
@@ -38,13 +40,13 @@ struct NllRows {
   double gs;        // scalar grad_output / denominator (reduced)
 };
 
-template <class T, class I, class S>
-LOSSX_INLINE double nll_rows(const NllRows<T>& a, const I* target, index_t ignore_index, index_t r0,
-                                    index_t r1, S s) {
-  double total = 0.0;
+// Adds the losses of rows [r0, r1) to `total` in row order; label[k] is row r0 + k's class.
+template <class T, class S>
+LOSSX_INLINE double nll_rows(const NllRows<T>& a, const std::int64_t* label, index_t ignore_index, index_t r0,
+                             index_t r1, S s, double total) {
   for (index_t r = r0; r < r1; ++r) {
     const index_t base = a.l.base(r);
-    const index_t y = static_cast<index_t>(target[r]);
+    const index_t y = label[r - r0];
     if (y == ignore_index) {
       if (a.loss_rows) a.loss_rows[r] = T(0);
       continue;
@@ -61,13 +63,37 @@ LOSSX_INLINE double nll_rows(const NllRows<T>& a, const I* target, index_t ignor
   return total;
 }
 
-template <class T, class I>
-LOSSX_SIMD_CLONES double nll_block(const NllRows<T>& a, const I* target, index_t ignore_index, index_t r0,
-                                   index_t r1) {
+// The arithmetic lives here, compiled once per float type and never inlined into an
+// index-typed caller (a target_clones function is called through its resolver): the
+// compiler's choices (FMA contraction, vectorisation) cannot differ between int32 and
+// int64 targets, so the same label values give the same bits whatever their dtype.
+template <class T>
+LOSSX_SIMD_CLONES double nll_block(const NllRows<T>& a, const std::int64_t* label, index_t ignore_index,
+                                   index_t r0, index_t r1, double total) {
   // Both strides spelled out (a compile-time 1 for contiguous rows) so that the row
   // body is inlined into each SIMD clone.
-  if (a.l.inner == 1) return nll_rows(a, target, ignore_index, r0, r1, detail::Unit{});
-  return nll_rows(a, target, ignore_index, r0, r1, a.l.inner);
+  if (a.l.inner == 1) return nll_rows(a, label, ignore_index, r0, r1, detail::Unit{}, total);
+  return nll_rows(a, label, ignore_index, r0, r1, a.l.inner, total);
+}
+
+/// Rows whose labels are converted to int64 at a time (any other index type).
+constexpr index_t kLabelChunk = 512;
+
+// Rows [r0, r1), summed in row order into one running total for every index type.
+template <class T, class I>
+double nll_block_any_index(const NllRows<T>& a, const I* target, index_t ignore_index, index_t r0, index_t r1) {
+  if constexpr (std::is_same_v<I, std::int64_t>) {
+    return nll_block<T>(a, target + r0, ignore_index, r0, r1, 0.0);
+  } else {
+    std::int64_t label[kLabelChunk];
+    double total = 0.0;
+    for (index_t c = r0; c < r1; c += kLabelChunk) {
+      const index_t m = std::min(kLabelChunk, r1 - c);
+      for (index_t k = 0; k < m; ++k) label[k] = static_cast<std::int64_t>(target[c + k]);
+      total = nll_block<T>(a, label, ignore_index, c, c + m, total);
+    }
+    return total;
+  }
 }
 
 }  // namespace
@@ -106,7 +132,7 @@ void nll_loss_with_grad(View<const T> input, View<const I> target, const NllLoss
                  [&](index_t b, index_t e) { std::fill(grad_input + b, grad_input + e, T(0)); });
   }
   const double total = block_sum(l.rows(), l.grain(), [&](index_t b, index_t e) {
-    return nll_block<T, I>(a, target.data, opt.ignore_index, b, e);
+    return nll_block_any_index<T, I>(a, target.data, opt.ignore_index, b, e);
   });
   if (reduced && loss) loss[0] = static_cast<T>(red == Reduction::Mean ? total / denom : total);
 }

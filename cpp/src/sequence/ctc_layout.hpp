@@ -38,6 +38,14 @@ CtcDims ctc_dims(const Check& ck, View<const T> log_probs, View<const I> targets
   ck.param(d.C <= INT32_MAX, "log_probs", "have fewer than 2^31 classes", d.C);
   ck.param(opt.blank >= 0 && opt.blank < d.C, "blank", cat("lie in [0, C) = [0, ", d.C, ")").c_str(), opt.blank);
   ck.param(opt.reduction != Reduction::BatchMean, "reduction", "be one of 'none', 'mean', 'sum'", "'batchmean'");
+  // A batch-first (N, T, C) log_probs shows as input_lengths of length s[0] instead of s[1]:
+  // name the real mistake rather than the lengths.
+  if (d.batched && s[0] != s[1] && input_lengths.shape == Shape{s[0]} &&
+      (target_lengths.shape == Shape{s[0]} || (targets.shape.size() == 2 && targets.shape[0] == s[0])))
+    ck.fail("log_probs",
+            cat("be time-major (T, N, C), with the batch in dim 1 (input_lengths has ", s[0],
+                " entries, dim 0 of 'log_probs'); a batch-first (N, T, C) array needs log_probs.transpose(1, 0, 2)"),
+            shape_str(s));
   for (const auto* a : {&input_lengths, &target_lengths}) {
     const char* name = a == &input_lengths ? "input_lengths" : "target_lengths";
     if (d.batched) {
@@ -78,15 +86,22 @@ struct CtcLayout {
   static index_t row_len(index_t L) { return 2 * L + 3; }
   /// Rows sample n keeps: every alpha row and two beta rows with a gradient; two alpha rows without.
   index_t rows(index_t n, bool with_grad) const { return with_grad ? input_len[n] + 2 : 2; }
-  /// Bytes sample n needs (each part rounded up to 64 bytes): the per-row offsets (doubles),
-  /// its labels as int32 (L+1), the skip mask (L+1 values) and the rows, in the work type of
-  /// `value_size` bytes.
-  std::size_t sample_bytes(index_t n, bool with_grad, std::size_t value_size) const {
+  /// Where each part of sample n's workspace slot starts (byte offsets, each part rounded up to
+  /// 64 bytes) and the slot's total size: the per-row offsets (doubles), its labels as int32
+  /// (L+1), the skip mask (L+1 values) and the rows, in the work type of `value_size` bytes.
+  /// The one description of a slot: the size query and the kernel both read it.
+  struct Slot {
+    std::size_t offsets = 0, labels = 0, skip = 0, rows = 0, bytes = 0;
+  };
+  Slot slot(index_t n, bool with_grad, std::size_t value_size) const {
     const index_t L = target_len[n];
-    return round64(static_cast<std::size_t>(rows(n, with_grad)) * sizeof(double)) +
-           round64(static_cast<std::size_t>(L + 1) * sizeof(std::int32_t)) +
-           round64(static_cast<std::size_t>(L + 1) * value_size) +
-           round64(static_cast<std::size_t>(rows(n, with_grad) * row_len(L)) * value_size);
+    Slot s;
+    s.offsets = 0;
+    s.labels = s.offsets + round64(static_cast<std::size_t>(rows(n, with_grad)) * sizeof(double));
+    s.skip = s.labels + round64(static_cast<std::size_t>(L + 1) * sizeof(std::int32_t));
+    s.rows = s.skip + round64(static_cast<std::size_t>(L + 1) * value_size);
+    s.bytes = s.rows + round64(static_cast<std::size_t>(rows(n, with_grad) * row_len(L)) * value_size);
+    return s;
   }
   /// Bytes of one recursion value of sample n for inputs of `input_size` bytes (see kCtcFloatFrames).
   std::size_t work_size(index_t n, std::size_t input_size) const {
@@ -96,10 +111,10 @@ struct CtcLayout {
   static std::size_t round64(std::size_t b) { return (b + 63) / 64 * 64; }
 };
 
-/// Validates shapes and lengths (not the labels) and lays out the call.
+/// Validates shapes and lengths (not the labels) and lays out the call for `threads` samples in flight.
 template <class T, class I, class L>
 CtcLayout ctc_layout(const Check& ck, View<const T> log_probs, View<const I> targets, View<const L> input_lengths,
-                     View<const L> target_lengths, const CtcOptions& opt, bool with_grad) {
+                     View<const L> target_lengths, const CtcOptions& opt, bool with_grad, int threads) {
   CtcLayout l;
   l.d = ctc_dims(ck, log_probs, targets, input_lengths, target_lengths, opt);
   const index_t N = l.d.N;
@@ -137,8 +152,8 @@ CtcLayout ctc_layout(const Check& ck, View<const T> log_probs, View<const I> tar
     return l.input_len[a] * (2 * l.target_len[a] + 1) > l.input_len[b] * (2 * l.target_len[b] + 1);
   });
   for (index_t n = 0; n < N; ++n)
-    l.slot_bytes = std::max(l.slot_bytes, l.sample_bytes(n, with_grad, l.work_size(n, sizeof(T))));
-  l.slots = std::min<index_t>(get_num_threads(), N);
+    l.slot_bytes = std::max(l.slot_bytes, l.slot(n, with_grad, l.work_size(n, sizeof(T))).bytes);
+  l.slots = std::min<index_t>(std::max(threads, 1), N);
   return l;
 }
 

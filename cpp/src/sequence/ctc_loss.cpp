@@ -249,8 +249,9 @@ LOSSX_SIMD_CLONES void ctc_beta_grad(const CtcSample<T, W>& a, double nll, doubl
   }
 }
 
-// Hands each running sample a workspace slot; a task that finds none free (only if
-// the thread count was raised while the call ran) allocates its own.
+// Hands each running sample a workspace slot; a task that finds none free (a caller's
+// workspace sized for fewer threads, or the thread count raised while the call ran)
+// allocates its own.
 class SlotPool {
  public:
   SlotPool(unsigned char* base, index_t slots, std::size_t slot_bytes) : base_(base), slot_bytes_(slot_bytes) {
@@ -299,19 +300,14 @@ double ctc_sample(const CtcLayout& l, const T* log_probs, const I* targets, cons
                   unsigned char* ws, T* grad, double gs, index_t& filled) {
   const index_t frames = l.input_len[n], L = l.target_len[n], C = l.d.C, frame = l.d.N * C;
   const I* lab = targets + l.target_off[n];
-  // the slot, as laid out by CtcLayout::sample_bytes: offsets, labels, skip mask, rows
+  // the slot, carved as CtcLayout::slot describes it: offsets, labels, skip mask, rows
   const bool with_grad = grad != nullptr;
-  const index_t rows = l.rows(n, with_grad), R = CtcLayout::row_len(L);
-  unsigned char* at = ws;
-  auto take = [&at](std::size_t bytes) {
-    unsigned char* p = at;
-    at += CtcLayout::round64(bytes);
-    return p;
-  };
-  auto* offset = reinterpret_cast<double*>(take(static_cast<std::size_t>(rows) * sizeof(double)));
-  auto* lab32 = reinterpret_cast<std::int32_t*>(take(static_cast<std::size_t>(L + 1) * sizeof(std::int32_t)));
-  auto* skip = reinterpret_cast<W*>(take(static_cast<std::size_t>(L + 1) * sizeof(W)));
-  W* row = reinterpret_cast<W*>(at);
+  const index_t R = CtcLayout::row_len(L);
+  const CtcLayout::Slot slot = l.slot(n, with_grad, sizeof(W));
+  auto* offset = reinterpret_cast<double*>(ws + slot.offsets);
+  auto* lab32 = reinterpret_cast<std::int32_t*>(ws + slot.labels);
+  auto* skip = reinterpret_cast<W*>(ws + slot.skip);
+  W* row = reinterpret_cast<W*>(ws + slot.rows);
   for (index_t k = 0; k < L; ++k) lab32[k] = static_cast<std::int32_t>(lab[k]);  // checked: in [0, C)
   for (index_t k = 0; k <= L; ++k) skip[k] = (k > 0 && k < L && lab[k] != lab[k - 1]) ? W(0) : kNegInf<W>;
   const CtcSample<T, W> a{log_probs + n * C, frame, C, opt.blank, lab32, L, frames, skip};
@@ -363,30 +359,43 @@ Shape ctc_loss_shape(View<const T> log_probs, View<const I> targets, View<const 
 
 template <class T, class I, class L>
 std::size_t ctc_loss_workspace_size(View<const T> log_probs, View<const I> targets, View<const L> input_lengths,
-                                    View<const L> target_lengths, const CtcOptions& opt, bool with_grad) {
-  return detail::ctc_layout(Check{"ctc_loss"}, log_probs, targets, input_lengths, target_lengths, opt, with_grad)
+                                    View<const L> target_lengths, const CtcOptions& opt, bool with_grad,
+                                    int threads) {
+  Check{"ctc_loss"}.param(threads >= 1, "threads", "be >= 1", threads);
+  return detail::ctc_layout(Check{"ctc_loss"}, log_probs, targets, input_lengths, target_lengths, opt, with_grad,
+                            threads)
       .bytes();
 }
 
 template <class T, class I, class L>
 void ctc_loss_with_grad(View<const T> log_probs, View<const I> targets, View<const L> input_lengths,
                         View<const L> target_lengths, const CtcOptions& opt, View<const T> grad_output, T* loss,
-                        T* grad_log_probs, void* workspace) {
+                        T* grad_log_probs, void* workspace, std::size_t workspace_bytes) {
   const Check ck{"ctc_loss"};
   const CtcLayout l = detail::ctc_layout(ck, log_probs, targets, input_lengths, target_lengths, opt,
-                                         grad_log_probs != nullptr);
+                                         grad_log_probs != nullptr, get_num_threads());
   detail::ctc_check_labels(ck, l, targets.data, opt.blank);
   const index_t N = l.d.N;
   const Reduction red = opt.reduction;
   if (grad_log_probs) ck.grad_output(grad_output, red, l.d.batched ? Shape{N} : Shape{});
 
+  // A caller's workspace holds as many slots as its byte count allows (it may have been sized
+  // for fewer threads than now run): the samples that find no free slot allocate their own.
   std::vector<double> own;  // doubles: aligned for every part of a slot
   auto* ws = static_cast<unsigned char*>(workspace);
-  if (!ws) {
+  index_t slots = l.slots;
+  if (ws) {
+    if (N > 0 && l.slot_bytes > 0 && workspace_bytes < l.slot_bytes)
+      ck.fail("workspace_bytes",
+              cat("be at least ", l.slot_bytes, " (one sample's slot; ctc_loss_workspace_size(..., threads) gives ",
+                  "the size for `threads` samples in flight)"),
+              cat(workspace_bytes));
+    slots = std::min<index_t>(slots, l.slot_bytes ? static_cast<index_t>(workspace_bytes / l.slot_bytes) : slots);
+  } else {
     own.resize(l.bytes() / sizeof(double) + 1);
     ws = reinterpret_cast<unsigned char*>(own.data());
   }
-  SlotPool pool(ws, l.slots, l.slot_bytes);
+  SlotPool pool(ws, slots, l.slot_bytes);
   std::vector<double> nll(static_cast<size_t>(N));
   parallel_for(N, 1, [&](index_t i0, index_t i1) {
     for (index_t i = i0; i < i1; ++i) {
@@ -426,9 +435,9 @@ void ctc_loss_with_grad(View<const T> log_probs, View<const I> targets, View<con
   template Shape ctc_loss_shape<T, I, L>(View<const T>, View<const I>, View<const L>, View<const L>,            \
                                          const CtcOptions&);                                                    \
   template std::size_t ctc_loss_workspace_size<T, I, L>(View<const T>, View<const I>, View<const L>,            \
-                                                        View<const L>, const CtcOptions&, bool);                \
+                                                        View<const L>, const CtcOptions&, bool, int);           \
   template void ctc_loss_with_grad<T, I, L>(View<const T>, View<const I>, View<const L>, View<const L>,         \
-                                            const CtcOptions&, View<const T>, T*, T*, void*);
+                                            const CtcOptions&, View<const T>, T*, T*, void*, std::size_t);
 #define LOSSX_INSTANTIATE_CTC_T(T)                             \
   LOSSX_INSTANTIATE_CTC(T, std::int32_t, std::int32_t)         \
   LOSSX_INSTANTIATE_CTC(T, std::int32_t, std::int64_t)         \

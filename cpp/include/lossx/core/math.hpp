@@ -117,9 +117,11 @@ LOSSX_INLINE T vexp(T x) {
   using C = detail::ExpConst<T>;
   using I = typename C::I;
   // Clamp first so that the integer arithmetic below never overflows; the
-  // out-of-range and NaN cases are patched with selects at the end.
-  T xc = x < C::lo ? C::lo : x;
-  xc = xc > C::hi ? C::hi : xc;
+  // out-of-range and NaN cases are patched with selects at the end. Each
+  // comparison is written so that NaN fails it and selects the bound: a NaN that
+  // reached the integer part would shift garbage (undefined behaviour).
+  T xc = x > C::lo ? x : C::lo;
+  xc = xc < C::hi ? xc : C::hi;
   const T t = xc * C::log2e + C::round;
   const T n = t - C::round;  // round(x / ln2)
   const I ni = detail::bits<I>(t) - detail::bits<I>(C::round);
@@ -128,8 +130,10 @@ LOSSX_INLINE T vexp(T x) {
   // 2^n as two factors 2^(n/2) · 2^(n - n/2): each stays a normal number.
   const I n1 = ni >> 1;
   const I n2 = ni - n1;
-  const T s1 = detail::bits<T>(static_cast<I>((n1 + C::bias) << C::mant));
-  const T s2 = detail::bits<T>(static_cast<I>((n2 + C::bias) << C::mant));
+  // The biased exponents lie in [1, 2·bias] here; the shift is done unsigned (no signed overflow).
+  using U = std::make_unsigned_t<I>;
+  const T s1 = detail::bits<T>(static_cast<I>(static_cast<U>(n1 + C::bias) << C::mant));
+  const T s2 = detail::bits<T>(static_cast<I>(static_cast<U>(n2 + C::bias) << C::mant));
   T y = p * s1 * s2;
   y = x > C::hi ? std::numeric_limits<T>::infinity() : y;
   y = x < C::lo ? T(0) : y;
