@@ -10,6 +10,9 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
+#include <array>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -31,8 +34,8 @@ inline bool is_float(const py::array& a) {
 template <class T>
 View<const T> view(const py::array& a, const char* name) {
   if (!a.dtype().equal(py::dtype::of<T>()) || !(a.flags() & py::array::c_style))
-    throw TypeError(cat("lossx: internal: '", name, "' reached the binding as ",
-                        std::string(py::str(a.dtype())), " / non-contiguous"));
+    throw TypeError("lossx: internal: '" + std::string(name) + "' reached the binding as " +
+                    std::string(py::str(a.dtype())) + " / non-contiguous");
   return View<const T>{static_cast<const T*>(a.data()), shape_of(a)};
 }
 
@@ -48,7 +51,8 @@ template <class F>
 py::object with_float(const py::array& a, const char* loss, const char* name, F&& f) {
   if (a.dtype().equal(py::dtype::of<float>())) return f(float{});
   if (a.dtype().equal(py::dtype::of<double>())) return f(double{});
-  throw TypeError(cat(loss, ": '", name, "' must be a float32 or float64 array; got ", std::string(py::str(a.dtype()))));
+  throw TypeError(std::string(loss) + ": '" + name + "' must be a float32 or float64 array; got " +
+                  std::string(py::str(a.dtype())));
 }
 
 /// Calls f(I{}) for an int32 or int64 array.
@@ -56,8 +60,8 @@ template <class F>
 py::object with_index(const py::array& a, const char* loss, const char* name, F&& f) {
   if (a.dtype().equal(py::dtype::of<std::int32_t>())) return f(std::int32_t{});
   if (a.dtype().equal(py::dtype::of<std::int64_t>())) return f(std::int64_t{});
-  throw TypeError(cat(loss, ": '", name, "' must be an integer array of class indices; got ",
-                      std::string(py::str(a.dtype()))));
+  throw TypeError(std::string(loss) + ": '" + name + "' must be an integer array of class indices; got " +
+                  std::string(py::str(a.dtype())));
 }
 
 template <class T>
@@ -65,49 +69,65 @@ py::array_t<T> new_array(const Shape& shape) {
   return py::array_t<T>(std::vector<py::ssize_t>(shape.begin(), shape.end()));
 }
 
-/// What a call asks for: 0 the loss, 1 the gradient(s), 2 both.
-enum Mode : int { kLoss = 0, kGrad = 1, kBoth = 2 };
+/// What a call asks for: the loss, the gradient(s), both, the partial sums, or the
+/// gradient(s) of scale · total. The Python layer (_api.py) passes the same numbers.
+enum Mode : int { kLoss = 0, kGrad = 1, kBoth = 2, kPartial = 3, kPartialGrad = 4 };
 
-/// Runs `kernel(grad_output_view, loss_ptr, grad_ptrs)` for `mode`.
-/// `none_shape` is the unreduced loss's shape; `grad_shapes` one shape per
-/// differentiable input. grad_output None means ones. Returns the loss, the
-/// gradient (a tuple if there are several), or (loss, gradient).
+/// Runs `kernel(request)` for `mode` and returns what the mode asks for: the loss; the
+/// gradient (a tuple if there are several); (loss, gradient); the partial sums as a tuple of
+/// two Python floats (total, denominator); or the gradient of scale · total.
+/// `none_shape` is the unreduced loss's shape and `grad_shapes` one shape per differentiable
+/// input. `grad_output`: None (ones) or an array of the prediction's dtype for kGrad / kBoth;
+/// the Python float `scale` for kPartialGrad; unused otherwise. Outputs are allocated with the
+/// GIL held; the kernel runs without it.
 template <class T, class K>
 py::object run(int mode, const py::object& grad_output, const Shape& none_shape, Reduction r,
                const std::vector<Shape>& grad_shapes, K&& kernel) {
-  const bool want_loss = mode != kGrad, want_grad = mode != kLoss;
+  if (mode < kLoss || mode > kPartialGrad) throw ValueError("lossx: internal: unknown mode " + std::to_string(mode));
+  const bool want_loss = mode == kLoss || mode == kBoth;
+  const bool want_grad = mode == kGrad || mode == kBoth || mode == kPartialGrad;
   const Shape loss_shape = r == Reduction::None ? none_shape : Shape{};
   py::array_t<T> loss;
   if (want_loss) loss = new_array<T>(loss_shape);
   std::vector<py::array_t<T>> grads;
-  std::vector<T*> grad_ptrs;
-  View<const T> g;
-  py::array g_arr;
+  T* g_ptr[3] = {nullptr, nullptr, nullptr};
   if (want_grad) {
-    for (const Shape& s : grad_shapes) {
-      grads.push_back(new_array<T>(s));
-      grad_ptrs.push_back(grads.back().mutable_data());
+    for (size_t k = 0; k < grad_shapes.size(); ++k) {
+      grads.push_back(new_array<T>(grad_shapes[k]));
+      g_ptr[k] = grads.back().mutable_data();
     }
-    if (grad_output.is_none()) {
-      py::array_t<T> ones = new_array<T>(loss_shape);
-      T* o = ones.mutable_data();
-      const index_t n = static_cast<index_t>(ones.size());
-      {
-        py::gil_scoped_release nogil;  // a large 'none' loss: fill in parallel, without the GIL
-        parallel_for(n, 1 << 16, [o](index_t b, index_t e) { std::fill(o + b, o + e, T(1)); });
-      }
-      g_arr = ones;
-    } else {
-      g_arr = py::cast<py::array>(grad_output);
-    }
-    g = view<T>(g_arr, "grad_output");
+  }
+  Request<T> req;
+  Partial partial;
+  py::array g_arr;
+  if (mode == kPartial) {
+    req = Request<T>::partial_sums(&partial);
+  } else if (mode == kPartialGrad) {
+    req = Request<T>::partial_backward(py::cast<double>(grad_output), g_ptr[0], g_ptr[1], g_ptr[2]);
   } else {
-    grad_ptrs.assign(grad_shapes.size(), nullptr);
+    View<const T> g;
+    if (want_grad) {
+      if (grad_output.is_none()) {
+        py::array_t<T> ones = new_array<T>(loss_shape);
+        T* o = ones.mutable_data();
+        const auto n = static_cast<size_t>(ones.size());
+        {
+          py::gil_scoped_release nogil;  // a large 'none' loss: fill without the GIL
+          std::fill(o, o + n, T(1));
+        }
+        g_arr = ones;
+      } else {
+        g_arr = py::cast<py::array>(grad_output);
+      }
+      g = view<T>(g_arr, "grad_output");
+    }
+    req = Request<T>::value(g, want_loss ? loss.mutable_data() : nullptr, g_ptr[0], g_ptr[1], g_ptr[2]);
   }
   {
     py::gil_scoped_release nogil;
-    kernel(g, want_loss ? loss.mutable_data() : nullptr, grad_ptrs);
+    kernel(req);
   }
+  if (mode == kPartial) return py::make_tuple(partial.total, partial.denominator);
   py::object grad_result;
   if (want_grad) {
     if (grads.size() == 1) {
@@ -119,8 +139,17 @@ py::object run(int mode, const py::object& grad_output, const Shape& none_shape,
     }
   }
   if (mode == kLoss) return std::move(loss);
-  if (mode == kGrad) return grad_result;
-  return py::make_tuple(loss, grad_result);
+  if (mode == kBoth) return py::make_tuple(loss, grad_result);
+  return grad_result;
+}
+
+/// MIGRATION (until every family runs on Request): the (grad_output, loss, gradients) of a
+/// value request, for kernels still called through NAME_with_grad. A partial request
+/// fails loudly instead of computing something else.
+template <class T>
+std::tuple<View<const T>, T*, std::array<T*, 3>> legacy_outputs(const Request<T>& req) {
+  if (req.partial || req.partial_grad) throw ValueError("lossx: partial reductions are not available for this loss yet");
+  return {req.grad_output, req.loss, {req.grad, req.grad2, req.grad3}};
 }
 
 void register_classification(py::module_& m);

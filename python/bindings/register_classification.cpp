@@ -17,7 +17,8 @@ py::object cross_entropy(int mode, const py::object& grad_output, const py::arra
     if (is_float(target)) {
       const View<const T> t = view<T>(target, "target");
       return run<T>(mode, grad_output, cross_entropy_probs_shape(x, t, opt), opt.reduction, {x.shape},
-                    [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                    [&](const Request<T>& req) {
+                    const auto [g, loss, grads] = legacy_outputs(req);
                       cross_entropy_probs_with_grad<T>(x, t, opt, g, loss, grads[0]);
                     });
     }
@@ -25,7 +26,8 @@ py::object cross_entropy(int mode, const py::object& grad_output, const py::arra
       using I = decltype(itag);
       const View<const I> t = view<I>(target, "target");
       return run<T>(mode, grad_output, cross_entropy_shape(x, t, opt), opt.reduction, {x.shape},
-                    [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                    [&](const Request<T>& req) {
+                    const auto [g, loss, grads] = legacy_outputs(req);
                       cross_entropy_with_grad<T, I>(x, t, opt, g, loss, grads[0]);
                     });
     });
@@ -41,9 +43,9 @@ py::object softmax_like(int mode, const py::object& grad_output, const py::array
     const View<const T> x = view<T>(input, "input");
     softmax_dim(fn, x.shape, dim);
     return run<T>(mode, grad_output, x.shape, Reduction::None, {x.shape},
-                  [&](View<const T> g, T* out, const std::vector<T*>& grads) {
-                    if constexpr (kLog) log_softmax_with_grad<T>(x, dim, g, out, grads[0]);
-                    else softmax_with_grad<T>(x, dim, g, out, grads[0]);
+                  [&](const Request<T>& req) {
+                    if constexpr (kLog) log_softmax_with_grad<T>(x, dim, req.grad_output, req.loss, req.grad);
+                    else softmax_with_grad<T>(x, dim, req.grad_output, req.loss, req.grad);
                   });
   });
 }
@@ -59,7 +61,8 @@ py::object nll_loss(int mode, const py::object& grad_output, const py::array& in
       using I = decltype(itag);
       const View<const I> t = view<I>(target, "target");
       return run<T>(mode, grad_output, nll_loss_shape(x, t, opt), opt.reduction, {x.shape},
-                    [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                    [&](const Request<T>& req) {
+                    const auto [g, loss, grads] = legacy_outputs(req);
                       nll_loss_with_grad<T, I>(x, t, opt, g, loss, grads[0]);
                     });
     });
@@ -74,39 +77,34 @@ py::object binary_cross_entropy(int mode, const py::object& grad_output, const p
     const BinaryCrossEntropyOptions<T> opt{optional_view<T>(weight, "weight"), parse_reduction(reduction, fn)};
     const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
     return run<T>(mode, grad_output, binary_cross_entropy_shape(x, y, opt), opt.reduction, {x.shape},
-                  [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
-                    binary_cross_entropy_with_grad<T>(x, y, opt, g, loss, grads[0]);
-                  });
+                  [&](const Request<T>& req) { binary_cross_entropy_run<T>(x, y, opt, req); });
   });
 }
 
 py::object binary_cross_entropy_with_logits(int mode, const py::object& grad_output, const py::array& input,
                                             const py::array& target, const py::object& weight,
-                                            const std::string& reduction, const py::object& pos_weight) {
+                                            const py::object& pos_weight, const std::string& reduction) {
   const char* fn = "binary_cross_entropy_with_logits";
   return with_float(input, fn, "input", [&](auto tag) -> py::object {
     using T = decltype(tag);
-    const BceWithLogitsOptions<T> opt{optional_view<T>(weight, "weight"), optional_view<T>(pos_weight, "pos_weight"),
-                                      parse_reduction(reduction, fn)};
+    const BinaryCrossEntropyWithLogitsOptions<T> opt{optional_view<T>(weight, "weight"),
+                                                     optional_view<T>(pos_weight, "pos_weight"),
+                                                     parse_reduction(reduction, fn)};
     const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
     return run<T>(mode, grad_output, binary_cross_entropy_with_logits_shape(x, y, opt), opt.reduction, {x.shape},
-                  [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
-                    binary_cross_entropy_with_logits_with_grad<T>(x, y, opt, g, loss, grads[0]);
-                  });
+                  [&](const Request<T>& req) { binary_cross_entropy_with_logits_run<T>(x, y, opt, req); });
   });
 }
 
 py::object kl_div(int mode, const py::object& grad_output, const py::array& input, const py::array& target,
-                  const std::string& reduction, bool log_target) {
+                  bool log_target, const std::string& reduction) {
   const char* fn = "kl_div";
   return with_float(input, fn, "input", [&](auto tag) -> py::object {
     using T = decltype(tag);
-    const KlDivOptions<T> opt{parse_reduction(reduction, fn, /*allow_batchmean=*/true), log_target};
+    const KlDivOptions<T> opt{log_target, parse_reduction(reduction, fn, /*allow_batchmean=*/true)};
     const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
     return run<T>(mode, grad_output, kl_div_shape(x, y, opt), opt.reduction, {x.shape},
-                  [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
-                    kl_div_with_grad<T>(x, y, opt, g, loss, grads[0]);
-                  });
+                  [&](const Request<T>& req) { kl_div_run<T>(x, y, opt, req); });
   });
 }
 
@@ -117,9 +115,13 @@ void register_classification(py::module_& m) {
   m.def("log_softmax", &softmax_like<true>);
   m.def("softmax", &softmax_like<false>);
   m.def("nll_loss", &nll_loss);
-  m.def("binary_cross_entropy", &binary_cross_entropy);
-  m.def("binary_cross_entropy_with_logits", &binary_cross_entropy_with_logits);
-  m.def("kl_div", &kl_div);
+  m.def("binary_cross_entropy", &binary_cross_entropy, py::arg("mode"), py::arg("grad_output"), py::arg("input"),
+        py::arg("target"), py::arg("weight"), py::arg("reduction"));
+  m.def("binary_cross_entropy_with_logits", &binary_cross_entropy_with_logits, py::arg("mode"),
+        py::arg("grad_output"), py::arg("input"), py::arg("target"), py::arg("weight"), py::arg("pos_weight"),
+        py::arg("reduction"));
+  m.def("kl_div", &kl_div, py::arg("mode"), py::arg("grad_output"), py::arg("input"), py::arg("target"),
+        py::arg("log_target"), py::arg("reduction"));
 }
 
 }  // namespace lossx::binding

@@ -14,7 +14,8 @@ py::object cosine_embedding_loss(int mode, const py::object& grad_output, const 
     const CosineEmbeddingOptions opt{margin, parse_reduction(reduction, fn)};
     const View<const T> x1 = view<T>(input1, "input1"), x2 = view<T>(input2, "input2"), y = view<T>(target, "target");
     return run<T>(mode, grad_output, cosine_embedding_loss_shape(x1, x2, y, opt), opt.reduction,
-                  {x1.shape, x2.shape}, [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                  {x1.shape, x2.shape}, [&](const Request<T>& req) {
+                    const auto [g, loss, grads] = legacy_outputs(req);
                     cosine_embedding_loss_with_grad<T>(x1, x2, y, opt, g, loss, grads[0], grads[1]);
                   });
   });
@@ -30,7 +31,8 @@ py::object triplet_margin_loss(int mode, const py::object& grad_output, const py
     const View<const T> a = view<T>(anchor, "anchor"), pp = view<T>(positive, "positive"),
                         n = view<T>(negative, "negative");
     return run<T>(mode, grad_output, triplet_margin_loss_shape(a, pp, n, opt), opt.reduction,
-                  {a.shape, pp.shape, n.shape}, [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                  {a.shape, pp.shape, n.shape}, [&](const Request<T>& req) {
+                    const auto [g, loss, grads] = legacy_outputs(req);
                     triplet_margin_loss_with_grad<T>(a, pp, n, opt, g, loss, grads[0], grads[1], grads[2]);
                   });
   });
@@ -47,7 +49,8 @@ py::object batch_hard_triplet_loss(int mode, const py::object& grad_output, cons
       using I = decltype(itag);
       const View<const I> y = view<I>(labels, "labels");
       return run<T>(mode, grad_output, batch_hard_triplet_loss_shape(e, y, opt), opt.reduction, {e.shape},
-                    [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                    [&](const Request<T>& req) {
+                    const auto [g, loss, grads] = legacy_outputs(req);
                       batch_hard_triplet_loss_with_grad<T, I>(e, y, opt, g, loss, grads[0]);
                     });
     });

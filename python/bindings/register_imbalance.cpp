@@ -32,8 +32,7 @@ py::object pos_weight_from(const py::array& target) {
   return with_float(target, "pos_weight_from", "target", [&](auto tag) -> py::object {
     using T = decltype(tag);
     const View<const T> t = view<T>(target, "target");
-    Check{"pos_weight_from"}.ndim_between("target", t.shape, 1, 1 << 20);
-    auto out = new_array<T>(Shape{t.shape.back()});
+    auto out = new_array<T>(lossx::pos_weight_from_shape<T>(t));
     T* o = out.mutable_data();
     {
       py::gil_scoped_release nogil;

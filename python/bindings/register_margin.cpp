@@ -14,7 +14,8 @@ py::object margin_ranking_loss(int mode, const py::object& grad_output, const py
     const MarginRankingOptions<T> opt{margin, parse_reduction(reduction, fn)};
     const View<const T> x1 = view<T>(input1, "input1"), x2 = view<T>(input2, "input2"), y = view<T>(target, "target");
     return run<T>(mode, grad_output, margin_ranking_loss_shape(x1, x2, y, opt), opt.reduction, {x1.shape, x2.shape},
-                  [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                  [&](const Request<T>& req) {
+                    const auto [g, loss, grads] = legacy_outputs(req);
                     margin_ranking_loss_with_grad<T>(x1, x2, y, opt, g, loss, grads[0], grads[1]);
                   });
   });
@@ -25,12 +26,10 @@ py::object hinge_embedding_loss(int mode, const py::object& grad_output, const p
   const char* fn = "hinge_embedding_loss";
   return with_float(input, fn, "input", [&](auto tag) -> py::object {
     using T = decltype(tag);
-    const HingeEmbeddingOptions<T> opt{margin, parse_reduction(reduction, fn)};
+    const HingeEmbeddingLossOptions<T> opt{margin, parse_reduction(reduction, fn)};
     const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
     return run<T>(mode, grad_output, hinge_embedding_loss_shape(x, y, opt), opt.reduction, {x.shape},
-                  [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
-                    hinge_embedding_loss_with_grad<T>(x, y, opt, g, loss, grads[0]);
-                  });
+                  [&](const Request<T>& req) { hinge_embedding_loss_run<T>(x, y, opt, req); });
   });
 }
 
@@ -39,12 +38,10 @@ py::object soft_margin_loss(int mode, const py::object& grad_output, const py::a
   const char* fn = "soft_margin_loss";
   return with_float(input, fn, "input", [&](auto tag) -> py::object {
     using T = decltype(tag);
-    const SoftMarginOptions<T> opt{parse_reduction(reduction, fn)};
+    const SoftMarginLossOptions<T> opt{parse_reduction(reduction, fn)};
     const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
     return run<T>(mode, grad_output, soft_margin_loss_shape(x, y, opt), opt.reduction, {x.shape},
-                  [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
-                    soft_margin_loss_with_grad<T>(x, y, opt, g, loss, grads[0]);
-                  });
+                  [&](const Request<T>& req) { soft_margin_loss_run<T>(x, y, opt, req); });
   });
 }
 
@@ -57,7 +54,8 @@ py::object multilabel_soft_margin_loss(int mode, const py::object& grad_output, 
     const MultilabelSoftMarginOptions<T> opt{optional_view<T>(weight, "weight"), parse_reduction(reduction, fn)};
     const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
     return run<T>(mode, grad_output, multilabel_soft_margin_loss_shape(x, y, opt), opt.reduction, {x.shape},
-                  [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                  [&](const Request<T>& req) {
+                    const auto [g, loss, grads] = legacy_outputs(req);
                     multilabel_soft_margin_loss_with_grad<T>(x, y, opt, g, loss, grads[0]);
                   });
   });
@@ -75,7 +73,8 @@ py::object multi_margin_loss(int mode, const py::object& grad_output, const py::
       using I = decltype(itag);
       const View<const I> t = view<I>(target, "target");
       return run<T>(mode, grad_output, multi_margin_loss_shape(x, t, opt), opt.reduction, {x.shape},
-                    [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                    [&](const Request<T>& req) {
+                    const auto [g, loss, grads] = legacy_outputs(req);
                       multi_margin_loss_with_grad<T, I>(x, t, opt, g, loss, grads[0]);
                     });
     });
@@ -93,7 +92,8 @@ py::object multilabel_margin_loss(int mode, const py::object& grad_output, const
       using I = decltype(itag);
       const View<const I> t = view<I>(target, "target");
       return run<T>(mode, grad_output, multilabel_margin_loss_shape(x, t, opt), opt.reduction, {x.shape},
-                    [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                    [&](const Request<T>& req) {
+                    const auto [g, loss, grads] = legacy_outputs(req);
                       multilabel_margin_loss_with_grad<T, I>(x, t, opt, g, loss, grads[0]);
                     });
     });
@@ -104,8 +104,10 @@ py::object multilabel_margin_loss(int mode, const py::object& grad_output, const
 
 void register_margin(py::module_& m) {
   m.def("margin_ranking_loss", &margin_ranking_loss);
-  m.def("hinge_embedding_loss", &hinge_embedding_loss);
-  m.def("soft_margin_loss", &soft_margin_loss);
+  m.def("hinge_embedding_loss", &hinge_embedding_loss, py::arg("mode"), py::arg("grad_output"), py::arg("input"),
+        py::arg("target"), py::arg("margin"), py::arg("reduction"));
+  m.def("soft_margin_loss", &soft_margin_loss, py::arg("mode"), py::arg("grad_output"), py::arg("input"),
+        py::arg("target"), py::arg("reduction"));
   m.def("multilabel_soft_margin_loss", &multilabel_soft_margin_loss);
   m.def("multi_margin_loss", &multi_margin_loss);
   m.def("multilabel_margin_loss", &multilabel_margin_loss);

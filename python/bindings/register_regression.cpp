@@ -1,12 +1,13 @@
-// Bindings of cpp/src/regression/: conversion, dtype dispatch, GIL release.
+// Bindings of cpp/src/regression/: dtype dispatch, views, GIL release. No arithmetic.
+// Every binding takes (mode, grad_output, <the loss's arguments by name>); see common.hpp.
 #include "common.hpp"
 
 namespace lossx::binding {
 
 namespace {
 
-/// Binds an elementwise (input, target) loss whose options are built by
-/// `make_opt(T{})` and whose kernel is `kernel(x, y, opt, g, loss, grad)`.
+/// Binds an elementwise (input, target) loss: `make_opt(T{})` builds its options and
+/// `kernel(x, y, opt, request)` is its NAME_run.
 template <class MakeOpt, class Shaper, class Kernel>
 py::object elementwise(const char* fn, int mode, const py::object& grad_output, const py::array& input,
                        const py::array& target, MakeOpt&& make_opt, Shaper&& shaper, Kernel&& kernel) {
@@ -15,60 +16,57 @@ py::object elementwise(const char* fn, int mode, const py::object& grad_output, 
     const auto opt = make_opt(tag);
     const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
     return run<T>(mode, grad_output, shaper(x, y, opt), opt.reduction, {x.shape},
-                  [&](View<const T> g, T* loss, const std::vector<T*>& grads) { kernel(x, y, opt, g, loss, grads[0]); });
+                  [&](const Request<T>& req) { kernel(x, y, opt, req); });
   });
 }
 
-// Generic lambdas forwarding to the templated kernels (so that T is deduced per dtype).
-#define LOSSX_SHAPER(NAME) [](const auto& x, const auto& y, const auto& opt) { return NAME##_shape(x, y, opt); }
-#define LOSSX_KERNEL(NAME) \
-  [](const auto& x, const auto& y, const auto& opt, const auto& g, auto* loss, auto* grad) { \
-    NAME##_with_grad(x, y, opt, g, loss, grad);                                              \
-  }
-
-py::object mse_loss(int mode, const py::object& grad_output, const py::array& input, const py::array& target,
-                    const std::string& reduction, const py::object& weight) {
-  const char* fn = "mse_loss";
-  return elementwise(
-      fn, mode, grad_output, input, target,
-      [&](auto tag) {
-        using T = decltype(tag);
-        return WeightedOptions<T>{parse_reduction(reduction, fn), optional_view<T>(weight, "weight")};
-      },
-      LOSSX_SHAPER(mse_loss), LOSSX_KERNEL(mse_loss));
-}
-
 py::object l1_loss(int mode, const py::object& grad_output, const py::array& input, const py::array& target,
-                   const std::string& reduction, const py::object& weight) {
+                   const py::object& weight, const std::string& reduction) {
   const char* fn = "l1_loss";
   return elementwise(
       fn, mode, grad_output, input, target,
       [&](auto tag) {
         using T = decltype(tag);
-        return WeightedOptions<T>{parse_reduction(reduction, fn), optional_view<T>(weight, "weight")};
+        return L1LossOptions<T>{optional_view<T>(weight, "weight"), parse_reduction(reduction, fn)};
       },
-      LOSSX_SHAPER(l1_loss), LOSSX_KERNEL(l1_loss));
+      [](const auto& x, const auto& y, const auto& opt) { return l1_loss_shape(x, y, opt); },
+      [](const auto& x, const auto& y, const auto& opt, const auto& req) { l1_loss_run(x, y, opt, req); });
+}
+
+py::object mse_loss(int mode, const py::object& grad_output, const py::array& input, const py::array& target,
+                    const py::object& weight, const std::string& reduction) {
+  const char* fn = "mse_loss";
+  return elementwise(
+      fn, mode, grad_output, input, target,
+      [&](auto tag) {
+        using T = decltype(tag);
+        return MseLossOptions<T>{optional_view<T>(weight, "weight"), parse_reduction(reduction, fn)};
+      },
+      [](const auto& x, const auto& y, const auto& opt) { return mse_loss_shape(x, y, opt); },
+      [](const auto& x, const auto& y, const auto& opt, const auto& req) { mse_loss_run(x, y, opt, req); });
 }
 
 py::object smooth_l1_loss(int mode, const py::object& grad_output, const py::array& input, const py::array& target,
-                          const std::string& reduction, double beta) {
+                          double beta, const std::string& reduction) {
   const char* fn = "smooth_l1_loss";
   return elementwise(
       fn, mode, grad_output, input, target,
-      [&](auto tag) { return SmoothL1Options<decltype(tag)>{parse_reduction(reduction, fn), beta}; },
-      LOSSX_SHAPER(smooth_l1_loss), LOSSX_KERNEL(smooth_l1_loss));
+      [&](auto tag) { return SmoothL1LossOptions<decltype(tag)>{beta, parse_reduction(reduction, fn)}; },
+      [](const auto& x, const auto& y, const auto& opt) { return smooth_l1_loss_shape(x, y, opt); },
+      [](const auto& x, const auto& y, const auto& opt, const auto& req) { smooth_l1_loss_run(x, y, opt, req); });
 }
 
 py::object huber_loss(int mode, const py::object& grad_output, const py::array& input, const py::array& target,
-                      const std::string& reduction, double delta, const py::object& weight) {
+                      double delta, const py::object& weight, const std::string& reduction) {
   const char* fn = "huber_loss";
   return elementwise(
       fn, mode, grad_output, input, target,
       [&](auto tag) {
         using T = decltype(tag);
-        return HuberOptions<T>{parse_reduction(reduction, fn), delta, optional_view<T>(weight, "weight")};
+        return HuberLossOptions<T>{delta, optional_view<T>(weight, "weight"), parse_reduction(reduction, fn)};
       },
-      LOSSX_SHAPER(huber_loss), LOSSX_KERNEL(huber_loss));
+      [](const auto& x, const auto& y, const auto& opt) { return huber_loss_shape(x, y, opt); },
+      [](const auto& x, const auto& y, const auto& opt, const auto& req) { huber_loss_run(x, y, opt, req); });
 }
 
 py::object poisson_nll_loss(int mode, const py::object& grad_output, const py::array& input, const py::array& target,
@@ -76,12 +74,12 @@ py::object poisson_nll_loss(int mode, const py::object& grad_output, const py::a
   const char* fn = "poisson_nll_loss";
   return elementwise(
       fn, mode, grad_output, input, target,
-      [&](auto tag) { return PoissonNllOptions<decltype(tag)>{log_input, full, eps, parse_reduction(reduction, fn)}; },
-      LOSSX_SHAPER(poisson_nll_loss), LOSSX_KERNEL(poisson_nll_loss));
+      [&](auto tag) {
+        return PoissonNllLossOptions<decltype(tag)>{log_input, full, eps, parse_reduction(reduction, fn)};
+      },
+      [](const auto& x, const auto& y, const auto& opt) { return poisson_nll_loss_shape(x, y, opt); },
+      [](const auto& x, const auto& y, const auto& opt, const auto& req) { poisson_nll_loss_run(x, y, opt, req); });
 }
-
-#undef LOSSX_SHAPER
-#undef LOSSX_KERNEL
 
 py::object gaussian_nll_loss(int mode, const py::object& grad_output, const py::array& input, const py::array& target,
                              const py::array& var, bool scalar_var, bool full, double eps,
@@ -89,24 +87,29 @@ py::object gaussian_nll_loss(int mode, const py::object& grad_output, const py::
   const char* fn = "gaussian_nll_loss";
   return with_float(input, fn, "input", [&](auto tag) -> py::object {
     using T = decltype(tag);
-    const GaussianNllOptions<T> opt{full, eps, parse_reduction(reduction, fn), scalar_var};
+    const GaussianNllLossOptions<T> opt{full, eps, scalar_var, parse_reduction(reduction, fn)};
     const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target"), v = view<T>(var, "var");
     return run<T>(mode, grad_output, gaussian_nll_loss_shape(x, y, v, opt), opt.reduction, {x.shape, v.shape},
-                  [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
-                    gaussian_nll_loss_with_grad<T>(x, y, v, opt, g, loss, grads[0], grads[1]);
-                  });
+                  [&](const Request<T>& req) { gaussian_nll_loss_run<T>(x, y, v, opt, req); });
   });
 }
 
 }  // namespace
 
 void register_regression(py::module_& m) {
-  m.def("l1_loss", &l1_loss);
-  m.def("mse_loss", &mse_loss);
-  m.def("smooth_l1_loss", &smooth_l1_loss);
-  m.def("huber_loss", &huber_loss);
-  m.def("poisson_nll_loss", &poisson_nll_loss);
-  m.def("gaussian_nll_loss", &gaussian_nll_loss);
+  m.def("l1_loss", &l1_loss, py::arg("mode"), py::arg("grad_output"), py::arg("input"), py::arg("target"),
+        py::arg("weight"), py::arg("reduction"));
+  m.def("mse_loss", &mse_loss, py::arg("mode"), py::arg("grad_output"), py::arg("input"), py::arg("target"),
+        py::arg("weight"), py::arg("reduction"));
+  m.def("smooth_l1_loss", &smooth_l1_loss, py::arg("mode"), py::arg("grad_output"), py::arg("input"),
+        py::arg("target"), py::arg("beta"), py::arg("reduction"));
+  m.def("huber_loss", &huber_loss, py::arg("mode"), py::arg("grad_output"), py::arg("input"), py::arg("target"),
+        py::arg("delta"), py::arg("weight"), py::arg("reduction"));
+  m.def("poisson_nll_loss", &poisson_nll_loss, py::arg("mode"), py::arg("grad_output"), py::arg("input"),
+        py::arg("target"), py::arg("log_input"), py::arg("full"), py::arg("eps"), py::arg("reduction"));
+  m.def("gaussian_nll_loss", &gaussian_nll_loss, py::arg("mode"), py::arg("grad_output"), py::arg("input"),
+        py::arg("target"), py::arg("var"), py::arg("scalar_var"), py::arg("full"), py::arg("eps"),
+        py::arg("reduction"));
 }
 
 }  // namespace lossx::binding

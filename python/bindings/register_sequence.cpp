@@ -23,7 +23,8 @@ py::object ctc_loss(int mode, const py::object& grad_output, const py::array& lo
         const View<const L> il = view<L>(input_lengths, "input_lengths");
         const View<const L> tl = view<L>(target_lengths, "target_lengths");
         return run<T>(mode, grad_output, ctc_loss_shape(lp, tg, il, tl, opt), opt.reduction, {lp.shape},
-                      [&](View<const T> g, T* loss, const std::vector<T*>& grads) {
+                      [&](const Request<T>& req) {
+                    const auto [g, loss, grads] = legacy_outputs(req);
                         ctc_loss_with_grad<T, I, L>(lp, tg, il, tl, opt, g, loss, grads[0]);
                       });
       });

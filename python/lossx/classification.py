@@ -19,15 +19,21 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_backward",
     "binary_cross_entropy_with_grad",
+    "binary_cross_entropy_partial",
+    "binary_cross_entropy_partial_backward",
     "binary_cross_entropy_with_logits",
     "binary_cross_entropy_with_logits_backward",
     "binary_cross_entropy_with_logits_with_grad",
+    "binary_cross_entropy_with_logits_partial",
+    "binary_cross_entropy_with_logits_partial_backward",
     "cross_entropy",
     "cross_entropy_backward",
     "cross_entropy_with_grad",
     "kl_div",
     "kl_div_backward",
     "kl_div_with_grad",
+    "kl_div_partial",
+    "kl_div_partial_backward",
     "log_softmax",
     "log_softmax_backward",
     "log_softmax_with_grad",
@@ -343,11 +349,14 @@ def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
     """
     fn = "binary_cross_entropy"
     x, y = _pair(input, target, fn)
-    return _core.binary_cross_entropy, (x, y, cv.parameter(weight, x.dtype, "weight", fn), reduction)
+    return _core.binary_cross_entropy, dict(input=x, target=y, weight=cv.parameter(weight, x.dtype, "weight", fn),
+                                             reduction=reduction)
 
 
 binary_cross_entropy_backward = binary_cross_entropy.backward
 binary_cross_entropy_with_grad = binary_cross_entropy.with_grad
+binary_cross_entropy_partial = binary_cross_entropy.partial
+binary_cross_entropy_partial_backward = binary_cross_entropy.partial_backward
 
 
 @loss()
@@ -387,17 +396,19 @@ def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="m
     """
     fn = "binary_cross_entropy_with_logits"
     x, y = _pair(input, target, fn)
-    return _core.binary_cross_entropy_with_logits, (
-        x,
-        y,
-        cv.parameter(weight, x.dtype, "weight", fn),
-        reduction,
-        cv.parameter(pos_weight, x.dtype, "pos_weight", fn),
+    return _core.binary_cross_entropy_with_logits, dict(
+        input=x,
+        target=y,
+        weight=cv.parameter(weight, x.dtype, "weight", fn),
+        pos_weight=cv.parameter(pos_weight, x.dtype, "pos_weight", fn),
+        reduction=reduction,
     )
 
 
 binary_cross_entropy_with_logits_backward = binary_cross_entropy_with_logits.backward
 binary_cross_entropy_with_logits_with_grad = binary_cross_entropy_with_logits.with_grad
+binary_cross_entropy_with_logits_partial = binary_cross_entropy_with_logits.partial
+binary_cross_entropy_with_logits_partial_backward = binary_cross_entropy_with_logits.partial_backward
 
 
 # ---------------------------------------------------------------- kl_div
@@ -442,8 +453,10 @@ def kl_div(input, target, *, reduction="mean", log_target=False):
     """
     fn = "kl_div"
     x, y = _pair(input, target, fn)
-    return _core.kl_div, (x, y, reduction, bool(log_target))
+    return _core.kl_div, dict(input=x, target=y, log_target=bool(log_target), reduction=reduction)
 
 
 kl_div_backward = kl_div.backward
 kl_div_with_grad = kl_div.with_grad
+kl_div_partial = kl_div.partial
+kl_div_partial_backward = kl_div.partial_backward

@@ -21,9 +21,13 @@ __all__ = [
     "hinge_embedding_loss",
     "hinge_embedding_loss_backward",
     "hinge_embedding_loss_with_grad",
+    "hinge_embedding_loss_partial",
+    "hinge_embedding_loss_partial_backward",
     "soft_margin_loss",
     "soft_margin_loss_backward",
     "soft_margin_loss_with_grad",
+    "soft_margin_loss_partial",
+    "soft_margin_loss_partial_backward",
     "multilabel_soft_margin_loss",
     "multilabel_soft_margin_loss_backward",
     "multilabel_soft_margin_loss_with_grad",
@@ -119,11 +123,13 @@ def hinge_embedding_loss(input, target, margin=1.0, *, reduction="mean"):
     """
     fn = "hinge_embedding_loss"
     x, y = _pair(input, target, fn)
-    return _core.hinge_embedding_loss, (x, y, cv.real(margin, "margin", fn), reduction)
+    return _core.hinge_embedding_loss, dict(input=x, target=y, margin=cv.real(margin, "margin", fn), reduction=reduction)
 
 
 hinge_embedding_loss_backward = hinge_embedding_loss.backward
 hinge_embedding_loss_with_grad = hinge_embedding_loss.with_grad
+hinge_embedding_loss_partial = hinge_embedding_loss.partial
+hinge_embedding_loss_partial_backward = hinge_embedding_loss.partial_backward
 
 
 @loss()
@@ -155,11 +161,13 @@ def soft_margin_loss(input, target, *, reduction="mean"):
     """
     fn = "soft_margin_loss"
     x, y = _pair(input, target, fn)
-    return _core.soft_margin_loss, (x, y, reduction)
+    return _core.soft_margin_loss, dict(input=x, target=y, reduction=reduction)
 
 
 soft_margin_loss_backward = soft_margin_loss.backward
 soft_margin_loss_with_grad = soft_margin_loss.with_grad
+soft_margin_loss_partial = soft_margin_loss.partial
+soft_margin_loss_partial_backward = soft_margin_loss.partial_backward
 
 
 @loss()

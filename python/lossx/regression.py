@@ -23,21 +23,33 @@ __all__ = [
     "l1_loss",
     "l1_loss_backward",
     "l1_loss_with_grad",
+    "l1_loss_partial",
+    "l1_loss_partial_backward",
     "mse_loss",
     "mse_loss_backward",
     "mse_loss_with_grad",
+    "mse_loss_partial",
+    "mse_loss_partial_backward",
     "smooth_l1_loss",
     "smooth_l1_loss_backward",
     "smooth_l1_loss_with_grad",
+    "smooth_l1_loss_partial",
+    "smooth_l1_loss_partial_backward",
     "huber_loss",
     "huber_loss_backward",
     "huber_loss_with_grad",
+    "huber_loss_partial",
+    "huber_loss_partial_backward",
     "poisson_nll_loss",
     "poisson_nll_loss_backward",
     "poisson_nll_loss_with_grad",
+    "poisson_nll_loss_partial",
+    "poisson_nll_loss_partial_backward",
     "gaussian_nll_loss",
     "gaussian_nll_loss_backward",
     "gaussian_nll_loss_with_grad",
+    "gaussian_nll_loss_partial",
+    "gaussian_nll_loss_partial_backward",
 ]
 
 
@@ -76,7 +88,8 @@ def l1_loss(input, target, *, reduction="mean", weight=None):
     """
     fn = "l1_loss"
     x, y = _pair(input, target, fn)
-    return _core.l1_loss, (x, y, reduction, cv.parameter(weight, x.dtype, "weight", fn))
+    return _core.l1_loss, dict(input=x, target=y, weight=cv.parameter(weight, x.dtype, "weight", fn),
+                                reduction=reduction)
 
 
 @loss()
@@ -105,7 +118,8 @@ def mse_loss(input, target, *, reduction="mean", weight=None):
     """
     fn = "mse_loss"
     x, y = _pair(input, target, fn)
-    return _core.mse_loss, (x, y, reduction, cv.parameter(weight, x.dtype, "weight", fn))
+    return _core.mse_loss, dict(input=x, target=y, weight=cv.parameter(weight, x.dtype, "weight", fn),
+                                 reduction=reduction)
 
 
 @loss()
@@ -141,7 +155,7 @@ def smooth_l1_loss(input, target, *, reduction="mean", beta=1.0):
     """
     fn = "smooth_l1_loss"
     x, y = _pair(input, target, fn)
-    return _core.smooth_l1_loss, (x, y, reduction, cv.real(beta, "beta", fn))
+    return _core.smooth_l1_loss, dict(input=x, target=y, beta=cv.real(beta, "beta", fn), reduction=reduction)
 
 
 @loss()
@@ -183,7 +197,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """
     fn = "huber_loss"
     x, y = _pair(input, target, fn)
-    return _core.huber_loss, (x, y, reduction, cv.real(delta, "delta", fn), cv.parameter(weight, x.dtype, "weight", fn))
+    return _core.huber_loss, dict(input=x, target=y, delta=cv.real(delta, "delta", fn),
+                                   weight=cv.parameter(weight, x.dtype, "weight", fn), reduction=reduction)
 
 
 @loss()
@@ -222,7 +237,8 @@ def poisson_nll_loss(input, target, log_input=True, full=False, *, eps=1e-8, red
     """
     fn = "poisson_nll_loss"
     x, y = _pair(input, target, fn)
-    return _core.poisson_nll_loss, (x, y, bool(log_input), bool(full), cv.real(eps, "eps", fn), reduction)
+    return _core.poisson_nll_loss, dict(input=x, target=y, log_input=bool(log_input), full=bool(full),
+                                         eps=cv.real(eps, "eps", fn), reduction=reduction)
 
 
 def _var(var, x, fn):
@@ -296,18 +312,31 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     fn = "gaussian_nll_loss"
     x, y = _pair(input, target, fn)
     v, scalar = _var(var, x, fn)
-    return _core.gaussian_nll_loss, (x, y, v, scalar, bool(full), cv.real(eps, "eps", fn), reduction)
+    return _core.gaussian_nll_loss, dict(input=x, target=y, var=v, scalar_var=scalar, full=bool(full),
+                                          eps=cv.real(eps, "eps", fn), reduction=reduction)
 
 
 l1_loss_backward = l1_loss.backward
 l1_loss_with_grad = l1_loss.with_grad
+l1_loss_partial = l1_loss.partial
+l1_loss_partial_backward = l1_loss.partial_backward
 mse_loss_backward = mse_loss.backward
 mse_loss_with_grad = mse_loss.with_grad
+mse_loss_partial = mse_loss.partial
+mse_loss_partial_backward = mse_loss.partial_backward
 smooth_l1_loss_backward = smooth_l1_loss.backward
 smooth_l1_loss_with_grad = smooth_l1_loss.with_grad
+smooth_l1_loss_partial = smooth_l1_loss.partial
+smooth_l1_loss_partial_backward = smooth_l1_loss.partial_backward
 huber_loss_backward = huber_loss.backward
 huber_loss_with_grad = huber_loss.with_grad
+huber_loss_partial = huber_loss.partial
+huber_loss_partial_backward = huber_loss.partial_backward
 poisson_nll_loss_backward = poisson_nll_loss.backward
 poisson_nll_loss_with_grad = poisson_nll_loss.with_grad
+poisson_nll_loss_partial = poisson_nll_loss.partial
+poisson_nll_loss_partial_backward = poisson_nll_loss.partial_backward
 gaussian_nll_loss_backward = gaussian_nll_loss.backward
 gaussian_nll_loss_with_grad = gaussian_nll_loss.with_grad
+gaussian_nll_loss_partial = gaussian_nll_loss.partial
+gaussian_nll_loss_partial_backward = gaussian_nll_loss.partial_backward

@@ -15,6 +15,7 @@
 
 #include "lossx/core/declare.hpp"
 #include "lossx/core/error.hpp"
+#include "lossx/core/request.hpp"
 #include "lossx/core/view.hpp"
 
 namespace lossx {
@@ -123,41 +124,137 @@ LOSSX_DECLARE_INDEXED(nll_loss, NllLossOptions)
 /// Options of binary_cross_entropy.
 template <class T>
 struct BinaryCrossEntropyOptions {
-  View<const T> weight{};  ///< optional, broadcast (NumPy rules) to the target's shape
-  Reduction reduction = Reduction::Mean;
+  View<const T> weight{};                 ///< optional, broadcast (NumPy rules) to the target's shape
+  Reduction reduction = Reduction::Mean;  ///< 'none', 'mean' or 'sum'
 };
 
 /// -w·[y·max(log x, -100) + (1-y)·max(log(1-x), -100)], x and y in [0, 1]
 /// (checked in a pre-pass; NaN is rejected too). The gradient is PyTorch's
-/// w·(x - y) / max(x(1-x), 1e-12), which is not the derivative of the clamped
-/// loss near 0 and 1 (it is there that it differs: ±1e12 at the ends).
-LOSSX_DECLARE_ELEMENTWISE(binary_cross_entropy, BinaryCrossEntropyOptions)
+/// w·(x - y) / max(x(1-x), ε) with ε = float(1e-12) in both precisions, which is not
+/// the derivative of the clamped loss near 0 and 1 (there it is about ±1e12).
+template <class T>
+Shape binary_cross_entropy_shape(View<const T> input, View<const T> target, const BinaryCrossEntropyOptions<T>& opt);
+template <class T>
+void binary_cross_entropy_run(View<const T> input, View<const T> target, const BinaryCrossEntropyOptions<T>& opt,
+                              const Request<T>& request);
+
+template <class T>
+void binary_cross_entropy(View<const T> input, View<const T> target, const BinaryCrossEntropyOptions<T>& opt, T* loss) {
+  binary_cross_entropy_run(input, target, opt, Request<T>::value({}, loss, nullptr));
+}
+template <class T>
+void binary_cross_entropy_backward(View<const T> grad_output, View<const T> input, View<const T> target,
+                                   const BinaryCrossEntropyOptions<T>& opt, T* grad_input) {
+  binary_cross_entropy_run(input, target, opt, Request<T>::value(grad_output, nullptr, grad_input));
+}
+template <class T>
+void binary_cross_entropy_with_grad(View<const T> input, View<const T> target, const BinaryCrossEntropyOptions<T>& opt,
+                                    View<const T> grad_output, T* loss, T* grad_input) {
+  binary_cross_entropy_run(input, target, opt, Request<T>::value(grad_output, loss, grad_input));
+}
+template <class T>
+Partial binary_cross_entropy_partial(View<const T> input, View<const T> target,
+                                     const BinaryCrossEntropyOptions<T>& opt) {
+  Partial p;
+  binary_cross_entropy_run(input, target, opt, Request<T>::partial_sums(&p));
+  return p;
+}
+template <class T>
+void binary_cross_entropy_partial_backward(double scale, View<const T> input, View<const T> target,
+                                           const BinaryCrossEntropyOptions<T>& opt, T* grad_input) {
+  binary_cross_entropy_run(input, target, opt, Request<T>::partial_backward(scale, grad_input));
+}
+
 
 /// Options of binary_cross_entropy_with_logits.
 template <class T>
-struct BceWithLogitsOptions {
-  View<const T> weight{};      ///< optional, broadcast (NumPy rules) to the target's shape
-  View<const T> pos_weight{};  ///< optional weight of the positive term, broadcast likewise
-                               ///< (a (C,) vector runs along the last dim)
-  Reduction reduction = Reduction::Mean;
+struct BinaryCrossEntropyWithLogitsOptions {
+  View<const T> weight{};                 ///< optional, broadcast (NumPy rules) to the target's shape
+  View<const T> pos_weight{};             ///< optional weight of the positive term, broadcast likewise
+                                          ///< (a (C,) vector runs along the last dim)
+  Reduction reduction = Reduction::Mean;  ///< 'none', 'mean' or 'sum'
 };
 
 /// w·[(1-y)·x - (1 + (p-1)·y)·log σ(x)] with p = pos_weight (1 if absent);
 /// stable for any |x|. Gradient w·[(1 + (p-1)·y)·σ(x) - p·y].
-LOSSX_DECLARE_ELEMENTWISE(binary_cross_entropy_with_logits, BceWithLogitsOptions)
+template <class T>
+Shape binary_cross_entropy_with_logits_shape(View<const T> input, View<const T> target,
+                                             const BinaryCrossEntropyWithLogitsOptions<T>& opt);
+template <class T>
+void binary_cross_entropy_with_logits_run(View<const T> input, View<const T> target,
+                                          const BinaryCrossEntropyWithLogitsOptions<T>& opt, const Request<T>& request);
+
+template <class T>
+void binary_cross_entropy_with_logits(View<const T> input, View<const T> target,
+                                      const BinaryCrossEntropyWithLogitsOptions<T>& opt, T* loss) {
+  binary_cross_entropy_with_logits_run(input, target, opt, Request<T>::value({}, loss, nullptr));
+}
+template <class T>
+void binary_cross_entropy_with_logits_backward(View<const T> grad_output, View<const T> input, View<const T> target,
+                                               const BinaryCrossEntropyWithLogitsOptions<T>& opt, T* grad_input) {
+  binary_cross_entropy_with_logits_run(input, target, opt, Request<T>::value(grad_output, nullptr, grad_input));
+}
+template <class T>
+void binary_cross_entropy_with_logits_with_grad(View<const T> input, View<const T> target,
+                                                const BinaryCrossEntropyWithLogitsOptions<T>& opt,
+                                                View<const T> grad_output, T* loss, T* grad_input) {
+  binary_cross_entropy_with_logits_run(input, target, opt, Request<T>::value(grad_output, loss, grad_input));
+}
+template <class T>
+Partial binary_cross_entropy_with_logits_partial(View<const T> input, View<const T> target,
+                                                 const BinaryCrossEntropyWithLogitsOptions<T>& opt) {
+  Partial p;
+  binary_cross_entropy_with_logits_run(input, target, opt, Request<T>::partial_sums(&p));
+  return p;
+}
+template <class T>
+void binary_cross_entropy_with_logits_partial_backward(double scale, View<const T> input, View<const T> target,
+                                                       const BinaryCrossEntropyWithLogitsOptions<T>& opt,
+                                                       T* grad_input) {
+  binary_cross_entropy_with_logits_run(input, target, opt, Request<T>::partial_backward(scale, grad_input));
+}
 
 /// Options of kl_div.
 template <class T>
 struct KlDivOptions {
-  Reduction reduction = Reduction::Mean;  ///< also BatchMean: sum / input.shape[0] (sum for a 0-d input)
   bool log_target = false;                ///< the target holds log-probabilities
+  Reduction reduction = Reduction::Mean;  ///< also BatchMean: sum / input.shape[0] (sum for a 0-d input)
 };
 
 /// Pointwise KL term with `input` in log space: t·log t - t·x (0 where t = 0,
 /// nan where t < 0 or where t = 0 and x = -inf), or exp(t)·(t - x) with
 /// log_target. 'mean' divides by the element count (as PyTorch does);
 /// 'batchmean' is the KL divergence per sample. Gradient -t (or -exp(t)).
-LOSSX_DECLARE_ELEMENTWISE(kl_div, KlDivOptions)
+template <class T>
+Shape kl_div_shape(View<const T> input, View<const T> target, const KlDivOptions<T>& opt);
+template <class T>
+void kl_div_run(View<const T> input, View<const T> target, const KlDivOptions<T>& opt, const Request<T>& request);
+
+template <class T>
+void kl_div(View<const T> input, View<const T> target, const KlDivOptions<T>& opt, T* loss) {
+  kl_div_run(input, target, opt, Request<T>::value({}, loss, nullptr));
+}
+template <class T>
+void kl_div_backward(View<const T> grad_output, View<const T> input, View<const T> target, const KlDivOptions<T>& opt,
+                     T* grad_input) {
+  kl_div_run(input, target, opt, Request<T>::value(grad_output, nullptr, grad_input));
+}
+template <class T>
+void kl_div_with_grad(View<const T> input, View<const T> target, const KlDivOptions<T>& opt, View<const T> grad_output,
+                      T* loss, T* grad_input) {
+  kl_div_run(input, target, opt, Request<T>::value(grad_output, loss, grad_input));
+}
+template <class T>
+Partial kl_div_partial(View<const T> input, View<const T> target, const KlDivOptions<T>& opt) {
+  Partial p;
+  kl_div_run(input, target, opt, Request<T>::partial_sums(&p));
+  return p;
+}
+template <class T>
+void kl_div_partial_backward(double scale, View<const T> input, View<const T> target, const KlDivOptions<T>& opt,
+                             T* grad_input) {
+  kl_div_run(input, target, opt, Request<T>::partial_backward(scale, grad_input));
+}
 
 
 }  // namespace lossx

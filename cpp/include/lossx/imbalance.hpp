@@ -31,6 +31,10 @@ std::vector<index_t> class_counts(View<const I> target, index_t num_classes, ind
 template <class T>
 void class_weights_from_counts(const std::vector<index_t>& counts, WeightScheme scheme, double beta, T* out);
 
+/// Validates `target` for pos_weight_from (at least 1-D) and returns the result's shape (C,).
+template <class T>
+Shape pos_weight_from_shape(View<const T> target);
+
 /// pos_weight for binary_cross_entropy_with_logits: per class (last dim of
 /// `target`, values in [0, 1]) Σ(1 - t) / Σt over all other dims. A class with
 /// no positive (Σt = 0) raises ValueError naming it. `out` has `target.shape.back()` values.

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "lossx/core/error.hpp"
-#include "lossx/core/parallel.hpp"
+#include "lossx/core/threads.hpp"
 #include "lossx/core/view.hpp"
 #include "lossx/classification.hpp"
 #include "lossx/embedding.hpp"

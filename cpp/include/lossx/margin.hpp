@@ -20,6 +20,7 @@
 
 #include "lossx/core/declare.hpp"
 #include "lossx/core/error.hpp"
+#include "lossx/core/request.hpp"
 #include "lossx/core/view.hpp"
 
 namespace lossx {
@@ -56,25 +57,88 @@ void margin_ranking_loss_backward(View<const T> grad_output, View<const T> input
 }
 
 // ---------------------------------------------------------------- hinge_embedding_loss
+/// Options of hinge_embedding_loss.
 template <class T>
-struct HingeEmbeddingOptions {
-  double margin = 1.0;  ///< m in max(0, m - x)
-  Reduction reduction = Reduction::Mean;
+struct HingeEmbeddingLossOptions {
+  double margin = 1.0;                    ///< m in max(0, m - x)
+  Reduction reduction = Reduction::Mean;  ///< 'none', 'mean' or 'sum'
 };
 
 /// [y ≠ 1]·max(0, m - x) + [y ≠ -1]·x (so y = 0 incurs both terms, as in PyTorch).
 /// input and target share one shape, which is also the 'none' shape.
-LOSSX_DECLARE_ELEMENTWISE(hinge_embedding_loss, HingeEmbeddingOptions)
+template <class T>
+Shape hinge_embedding_loss_shape(View<const T> input, View<const T> target, const HingeEmbeddingLossOptions<T>& opt);
+template <class T>
+void hinge_embedding_loss_run(View<const T> input, View<const T> target, const HingeEmbeddingLossOptions<T>& opt,
+                              const Request<T>& request);
+
+template <class T>
+void hinge_embedding_loss(View<const T> input, View<const T> target, const HingeEmbeddingLossOptions<T>& opt, T* loss) {
+  hinge_embedding_loss_run(input, target, opt, Request<T>::value({}, loss, nullptr));
+}
+template <class T>
+void hinge_embedding_loss_backward(View<const T> grad_output, View<const T> input, View<const T> target,
+                                   const HingeEmbeddingLossOptions<T>& opt, T* grad_input) {
+  hinge_embedding_loss_run(input, target, opt, Request<T>::value(grad_output, nullptr, grad_input));
+}
+template <class T>
+void hinge_embedding_loss_with_grad(View<const T> input, View<const T> target, const HingeEmbeddingLossOptions<T>& opt,
+                                    View<const T> grad_output, T* loss, T* grad_input) {
+  hinge_embedding_loss_run(input, target, opt, Request<T>::value(grad_output, loss, grad_input));
+}
+template <class T>
+Partial hinge_embedding_loss_partial(View<const T> input, View<const T> target,
+                                     const HingeEmbeddingLossOptions<T>& opt) {
+  Partial p;
+  hinge_embedding_loss_run(input, target, opt, Request<T>::partial_sums(&p));
+  return p;
+}
+template <class T>
+void hinge_embedding_loss_partial_backward(double scale, View<const T> input, View<const T> target,
+                                           const HingeEmbeddingLossOptions<T>& opt, T* grad_input) {
+  hinge_embedding_loss_run(input, target, opt, Request<T>::partial_backward(scale, grad_input));
+}
 
 // ---------------------------------------------------------------- soft_margin_loss
+/// Options of soft_margin_loss.
 template <class T>
-struct SoftMarginOptions {
-  Reduction reduction = Reduction::Mean;
+struct SoftMarginLossOptions {
+  Reduction reduction = Reduction::Mean;  ///< 'none', 'mean' or 'sum'
 };
 
 /// log(1 + exp(-y·x)), computed as a stable softplus (finite where PyTorch's literal formula overflows).
 /// input and target share one shape, which is also the 'none' shape.
-LOSSX_DECLARE_ELEMENTWISE(soft_margin_loss, SoftMarginOptions)
+template <class T>
+Shape soft_margin_loss_shape(View<const T> input, View<const T> target, const SoftMarginLossOptions<T>& opt);
+template <class T>
+void soft_margin_loss_run(View<const T> input, View<const T> target, const SoftMarginLossOptions<T>& opt,
+                          const Request<T>& request);
+
+template <class T>
+void soft_margin_loss(View<const T> input, View<const T> target, const SoftMarginLossOptions<T>& opt, T* loss) {
+  soft_margin_loss_run(input, target, opt, Request<T>::value({}, loss, nullptr));
+}
+template <class T>
+void soft_margin_loss_backward(View<const T> grad_output, View<const T> input, View<const T> target,
+                               const SoftMarginLossOptions<T>& opt, T* grad_input) {
+  soft_margin_loss_run(input, target, opt, Request<T>::value(grad_output, nullptr, grad_input));
+}
+template <class T>
+void soft_margin_loss_with_grad(View<const T> input, View<const T> target, const SoftMarginLossOptions<T>& opt,
+                                View<const T> grad_output, T* loss, T* grad_input) {
+  soft_margin_loss_run(input, target, opt, Request<T>::value(grad_output, loss, grad_input));
+}
+template <class T>
+Partial soft_margin_loss_partial(View<const T> input, View<const T> target, const SoftMarginLossOptions<T>& opt) {
+  Partial p;
+  soft_margin_loss_run(input, target, opt, Request<T>::partial_sums(&p));
+  return p;
+}
+template <class T>
+void soft_margin_loss_partial_backward(double scale, View<const T> input, View<const T> target,
+                                       const SoftMarginLossOptions<T>& opt, T* grad_input) {
+  soft_margin_loss_run(input, target, opt, Request<T>::partial_backward(scale, grad_input));
+}
 
 // ---------------------------------------------------------------- multilabel_soft_margin_loss
 template <class T>

@@ -27,7 +27,7 @@
 #include <cstddef>
 
 #include "lossx/core/error.hpp"
-#include "lossx/core/parallel.hpp"
+#include "lossx/core/threads.hpp"
 #include "lossx/core/view.hpp"
 
 namespace lossx {

@@ -12,8 +12,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/check.hpp"
 #include "lossx/classification.hpp"
-#include "../core/elementwise.hpp"
+#include "core/elementwise.hpp"
 
 namespace lossx {
 namespace {
@@ -62,17 +63,20 @@ Shape binary_cross_entropy_shape(View<const T> input, View<const T> target, cons
 }
 
 template <class T>
-void binary_cross_entropy_with_grad(View<const T> input, View<const T> target, const BinaryCrossEntropyOptions<T>& opt,
-                                    View<const T> grad_output, T* loss, T* grad_input) {
+void binary_cross_entropy_run(View<const T> input, View<const T> target, const BinaryCrossEntropyOptions<T>& opt, const Request<T>& request) {
   const Check ck{"binary_cross_entropy"};
   const Shape shape = binary_cross_entropy_shape(input, target, opt);
   check_unit_interval(ck, "input", input.data, input.numel());
   check_unit_interval(ck, "target", target.data, target.numel());
   detail::elementwise(ck, Bce<T>{}, shape, input.data, target.data,
                       detail::broadcast(ck, "weight", opt.weight, "target", shape), detail::Bcast<T>{},
-                      {opt.reduction, detail::MeanBy::Count}, Outputs<T>{loss, grad_input, grad_output});
+                      {opt.reduction, detail::MeanBy::Count}, request);
 }
 
-LOSSX_INSTANTIATE_ELEMENTWISE(binary_cross_entropy, BinaryCrossEntropyOptions)
+#define INSTANTIATE(T)                                                                                        \
+  template Shape binary_cross_entropy_shape<T>(View<const T>, View<const T>, const BinaryCrossEntropyOptions<T>&);                              \
+  template void binary_cross_entropy_run<T>(View<const T>, View<const T>, const BinaryCrossEntropyOptions<T>&, const Request<T>&);
+LOSSX_FOR_EACH_FLOAT(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

@@ -13,8 +13,9 @@
 // a (C,) pos_weight runs along the last (class) dim.
 #include <cmath>
 
+#include "core/check.hpp"
 #include "lossx/classification.hpp"
-#include "../core/elementwise.hpp"
+#include "core/elementwise.hpp"
 
 namespace lossx {
 namespace {
@@ -43,7 +44,7 @@ struct BceWithLogits {
 
 template <class T>
 Shape binary_cross_entropy_with_logits_shape(View<const T> input, View<const T> target,
-                                             const BceWithLogitsOptions<T>& opt) {
+                                             const BinaryCrossEntropyWithLogitsOptions<T>& opt) {
   const Check ck{"binary_cross_entropy_with_logits"};
   detail::check_elementwise(ck, input.shape, target.shape, opt.reduction);
   if (opt.weight.present()) ck.broadcast_strides("weight", opt.weight.shape, "target", target.shape);
@@ -52,17 +53,24 @@ Shape binary_cross_entropy_with_logits_shape(View<const T> input, View<const T> 
 }
 
 template <class T>
-void binary_cross_entropy_with_logits_with_grad(View<const T> input, View<const T> target,
-                                                const BceWithLogitsOptions<T>& opt, View<const T> grad_output,
-                                                T* loss, T* grad_input) {
+void binary_cross_entropy_with_logits_run(View<const T> input, View<const T> target,
+                                          const BinaryCrossEntropyWithLogitsOptions<T>& opt,
+                                          const Request<T>& request) {
   const Check ck{"binary_cross_entropy_with_logits"};
   const Shape shape = binary_cross_entropy_with_logits_shape(input, target, opt);
   detail::elementwise(ck, BceWithLogits<T>{}, shape, input.data, target.data,
                       detail::broadcast(ck, "weight", opt.weight, "target", shape),
                       detail::broadcast(ck, "pos_weight", opt.pos_weight, "target", shape),
-                      {opt.reduction, detail::MeanBy::Count}, Outputs<T>{loss, grad_input, grad_output});
+                      {opt.reduction, detail::MeanBy::Count}, request);
 }
 
-LOSSX_INSTANTIATE_ELEMENTWISE(binary_cross_entropy_with_logits, BceWithLogitsOptions)
+#define INSTANTIATE(T)                                                                                    \
+  template Shape binary_cross_entropy_with_logits_shape<T>(View<const T>, View<const T>,                   \
+                                                           const BinaryCrossEntropyWithLogitsOptions<T>&); \
+  template void binary_cross_entropy_with_logits_run<T>(View<const T>, View<const T>,                      \
+                                                        const BinaryCrossEntropyWithLogitsOptions<T>&,     \
+                                                        const Request<T>&);
+LOSSX_FOR_EACH_FLOAT(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

@@ -4,9 +4,9 @@
 
 #include <vector>
 
-#include "lossx/core/error.hpp"
-#include "lossx/core/parallel.hpp"
-#include "../core/rows.hpp"
+#include "core/check.hpp"
+#include "core/parallel.hpp"
+#include "core/rows.hpp"
 
 namespace lossx::detail {
 

@@ -12,8 +12,9 @@
 // per-sample KL. lossx does not warn about 'mean' (PyTorch does on every call).
 #include <cmath>
 
+#include "core/check.hpp"
 #include "lossx/classification.hpp"
-#include "../core/elementwise.hpp"
+#include "core/elementwise.hpp"
 
 namespace lossx {
 namespace {
@@ -44,8 +45,7 @@ Shape kl_div_shape(View<const T> input, View<const T> target, const KlDivOptions
 }
 
 template <class T>
-void kl_div_with_grad(View<const T> input, View<const T> target, const KlDivOptions<T>& opt,
-                      View<const T> grad_output, T* loss, T* grad_input) {
+void kl_div_run(View<const T> input, View<const T> target, const KlDivOptions<T>& opt, const Request<T>& request) {
   const Check ck{"kl_div"};
   const Shape shape = kl_div_shape(input, target, opt);
   detail::ElementwiseSpec spec{opt.reduction, detail::MeanBy::Count};
@@ -53,7 +53,7 @@ void kl_div_with_grad(View<const T> input, View<const T> target, const KlDivOpti
     spec.mean_by = detail::MeanBy::Divisor;
     spec.divisor = shape.empty() ? 1.0 : static_cast<double>(shape[0]);
   }
-  const Outputs<T> out{loss, grad_input, grad_output};
+  const Request<T>& out = request;
   if (opt.log_target)
     detail::elementwise(ck, KlDivLogTarget<T>{}, shape, input.data, target.data, detail::Bcast<T>{},
                         detail::Bcast<T>{}, spec, out);
@@ -62,6 +62,10 @@ void kl_div_with_grad(View<const T> input, View<const T> target, const KlDivOpti
                         spec, out);
 }
 
-LOSSX_INSTANTIATE_ELEMENTWISE(kl_div, KlDivOptions)
+#define INSTANTIATE(T)                                                                                        \
+  template Shape kl_div_shape<T>(View<const T>, View<const T>, const KlDivOptions<T>&);                              \
+  template void kl_div_run<T>(View<const T>, View<const T>, const KlDivOptions<T>&, const Request<T>&);
+LOSSX_FOR_EACH_FLOAT(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

@@ -15,10 +15,11 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "core/check.hpp"
 #include "lossx/classification.hpp"
-#include "lossx/core/math.hpp"
-#include "lossx/core/parallel.hpp"
-#include "../core/rows.hpp"
+#include "core/math.hpp"
+#include "core/parallel.hpp"
+#include "core/rows.hpp"
 #include "class_targets.hpp"
 
 namespace lossx {

@@ -30,10 +30,11 @@
 #include <cmath>
 #include <limits>
 
+#include "core/check.hpp"
 #include "lossx/classification.hpp"
-#include "lossx/core/math.hpp"
-#include "lossx/core/parallel.hpp"
-#include "../core/rows.hpp"
+#include "core/math.hpp"
+#include "core/parallel.hpp"
+#include "core/rows.hpp"
 
 namespace lossx {
 namespace {

@@ -9,9 +9,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "lossx/core/error.hpp"
-#include "lossx/core/math.hpp"
-#include "lossx/core/parallel.hpp"
+#include "core/check.hpp"
+#include "core/math.hpp"
+#include "core/parallel.hpp"
+#include "core/reduce.hpp"
 
 namespace lossx::detail {
 
@@ -83,6 +84,30 @@ struct ElementwiseSpec {
   double divisor = 1.0;  // used with MeanBy::Divisor
 };
 
+/// Σ of a broadcast weight over `shape`'s elements, in fixed blocks (thread-independent).
+template <class T>
+double weight_total(const Bcast<T>& weight, const Shape& shape) {
+  const index_t n = numel(shape);
+  return block_sum(n, kElementGrain, [&](index_t b, index_t e) {
+    double s = 0.0;
+    if (weight.dense) {
+      for (index_t i = b; i < e; ++i) s += static_cast<double>(weight.data[i]);
+    } else {
+      OffsetWalker w(shape, weight.strides, b);
+      for (index_t i = b; i < e; ++i, w.next()) s += static_cast<double>(weight.data[w.off]);
+    }
+    return s;
+  });
+}
+
+/// The denominator policy of an elementwise loss (see MeanBy).
+template <class T>
+double elementwise_denominator(const ElementwiseSpec& spec, const Bcast<T>& weight, const Shape& shape) {
+  if (spec.mean_by == MeanBy::Divisor) return spec.divisor;
+  if (spec.mean_by == MeanBy::WeightSum && weight.present()) return weight_total(weight, shape);
+  return static_cast<double>(numel(shape));
+}
+
 template <class T, class Op>
 LOSSX_SIMD_CLONES void elementwise_block(const Op& op, const T* x, const T* y, index_t b, index_t e,
                                          T* loss, T* grad, const T* g, T gs, double* sum) {
@@ -143,50 +168,21 @@ LOSSX_SIMD_CLONES void elementwise_chunk(const Op& op, const T* x, const T* y, c
 /// to the functor as its third argument.
 template <class T, class Op>
 void elementwise(const Check& ck, const Op& op, const Shape& shape, const T* x, const T* y, const Bcast<T>& weight,
-                 const Bcast<T>& param, const ElementwiseSpec& spec, Outputs<T> out) {
+                 const Bcast<T>& param, const ElementwiseSpec& spec, const Request<T>& out) {
   const index_t n = numel(shape);
-  const bool reduced = spec.reduction != Reduction::None;
-  if (out.grad) ck.grad_output(out.grad_output, spec.reduction, shape);
-
-  // Denominator of 'mean' / 'batchmean', known before the main pass so that the
-  // gradient can be written in the same pass as the loss.
-  double denom = 1.0;
-  if (spec.reduction == Reduction::Mean || spec.reduction == Reduction::BatchMean) {
-    if (spec.mean_by == MeanBy::Count) {
-      denom = static_cast<double>(n);
-    } else if (spec.mean_by == MeanBy::Divisor) {
-      denom = spec.divisor;
-    } else if (!weight.present()) {
-      denom = static_cast<double>(n);
-    } else {
-      denom = block_sum(n, kElementGrain, [&](index_t b, index_t e) {
-        double s = 0.0;
-        if (weight.dense) {
-          for (index_t i = b; i < e; ++i) s += static_cast<double>(weight.data[i]);
-        } else {
-          OffsetWalker w(shape, weight.strides, b);
-          for (index_t i = b; i < e; ++i, w.next()) s += static_cast<double>(weight.data[w.off]);
-        }
-        return s;
-      });
-    }
-  }
-  const T* g = nullptr;
-  T gs = T(0);
-  if (out.grad) {
-    if (reduced)
-      gs = static_cast<T>(static_cast<double>(out.grad_output.data[0]) / (spec.reduction == Reduction::Sum ? 1.0 : denom));
-    else
-      g = out.grad_output.data;
-  }
-  T* loss_elems = reduced ? nullptr : out.loss;
-  const bool want_sum = reduced && out.loss;
+  Reducer<T> red(ck, spec.reduction, shape, out);
+  if (red.needs_denominator()) red.set_denominator(elementwise_denominator(spec, weight, shape));
+  const T* g = red.term_grad_output();
+  const T gs = static_cast<T>(red.grad_scale());
+  T* loss_elems = red.term_values();
+  T* grad = red.grad();
+  const bool want_sum = red.wants_total();
 
   const bool simple = !weight.present() && !param.present();
   const double total = block_sum(n, kElementGrain, [&](index_t b, index_t e) {
     double s = 0.0;
     if (simple) {
-      elementwise_block<T, Op>(op, x, y, b, e, loss_elems, out.grad, g, gs, want_sum ? &s : nullptr);
+      elementwise_block<T, Op>(op, x, y, b, e, loss_elems, grad, g, gs, want_sum ? &s : nullptr);
       return s;
     }
     // Weight / parameter present: gather their (broadcast) values chunk by
@@ -206,22 +202,12 @@ void elementwise(const Check& ck, const Op& op, const Shape& shape, const T* x, 
       }
       double cs = 0.0;
       elementwise_chunk<T, Op>(op, x + c0, y + c0, wbuf, abuf, m, loss_elems ? loss_elems + c0 : nullptr,
-                               out.grad ? out.grad + c0 : nullptr, g ? g + c0 : nullptr, gs,
-                               want_sum ? &cs : nullptr);
+                               grad ? grad + c0 : nullptr, g ? g + c0 : nullptr, gs, want_sum ? &cs : nullptr);
       s += cs;
     }
     return s;
   });
-  if (want_sum) out.loss[0] = static_cast<T>(spec.reduction == Reduction::Sum ? total : total / denom);
+  red.finish(total);
 }
 
 }  // namespace lossx::detail
-
-/// Instantiates NAME_shape and NAME_with_grad for float and double.
-#define LOSSX_INSTANTIATE_ELEMENTWISE(NAME, OPTS)                                                            \
-  template Shape NAME##_shape<float>(View<const float>, View<const float>, const OPTS<float>&);             \
-  template Shape NAME##_shape<double>(View<const double>, View<const double>, const OPTS<double>&);         \
-  template void NAME##_with_grad<float>(View<const float>, View<const float>, const OPTS<float>&,            \
-                                        View<const float>, float*, float*);                                 \
-  template void NAME##_with_grad<double>(View<const double>, View<const double>, const OPTS<double>&,       \
-                                         View<const double>, double*, double*);

@@ -1,5 +1,5 @@
 // Error formatting and the shape checks shared by every loss.
-#include "lossx/core/error.hpp"
+#include "core/check.hpp"
 
 #include <algorithm>
 

@@ -6,7 +6,7 @@
 // child, and parallel_for there runs its blocks on plain std::threads started per
 // call instead: the child keeps its thread count and its bitwise results (blocks
 // are fixed; threads only choose who computes which).
-#include "lossx/core/parallel.hpp"
+#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -21,7 +21,7 @@
 #define LOSSX_HAVE_ATFORK 1
 #endif
 
-#include "lossx/core/error.hpp"
+#include "core/check.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>

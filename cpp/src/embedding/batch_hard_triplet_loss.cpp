@@ -35,8 +35,9 @@
 #include <utility>
 #include <vector>
 
-#include "lossx/core/math.hpp"
-#include "lossx/core/parallel.hpp"
+#include "core/math.hpp"
+#include "core/parallel.hpp"
+#include "core/check.hpp"
 #include "lossx/embedding.hpp"
 #include "pnorm.hpp"
 

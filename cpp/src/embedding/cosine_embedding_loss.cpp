@@ -18,8 +18,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "lossx/core/math.hpp"
-#include "lossx/core/parallel.hpp"
+#include "core/math.hpp"
+#include "core/parallel.hpp"
+#include "core/check.hpp"
 #include "lossx/embedding.hpp"
 
 namespace lossx {

@@ -22,7 +22,7 @@
 #include <cmath>
 #include <limits>
 
-#include "lossx/core/math.hpp"
+#include "core/math.hpp"
 #include "lossx/core/view.hpp"
 
 namespace lossx::detail {

@@ -21,8 +21,9 @@
 #include <cmath>
 #include <type_traits>
 
-#include "lossx/core/math.hpp"
-#include "lossx/core/parallel.hpp"
+#include "core/math.hpp"
+#include "core/parallel.hpp"
+#include "core/check.hpp"
 #include "lossx/embedding.hpp"
 #include "pnorm.hpp"
 

@@ -7,6 +7,7 @@
 // Classes with n_c = 0 get 0 in every scheme.
 #include <cmath>
 
+#include "core/check.hpp"
 #include "lossx/imbalance.hpp"
 
 namespace lossx {

@@ -3,14 +3,21 @@
 //   for 0/1 targets (the usual recipe for imbalanced multi-label data); soft targets count fractionally.
 #include <vector>
 
+#include "core/check.hpp"
 #include "lossx/imbalance.hpp"
 
 namespace lossx {
 
 template <class T>
+Shape pos_weight_from_shape(View<const T> target) {
+  Check{"pos_weight_from"}.ndim_between("target", target.shape, 1, 1 << 20);
+  return Shape{target.shape.back()};
+}
+
+template <class T>
 void pos_weight_from(View<const T> target, T* out) {
   const Check ck{"pos_weight_from"};
-  ck.ndim_between("target", target.shape, 1, 1 << 20);
+  pos_weight_from_shape(target);
   const index_t C = target.shape.back();
   const index_t rows = C == 0 ? 0 : target.numel() / C;
   std::vector<double> pos(static_cast<size_t>(C), 0.0);
@@ -30,6 +37,8 @@ void pos_weight_from(View<const T> target, T* out) {
   }
 }
 
+template Shape pos_weight_from_shape<float>(View<const float>);
+template Shape pos_weight_from_shape<double>(View<const double>);
 template void pos_weight_from<float>(View<const float>, float*);
 template void pos_weight_from<double>(View<const double>, double*);
 

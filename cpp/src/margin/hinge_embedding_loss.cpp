@@ -6,7 +6,7 @@
 // y (0 included) incurs both terms (x = .3, y = 0, m = 1 gives 1.0). The hinge is a clamp_min:
 // its gradient passes at the kink x == m (-1 for y = -1) and its value keeps nan while the
 // gradient there is 0. The `where`s select, so a nan x does not leak into a term that is off.
-#include "../core/elementwise.hpp"
+#include "core/elementwise.hpp"
 #include "margin_common.hpp"
 
 namespace lossx {
@@ -29,20 +29,23 @@ struct Hinge {
 }  // namespace
 
 template <class T>
-Shape hinge_embedding_loss_shape(View<const T> input, View<const T> target, const HingeEmbeddingOptions<T>& opt) {
+Shape hinge_embedding_loss_shape(View<const T> input, View<const T> target, const HingeEmbeddingLossOptions<T>& opt) {
   detail::check_elementwise(Check{"hinge_embedding_loss"}, input.shape, target.shape, opt.reduction);
   return input.shape;
 }
 
 template <class T>
-void hinge_embedding_loss_with_grad(View<const T> input, View<const T> target, const HingeEmbeddingOptions<T>& opt,
-                                    View<const T> grad_output, T* loss, T* grad_input) {
+void hinge_embedding_loss_run(View<const T> input, View<const T> target, const HingeEmbeddingLossOptions<T>& opt, const Request<T>& request) {
   const Check ck{"hinge_embedding_loss"};
   const Shape shape = hinge_embedding_loss_shape(input, target, opt);
   detail::elementwise(ck, Hinge<T>{static_cast<T>(opt.margin)}, shape, input.data, target.data, detail::Bcast<T>{},
-                      detail::Bcast<T>{}, {opt.reduction}, Outputs<T>{loss, grad_input, grad_output});
+                      detail::Bcast<T>{}, {opt.reduction}, request);
 }
 
-LOSSX_INSTANTIATE_MARGIN(hinge_embedding_loss, HingeEmbeddingOptions)
+#define INSTANTIATE(T)                                                                              \
+  template Shape hinge_embedding_loss_shape<T>(View<const T>, View<const T>, const HingeEmbeddingLossOptions<T>&);                      \
+  template void hinge_embedding_loss_run<T>(View<const T>, View<const T>, const HingeEmbeddingLossOptions<T>&, const Request<T>&);
+LOSSX_FOR_EACH_FLOAT(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

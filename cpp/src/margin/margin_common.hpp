@@ -1,12 +1,12 @@
 // Internal: what the margin losses share — the reduction check, the row driver of the per-row losses, and the instantiations.
 #pragma once
 
-#include "lossx/core/error.hpp"
-#include "lossx/core/math.hpp"
-#include "lossx/core/parallel.hpp"
+#include "core/check.hpp"
+#include "core/math.hpp"
+#include "core/parallel.hpp"
 #include "lossx/margin.hpp"
-#include "../core/elementwise.hpp"
-#include "../core/rows.hpp"
+#include "core/elementwise.hpp"
+#include "core/rows.hpp"
 
 namespace lossx::detail {
 

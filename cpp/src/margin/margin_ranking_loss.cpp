@@ -7,8 +7,8 @@
 // that exact inputs land on the same side of the kink.
 // Two prediction inputs and two gradients, so this loss has its own small kernel instead of the
 // (input, target) elementwise driver; it keeps the driver's fixed blocks and double sums.
-#include "lossx/core/math.hpp"
-#include "../core/elementwise.hpp"
+#include "core/math.hpp"
+#include "core/elementwise.hpp"
 #include "margin_common.hpp"
 
 namespace lossx {

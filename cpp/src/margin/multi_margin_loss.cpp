@@ -11,8 +11,8 @@
 // at::empty output and returns early).
 // Shapes are PyTorch's: (N, C) with target (N,), or one row (C) or () with target () or (1,);
 // the 'none' output has the target's shape.
-#include "lossx/core/math.hpp"
-#include "../core/rows.hpp"
+#include "core/math.hpp"
+#include "core/rows.hpp"
 #include "margin_common.hpp"
 
 namespace lossx {

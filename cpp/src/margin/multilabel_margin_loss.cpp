@@ -14,8 +14,8 @@
 #include <limits>
 #include <vector>
 
-#include "lossx/core/math.hpp"
-#include "../core/rows.hpp"
+#include "core/math.hpp"
+#include "core/rows.hpp"
 #include "margin_common.hpp"
 
 namespace lossx {

@@ -8,8 +8,8 @@
 // use the vectorisable exp/log1p of margin_common.hpp. 'mean' averages the rows (the loss is per row).
 #include <cmath>
 
-#include "lossx/core/math.hpp"
-#include "../core/rows.hpp"
+#include "core/math.hpp"
+#include "core/rows.hpp"
 #include "margin_common.hpp"
 
 namespace lossx {

@@ -7,8 +7,8 @@
 // value instead: a deliberate difference, documented in the Python docstring.
 #include <cmath>
 
-#include "lossx/core/math.hpp"
-#include "../core/elementwise.hpp"
+#include "core/math.hpp"
+#include "core/elementwise.hpp"
 #include "margin_common.hpp"
 
 namespace lossx {
@@ -24,20 +24,23 @@ struct SoftMargin {
 }  // namespace
 
 template <class T>
-Shape soft_margin_loss_shape(View<const T> input, View<const T> target, const SoftMarginOptions<T>& opt) {
+Shape soft_margin_loss_shape(View<const T> input, View<const T> target, const SoftMarginLossOptions<T>& opt) {
   detail::check_elementwise(Check{"soft_margin_loss"}, input.shape, target.shape, opt.reduction);
   return input.shape;
 }
 
 template <class T>
-void soft_margin_loss_with_grad(View<const T> input, View<const T> target, const SoftMarginOptions<T>& opt,
-                                View<const T> grad_output, T* loss, T* grad_input) {
+void soft_margin_loss_run(View<const T> input, View<const T> target, const SoftMarginLossOptions<T>& opt, const Request<T>& request) {
   const Check ck{"soft_margin_loss"};
   const Shape shape = soft_margin_loss_shape(input, target, opt);
   detail::elementwise(ck, SoftMargin<T>{}, shape, input.data, target.data, detail::Bcast<T>{}, detail::Bcast<T>{},
-                      {opt.reduction}, Outputs<T>{loss, grad_input, grad_output});
+                      {opt.reduction}, request);
 }
 
-LOSSX_INSTANTIATE_MARGIN(soft_margin_loss, SoftMarginOptions)
+#define INSTANTIATE(T)                                                                              \
+  template Shape soft_margin_loss_shape<T>(View<const T>, View<const T>, const SoftMarginLossOptions<T>&);                      \
+  template void soft_margin_loss_run<T>(View<const T>, View<const T>, const SoftMarginLossOptions<T>&, const Request<T>&);
+LOSSX_FOR_EACH_FLOAT(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "lossx/regression.hpp"
-#include "../core/elementwise.hpp"
+#include "core/elementwise.hpp"
 
 namespace lossx::detail {
 /// |x - y|; gradient sign(x - y) with sign(0) = 0 and sign(nan) = 0, as PyTorch's l1 backward.

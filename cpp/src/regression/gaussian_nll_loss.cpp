@@ -145,7 +145,7 @@ LOSSX_SIMD_CLONES double gaussian_dense_block(const T* x, const T* y, const T* v
 
 template <class T>
 Shape gaussian_nll_loss_shape(View<const T> input, View<const T> target, View<const T> var,
-                              const GaussianNllOptions<T>& opt) {
+                              const GaussianNllLossOptions<T>& opt) {
   const Check ck{"gaussian_nll_loss"};
   detail::check_elementwise(ck, input.shape, target.shape, opt.reduction);
   var_layout(ck, input.shape, var.shape, opt.scalar_var);
@@ -153,23 +153,22 @@ Shape gaussian_nll_loss_shape(View<const T> input, View<const T> target, View<co
 }
 
 template <class T>
-void gaussian_nll_loss_with_grad(View<const T> input, View<const T> target, View<const T> var,
-                                 const GaussianNllOptions<T>& opt, View<const T> grad_output, T* loss, T* grad_input,
-                                 T* grad_var) {
+void gaussian_nll_loss_run(View<const T> input, View<const T> target, View<const T> var,
+                           const GaussianNllLossOptions<T>& opt, const Request<T>& request) {
   const Check ck{"gaussian_nll_loss"};
   const Shape shape = gaussian_nll_loss_shape(input, target, var, opt);
   const VarLayout lay = var_layout(ck, input.shape, var.shape, opt.scalar_var);
-  const bool want_grad = grad_input || grad_var;
-  if (want_grad) ck.grad_output(grad_output, opt.reduction, shape);
+  const index_t n = numel(shape);
+  detail::Reducer<T> red(ck, opt.reduction, shape, request, static_cast<double>(n));
   check_var_non_negative(ck, var);
 
-  const index_t n = numel(shape);
-  const bool reduced = opt.reduction != Reduction::None;
-  const double denom = opt.reduction == Reduction::Mean ? static_cast<double>(n) : 1.0;
-  const T* g = want_grad && !reduced ? grad_output.data : nullptr;
-  const T gs = want_grad && reduced ? static_cast<T>(static_cast<double>(grad_output.data[0]) / denom) : T(0);
-  T* loss_elems = reduced ? nullptr : loss;
-  const bool want_sum = reduced && loss;
+  T* grad_input = red.grad();
+  T* grad_var = red.grad2();
+  const bool want_grad = red.wants_grad();
+  const T* g = red.term_grad_output();
+  const T gs = static_cast<T>(red.grad_scale());
+  T* loss_elems = red.term_values();
+  const bool want_sum = red.wants_total();
 
   const T eps = static_cast<T>(opt.eps);
   const T half_log_2pi = static_cast<T>(0.5 * std::log(2.0 * 3.14159265358979323846));
@@ -182,7 +181,7 @@ void gaussian_nll_loss_with_grad(View<const T> input, View<const T> target, View
       return gaussian_dense_block<T>(x, y, var.data, b, e, eps, add, loss_elems, want_sum, g, gs, grad_input,
                                      grad_var);
     });
-    if (want_sum) loss[0] = static_cast<T>(opt.reduction == Reduction::Sum ? total : total / denom);
+    red.finish(total);
     return;
   }
 
@@ -241,18 +240,15 @@ void gaussian_nll_loss_with_grad(View<const T> input, View<const T> target, View
       }
     });
   }
-  if (want_sum) loss[0] = static_cast<T>(opt.reduction == Reduction::Sum ? total : total / denom);
+  red.finish(total);
 }
 
-template Shape gaussian_nll_loss_shape<float>(View<const float>, View<const float>, View<const float>,
-                                              const GaussianNllOptions<float>&);
-template Shape gaussian_nll_loss_shape<double>(View<const double>, View<const double>, View<const double>,
-                                               const GaussianNllOptions<double>&);
-template void gaussian_nll_loss_with_grad<float>(View<const float>, View<const float>, View<const float>,
-                                                 const GaussianNllOptions<float>&, View<const float>, float*, float*,
-                                                 float*);
-template void gaussian_nll_loss_with_grad<double>(View<const double>, View<const double>, View<const double>,
-                                                  const GaussianNllOptions<double>&, View<const double>, double*,
-                                                  double*, double*);
+#define INSTANTIATE(T)                                                                              \
+  template Shape gaussian_nll_loss_shape<T>(View<const T>, View<const T>, View<const T>,                     \
+                                            const GaussianNllLossOptions<T>&);                               \
+  template void gaussian_nll_loss_run<T>(View<const T>, View<const T>, View<const T>,                        \
+                                         const GaussianNllLossOptions<T>&, const Request<T>&);
+LOSSX_FOR_EACH_FLOAT(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

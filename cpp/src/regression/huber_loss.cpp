@@ -24,7 +24,7 @@ struct Huber {
 }  // namespace
 
 template <class T>
-Shape huber_loss_shape(View<const T> input, View<const T> target, const HuberOptions<T>& opt) {
+Shape huber_loss_shape(View<const T> input, View<const T> target, const HuberLossOptions<T>& opt) {
   const Check ck{"huber_loss"};
   detail::check_elementwise(ck, input.shape, target.shape, opt.reduction);
   ck.param(opt.delta > 0.0, "delta", "be > 0", opt.delta);
@@ -33,15 +33,18 @@ Shape huber_loss_shape(View<const T> input, View<const T> target, const HuberOpt
 }
 
 template <class T>
-void huber_loss_with_grad(View<const T> input, View<const T> target, const HuberOptions<T>& opt,
-                          View<const T> grad_output, T* loss, T* grad_input) {
+void huber_loss_run(View<const T> input, View<const T> target, const HuberLossOptions<T>& opt, const Request<T>& request) {
   const Check ck{"huber_loss"};
   const Shape shape = huber_loss_shape(input, target, opt);
   detail::elementwise(ck, Huber<T>{static_cast<T>(opt.delta)}, shape, input.data, target.data,
                       detail::broadcast(ck, "weight", opt.weight, "input", shape), detail::Bcast<T>{},
-                      {opt.reduction, detail::MeanBy::Count}, Outputs<T>{loss, grad_input, grad_output});
+                      {opt.reduction, detail::MeanBy::Count}, request);
 }
 
-LOSSX_INSTANTIATE_ELEMENTWISE(huber_loss, HuberOptions)
+#define INSTANTIATE(T)                                                                                        \
+  template Shape huber_loss_shape<T>(View<const T>, View<const T>, const HuberLossOptions<T>&);                              \
+  template void huber_loss_run<T>(View<const T>, View<const T>, const HuberLossOptions<T>&, const Request<T>&);
+LOSSX_FOR_EACH_FLOAT(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

@@ -6,7 +6,7 @@
 namespace lossx {
 
 template <class T>
-Shape l1_loss_shape(View<const T> input, View<const T> target, const WeightedOptions<T>& opt) {
+Shape l1_loss_shape(View<const T> input, View<const T> target, const L1LossOptions<T>& opt) {
   const Check ck{"l1_loss"};
   detail::check_elementwise(ck, input.shape, target.shape, opt.reduction);
   if (opt.weight.present()) ck.same_shape("weight", opt.weight.shape, "input", input.shape);
@@ -14,15 +14,18 @@ Shape l1_loss_shape(View<const T> input, View<const T> target, const WeightedOpt
 }
 
 template <class T>
-void l1_loss_with_grad(View<const T> input, View<const T> target, const WeightedOptions<T>& opt,
-                       View<const T> grad_output, T* loss, T* grad_input) {
+void l1_loss_run(View<const T> input, View<const T> target, const L1LossOptions<T>& opt, const Request<T>& request) {
   const Check ck{"l1_loss"};
   const Shape shape = l1_loss_shape(input, target, opt);
   detail::elementwise(ck, detail::AbsError<T>{}, shape, input.data, target.data,
                       detail::broadcast(ck, "weight", opt.weight, "input", shape), detail::Bcast<T>{},
-                      {opt.reduction, detail::MeanBy::WeightSum}, Outputs<T>{loss, grad_input, grad_output});
+                      {opt.reduction, detail::MeanBy::WeightSum}, request);
 }
 
-LOSSX_INSTANTIATE_ELEMENTWISE(l1_loss, WeightedOptions)
+#define INSTANTIATE(T)                                                                                        \
+  template Shape l1_loss_shape<T>(View<const T>, View<const T>, const L1LossOptions<T>&);                              \
+  template void l1_loss_run<T>(View<const T>, View<const T>, const L1LossOptions<T>&, const Request<T>&);
+LOSSX_FOR_EACH_FLOAT(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

@@ -12,7 +12,7 @@ struct Mse {
 }  // namespace
 
 template <class T>
-Shape mse_loss_shape(View<const T> input, View<const T> target, const WeightedOptions<T>& opt) {
+Shape mse_loss_shape(View<const T> input, View<const T> target, const MseLossOptions<T>& opt) {
   const Check ck{"mse_loss"};
   detail::check_elementwise(ck, input.shape, target.shape, opt.reduction);
   if (opt.weight.present()) ck.same_shape("weight", opt.weight.shape, "input", input.shape);
@@ -20,15 +20,18 @@ Shape mse_loss_shape(View<const T> input, View<const T> target, const WeightedOp
 }
 
 template <class T>
-void mse_loss_with_grad(View<const T> input, View<const T> target, const WeightedOptions<T>& opt,
-                        View<const T> grad_output, T* loss, T* grad_input) {
+void mse_loss_run(View<const T> input, View<const T> target, const MseLossOptions<T>& opt, const Request<T>& request) {
   const Check ck{"mse_loss"};
   const Shape shape = mse_loss_shape(input, target, opt);
   detail::elementwise(ck, Mse<T>{}, shape, input.data, target.data, detail::broadcast(ck, "weight", opt.weight, "input", shape),
                       detail::Bcast<T>{}, {opt.reduction, detail::MeanBy::WeightSum},
-                      Outputs<T>{loss, grad_input, grad_output});
+                      request);
 }
 
-LOSSX_INSTANTIATE_ELEMENTWISE(mse_loss, WeightedOptions)
+#define INSTANTIATE(T)                                                                                        \
+  template Shape mse_loss_shape<T>(View<const T>, View<const T>, const MseLossOptions<T>&);                              \
+  template void mse_loss_run<T>(View<const T>, View<const T>, const MseLossOptions<T>&, const Request<T>&);
+LOSSX_FOR_EACH_FLOAT(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

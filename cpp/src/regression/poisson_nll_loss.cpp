@@ -27,30 +27,33 @@ struct PoissonNll {
 
 template <class T, bool LogInput, bool Full>
 void run(const Check& ck, const Shape& shape, View<const T> input, View<const T> target,
-         const PoissonNllOptions<T>& opt, Outputs<T> out) {
+         const PoissonNllLossOptions<T>& opt, const Request<T>& out) {
   detail::elementwise(ck, PoissonNll<T, LogInput, Full>{static_cast<T>(opt.eps)}, shape, input.data, target.data,
                       {}, {}, {opt.reduction}, out);
 }
 }  // namespace
 
 template <class T>
-Shape poisson_nll_loss_shape(View<const T> input, View<const T> target, const PoissonNllOptions<T>& opt) {
+Shape poisson_nll_loss_shape(View<const T> input, View<const T> target, const PoissonNllLossOptions<T>& opt) {
   detail::check_elementwise(Check{"poisson_nll_loss"}, input.shape, target.shape, opt.reduction);
   return input.shape;
 }
 
 template <class T>
-void poisson_nll_loss_with_grad(View<const T> input, View<const T> target, const PoissonNllOptions<T>& opt,
-                                View<const T> grad_output, T* loss, T* grad_input) {
+void poisson_nll_loss_run(View<const T> input, View<const T> target, const PoissonNllLossOptions<T>& opt, const Request<T>& request) {
   const Check ck{"poisson_nll_loss"};
   const Shape shape = poisson_nll_loss_shape(input, target, opt);
-  const Outputs<T> out{loss, grad_input, grad_output};
+  const Request<T>& out = request;
   if (opt.log_input)
     opt.full ? run<T, true, true>(ck, shape, input, target, opt, out) : run<T, true, false>(ck, shape, input, target, opt, out);
   else
     opt.full ? run<T, false, true>(ck, shape, input, target, opt, out) : run<T, false, false>(ck, shape, input, target, opt, out);
 }
 
-LOSSX_INSTANTIATE_ELEMENTWISE(poisson_nll_loss, PoissonNllOptions)
+#define INSTANTIATE(T)                                                                                        \
+  template Shape poisson_nll_loss_shape<T>(View<const T>, View<const T>, const PoissonNllLossOptions<T>&);                              \
+  template void poisson_nll_loss_run<T>(View<const T>, View<const T>, const PoissonNllLossOptions<T>&, const Request<T>&);
+LOSSX_FOR_EACH_FLOAT(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

@@ -24,7 +24,7 @@ struct SmoothL1 {
 }  // namespace
 
 template <class T>
-Shape smooth_l1_loss_shape(View<const T> input, View<const T> target, const SmoothL1Options<T>& opt) {
+Shape smooth_l1_loss_shape(View<const T> input, View<const T> target, const SmoothL1LossOptions<T>& opt) {
   const Check ck{"smooth_l1_loss"};
   detail::check_elementwise(ck, input.shape, target.shape, opt.reduction);
   ck.param(opt.beta >= 0.0, "beta", "be >= 0", opt.beta);
@@ -32,12 +32,11 @@ Shape smooth_l1_loss_shape(View<const T> input, View<const T> target, const Smoo
 }
 
 template <class T>
-void smooth_l1_loss_with_grad(View<const T> input, View<const T> target, const SmoothL1Options<T>& opt,
-                              View<const T> grad_output, T* loss, T* grad_input) {
+void smooth_l1_loss_run(View<const T> input, View<const T> target, const SmoothL1LossOptions<T>& opt, const Request<T>& request) {
   const Check ck{"smooth_l1_loss"};
   const Shape shape = smooth_l1_loss_shape(input, target, opt);
   const detail::ElementwiseSpec spec{opt.reduction};
-  const Outputs<T> out{loss, grad_input, grad_output};
+  const Request<T>& out = request;
   if (opt.beta == 0.0) {
     detail::elementwise(ck, detail::AbsError<T>{}, shape, input.data, target.data, {}, {}, spec, out);
   } else {
@@ -46,6 +45,10 @@ void smooth_l1_loss_with_grad(View<const T> input, View<const T> target, const S
   }
 }
 
-LOSSX_INSTANTIATE_ELEMENTWISE(smooth_l1_loss, SmoothL1Options)
+#define INSTANTIATE(T)                                                                                        \
+  template Shape smooth_l1_loss_shape<T>(View<const T>, View<const T>, const SmoothL1LossOptions<T>&);                              \
+  template void smooth_l1_loss_run<T>(View<const T>, View<const T>, const SmoothL1LossOptions<T>&, const Request<T>&);
+LOSSX_FOR_EACH_FLOAT(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

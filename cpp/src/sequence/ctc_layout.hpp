@@ -9,8 +9,8 @@
 #include <numeric>
 #include <vector>
 
-#include "lossx/core/error.hpp"
-#include "lossx/core/parallel.hpp"
+#include "core/check.hpp"
+#include "core/parallel.hpp"
 #include "lossx/sequence.hpp"
 
 namespace lossx::detail {

@@ -52,8 +52,9 @@
 #include <mutex>
 #include <vector>
 
-#include "lossx/core/math.hpp"
-#include "lossx/core/parallel.hpp"
+#include "core/math.hpp"
+#include "core/parallel.hpp"
+#include "core/check.hpp"
 #include "lossx/sequence.hpp"
 #include "ctc_layout.hpp"
 

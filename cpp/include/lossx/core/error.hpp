@@ -1,15 +1,10 @@
-// lossx/core/error.hpp — the two exception types and the check vocabulary.
+// lossx/core/error.hpp — the two exception types every lossx function throws.
 //
-// Every validation in lossx goes through a `Check`, so that all messages share
-// one template: "<loss>: '<argument>' must <expectation>; got <actual>".
+// Messages share one template: "<loss>: '<argument>' must <expectation>; got <actual>".
 // The Python binding maps ValueError and TypeError to Python's built-ins.
 #pragma once
 
-#include <sstream>
 #include <stdexcept>
-#include <string>
-
-#include "lossx/core/view.hpp"
 
 namespace lossx {
 
@@ -21,60 +16,6 @@ struct ValueError : std::invalid_argument {
 /// An argument of the wrong kind or dtype (Python: TypeError).
 struct TypeError : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
-};
-
-namespace detail {
-inline void cat_into(std::ostringstream&) {}
-template <class A, class... Rest>
-void cat_into(std::ostringstream& os, const A& a, const Rest&... rest) {
-  os << a;
-  cat_into(os, rest...);
-}
-}  // namespace detail
-
-/// Concatenates its arguments with `operator<<`.
-template <class... A>
-std::string cat(const A&... a) {
-  std::ostringstream os;
-  os.precision(17);
-  detail::cat_into(os, a...);
-  return os.str();
-}
-
-/// The validation vocabulary, bound to the name of the loss being checked.
-struct Check {
-  const char* loss;
-
-  [[noreturn]] void fail(const std::string& arg, const std::string& expected, const std::string& got) const;
-  [[noreturn]] void fail_type(const std::string& arg, const std::string& expected, const std::string& got) const;
-
-  /// `arg` must have the shape of `other`.
-  void same_shape(const char* arg, const Shape& got, const char* other, const Shape& other_shape) const {
-    shape_is(arg, got, other_shape, other, other_shape);
-  }
-  /// `arg` must have shape `want`, derived from `other`'s shape (named in the message).
-  void shape_is(const char* arg, const Shape& got, const Shape& want, const char* other,
-                const Shape& other_shape) const;
-  /// ndim of `arg` must lie in [lo, hi].
-  void ndim_between(const char* arg, const Shape& got, index_t lo, index_t hi) const;
-  /// `cond` must hold for parameter `arg`; `expected` says what was wanted.
-  template <class V>
-  void param(bool cond, const char* arg, const std::string& expected, const V& got) const {
-    if (!cond) fail(arg, expected, cat(got));
-  }
-  /// Shape of a 1-D per-class vector: (C,).
-  void class_vector(const char* arg, const Shape& got, index_t classes) const;
-  /// Strides (in elements, 0 where broadcast) that map `from` onto `to` by
-  /// NumPy broadcasting without changing `to`; ValueError otherwise.
-  Shape broadcast_strides(const char* arg, const Shape& from, const char* other, const Shape& to) const;
-  /// The gradient buffer given to a backward must have the 'none' shape (or () if reduced).
-  void grad_output(const Shape& got, Reduction r, const Shape& none_shape) const;
-  /// The same for the View itself, which must also be given (data != nullptr).
-  template <class T>
-  void grad_output(const View<const T>& g, Reduction r, const Shape& none_shape) const {
-    if (!g.data) fail("grad_output", "be given when a gradient is requested", "no data (nullptr)");
-    grad_output(g.shape, r, none_shape);
-  }
 };
 
 }  // namespace lossx

@@ -1,4 +1,4 @@
-// lossx/core/view.hpp — shapes, array views and reductions shared by every loss.
+// lossx/core/view.hpp — shapes, array views, reductions and partial sums shared by every loss.
 //
 // A View is a pointer to a C-contiguous (row-major) block of memory plus its
 // shape. Kernels only ever see contiguous memory; the Python binding makes a
@@ -47,14 +47,11 @@ Reduction parse_reduction(const std::string& text, const char* loss, bool allow_
 /// The text form of a reduction, as PyTorch spells it.
 const char* reduction_str(Reduction r);
 
-/// What the caller wants from a loss kernel. Every loss has one body that can
-/// produce the loss, the gradient, or both in one pass; the public
-/// `NAME`, `NAME_backward` and `NAME_with_grad` entry points fill this in.
-template <class T>
-struct Outputs {
-  T* loss = nullptr;            ///< the result: one value if reduced, else the 'none' shape
-  T* grad = nullptr;            ///< gradient w.r.t. the (first) prediction input, its shape
-  View<const T> grad_output{};  ///< required with `grad`: shape () if reduced, else the 'none' shape
+/// The two float64 sums of a partial reduction (NAME_partial): over any split of a batch into
+/// chunks, 'mean' (and 'batchmean') is Σ total / Σ denominator and 'sum' is Σ total.
+struct Partial {
+  double total = 0.0;        ///< the sum that 'sum' returns and that 'mean' divides
+  double denominator = 0.0;  ///< what 'mean' divides by: count, Σ weights, batch size, ...
 };
 
 }  // namespace lossx

@@ -1,4 +1,4 @@
-// lossx/core/math.hpp — scalar helpers that vectorise.
+// Internal: scalar helpers that vectorise.
 //
 // The build has no -ffast-math (it would break NaN/Inf semantics), so GCC will
 // not vectorise calls to std::exp. `vexp` is a branch-free exp that the

@@ -1,4 +1,4 @@
-// lossx/core/parallel.hpp — the only door to threads.
+// Internal: the only door to threads.
 //
 // `parallel_for` splits [0, n) into fixed blocks of `grain` items and lets the
 // worker threads take whole blocks. `block_sum` builds deterministic sums on it:
@@ -11,21 +11,10 @@
 #include <utility>
 #include <vector>
 
+#include "lossx/core/threads.hpp"
 #include "lossx/core/view.hpp"
 
 namespace lossx {
-
-/// The thread count allowed per CPU: set_num_threads accepts up to this many times the CPUs.
-constexpr int kThreadsPerCore = 4;
-/// The largest thread count set_num_threads accepts: kThreadsPerCore x the CPUs this process may use.
-int max_num_threads();
-/// Threads used by every following kernel call, in [1, max_num_threads()] (ValueError otherwise:
-/// an unbounded count would let the OpenMP runtime fail to start threads, which exits the process).
-void set_num_threads(int n);
-/// The current thread count; by default, all cores.
-int get_num_threads();
-/// Whether the library was built with OpenMP (otherwise every kernel is serial).
-bool has_openmp();
 
 /// Calls `fn(begin, end)` once per block [k*grain, min(n, (k+1)*grain)).
 /// Blocks run in parallel; an exception thrown by `fn` is caught in its thread
