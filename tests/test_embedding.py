@@ -93,7 +93,7 @@ def test_cosine_bad_inputs():
     with pytest.raises(ValueError, match="'input1'"):
         lossx.cosine_embedding_loss(np.ones((2, 3, 4)), np.ones((2, 3, 4)), np.ones((2, 3)))
     with pytest.raises(TypeError, match="'target'"):
-        lossx.cosine_embedding_loss(x, x, np.ones(3, dtype=np.int64))
+        lossx.cosine_embedding_loss(x, x, np.ones(3, dtype=np.float32))
     with pytest.raises(TypeError, match="'input2'"):
         lossx.cosine_embedding_loss(x, x.astype(np.float32), y)
     with pytest.raises(TypeError):

@@ -297,7 +297,7 @@ def test_margin_ranking_bad_inputs():
     with pytest.raises(TypeError, match="'input2'"):
         lossx.margin_ranking_loss(a, a.astype(np.float32), a)
     with pytest.raises(TypeError, match="'target'"):
-        lossx.margin_ranking_loss(a, a, np.ones(3, np.int64))
+        lossx.margin_ranking_loss(a, a, np.ones(3, np.float32))
     with pytest.raises(TypeError, match="'margin'"):
         lossx.margin_ranking_loss(a, a, a, margin="1")
     with pytest.raises(TypeError, match="must be a float32 or float64"):

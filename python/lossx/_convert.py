@@ -7,6 +7,9 @@ compiled core sees them (see SPEC "Arrays and dtypes"):
   become float64; any other array dtype is a ``TypeError`` (no silent cast);
 * float targets given as arrays must have the prediction's dtype; lists and
   scalars are converted to it;
+* label targets (±1 labels, 0/1 targets, counts) follow the float-target rule,
+  and integer or bool arrays are also accepted, converted exactly to the
+  prediction's dtype (``ValueError`` for an integer too large to be exact);
 * parameters (``weight``, ``pos_weight``, ``var``) of any real dtype are
   converted to the prediction's dtype;
 * class indices are integer arrays; int32 and int64 pass through, other
@@ -129,7 +132,7 @@ def same_dtype(fn: str, **arrays: np.ndarray) -> np.dtype:
 
 
 def float_target(x, dtype: np.dtype, name: str, fn: str) -> np.ndarray:
-    """A float target (regression target, probabilities, ±1 labels)."""
+    """A float target (regression target, probabilities)."""
     if _is_array_like(x):
         a = _as_array(x, name, fn)
         if _native(a.dtype) != dtype:
@@ -140,6 +143,37 @@ def float_target(x, dtype: np.dtype, name: str, fn: str) -> np.ndarray:
         except (TypeError, ValueError) as e:
             raise TypeError(f"{fn}: '{name}' must be an array of numbers; got {type(x).__name__} ({e})") from None
     return contiguous(a)
+
+
+# Every integer of magnitude up to 2**(mantissa bits + 1) is exact in the float dtype.
+_EXACT_INTEGERS = {np.dtype(np.float32): 2**24, np.dtype(np.float64): 2**53}
+
+
+def label_target(x, dtype: np.dtype, name: str, fn: str) -> np.ndarray:
+    """A label target (±1 labels, 0/1 targets, counts): a float target, or an integer/bool array.
+
+    Float arrays must have the prediction's ``dtype`` (``TypeError`` otherwise, as
+    :func:`float_target`); integer and bool arrays of any integer dtype and byte order
+    are converted to ``dtype``, exactly: an integer of magnitude above 2**24 (float32) or
+    2**53 (float64) is a ``ValueError``. Lists and scalars are converted as float targets.
+    """
+    if not _is_array_like(x):
+        return float_target(x, dtype, name, fn)
+    a = _as_array(x, name, fn)
+    if a.dtype.kind not in "biu":
+        return float_target(a, dtype, name, fn)
+    limit = _EXACT_INTEGERS[dtype]
+    if a.dtype.kind != "b" and a.size:
+        info = np.iinfo(a.dtype)
+        # Only dtypes whose range exceeds the exact range need a look at the values.
+        big = a.max() if info.max > limit else 0
+        small = a.min() if info.min < -limit else 0
+        if big > limit or small < -limit:
+            raise ValueError(
+                f"{fn}: '{name}' must hold integers of magnitude at most 2**{limit.bit_length() - 1} "
+                f"to be converted exactly to {dtype}; got {big if big > limit else small}"
+            )
+    return a.astype(dtype, order="C")
 
 
 def parameter(x, dtype: np.dtype, name: str, fn: str):

@@ -315,6 +315,12 @@ def _pair(input, target, fn):
     return x, cv.float_target(target, x.dtype, "target", fn)
 
 
+def _labelled(input, target, fn):
+    """``input`` and its 0/1 ``target`` (integer and bool arrays are converted exactly)."""
+    x = cv.prediction(input, "input", fn)
+    return x, cv.label_target(target, x.dtype, "target", fn)
+
+
 @loss()
 def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
     r"""Binary cross-entropy of probabilities, as ``torch.nn.functional.binary_cross_entropy``.
@@ -331,7 +337,8 @@ def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
 
     Args:
       input: probabilities in ``[0, 1]``, any shape; float32 or float64.
-      target: the input's shape and dtype, values in ``[0, 1]`` (soft labels allowed).
+      target: values in ``[0, 1]`` (soft labels allowed), the input's shape: a float array of
+        its dtype, or an integer or bool array (converted exactly).
       weight: optional weight broadcast (NumPy rules) to the target's shape, e.g. ``(C,)``
         for an ``(N, C)`` input.
       reduction: ``'none'`` | ``'mean'`` | ``'sum'`` (``'mean'`` over all elements).
@@ -345,10 +352,11 @@ def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
       0.366985
 
     Differences from PyTorch: an input or target value outside ``[0, 1]`` (or ``nan`` in the
-    input or target) raises ``ValueError`` naming the argument (PyTorch: ``RuntimeError``).
+    input or target) raises ``ValueError`` naming the argument (PyTorch: ``RuntimeError``); an
+    integer or bool ``target`` is accepted (PyTorch raises).
     """
     fn = "binary_cross_entropy"
-    x, y = _pair(input, target, fn)
+    x, y = _labelled(input, target, fn)
     return _core.binary_cross_entropy, dict(input=x, target=y, weight=cv.parameter(weight, x.dtype, "weight", fn),
                                              reduction=reduction)
 
@@ -376,7 +384,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="m
 
     Args:
       input: logits, any shape; float32 or float64.
-      target: the input's shape and dtype (0/1 or soft labels; not checked).
+      target: 0/1 or soft labels (not checked), the input's shape: a float array of its dtype,
+        or an integer or bool array (converted exactly).
       weight: optional weight broadcast (NumPy rules) to the target's shape.
       reduction: ``'none'`` | ``'mean'`` | ``'sum'`` (``'mean'`` over all elements).
       pos_weight: optional weight of the positive term, broadcast likewise: a ``(C,)``
@@ -392,10 +401,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="m
       1.177839
 
     Differences from PyTorch: ``weight``/``pos_weight`` must broadcast to the target's shape
-    without enlarging it (``ValueError`` otherwise).
+    without enlarging it (``ValueError`` otherwise); an integer or bool ``target`` is accepted
+    (PyTorch raises).
     """
     fn = "binary_cross_entropy_with_logits"
-    x, y = _pair(input, target, fn)
+    x, y = _labelled(input, target, fn)
     return _core.binary_cross_entropy_with_logits, dict(
         input=x,
         target=y,

@@ -50,7 +50,8 @@ def cosine_embedding_loss(input1, input2, target, margin=0, *, reduction="mean")
     Args:
       input1: ``(N, D)`` or ``(D)``; float32 or float64.
       input2: the shape and dtype of ``input1`` (no broadcasting: a mismatch raises ``ValueError``).
-      target: ``(N)`` (or ``()`` for 1-D inputs), normally ±1; an array must have the inputs' dtype.
+      target: ``(N)`` (or ``()`` for 1-D inputs), normally ±1: a float array of the inputs' dtype,
+        or an integer or bool array (converted exactly).
       margin: subtracted from :math:`\cos` for :math:`y = -1`; any real number (PyTorch suggests [-1, 1]).
       reduction: ``'none'`` | ``'mean'`` | ``'sum'``.
 
@@ -66,13 +67,13 @@ def cosine_embedding_loss(input1, input2, target, margin=0, *, reduction="mean")
       array([1.        , 0.70710678])
 
     Differences from PyTorch: ``input1``, ``input2`` and ``target`` must have matching shapes
-    (PyTorch broadcasts) and one float dtype; an integer array ``target`` is a ``TypeError``.
+    (PyTorch broadcasts) and one float dtype (a float ``target`` of another dtype is a ``TypeError``).
     """
     fn = "cosine_embedding_loss"
     x1 = cv.prediction(input1, "input1", fn)
     x2 = cv.prediction(input2, "input2", fn)
     cv.same_dtype(fn, input1=x1, input2=x2)
-    y = cv.float_target(target, x1.dtype, "target", fn)
+    y = cv.label_target(target, x1.dtype, "target", fn)
     return _core.cosine_embedding_loss, (x1, x2, y, cv.real(margin, "margin", fn), reduction)
 
 

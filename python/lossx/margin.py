@@ -41,8 +41,9 @@ __all__ = [
 
 
 def _pair(input, target, fn):
+    """``input`` and its label ``target`` (integer and bool arrays are converted exactly)."""
     x = cv.prediction(input, "input", fn)
-    return x, cv.float_target(target, x.dtype, "target", fn)
+    return x, cv.label_target(target, x.dtype, "target", fn)
 
 
 @loss(grads="``input1`` and ``input2`` (a tuple)")
@@ -61,7 +62,8 @@ def margin_ranking_loss(input1, input2, target, margin=0, *, reduction="mean"):
     Args:
       input1: first scores, any shape; float32 or float64.
       input2: second scores, the shape and dtype of ``input1``.
-      target: labels :math:`y` (usually ±1), the shape and dtype of ``input1``.
+      target: labels :math:`y` (usually ±1), the shape of ``input1``: a float array of its dtype,
+        or an integer or bool array (converted exactly).
       margin: :math:`m`, any real number.
       reduction: ``'none'`` | ``'mean'`` | ``'sum'``.
 
@@ -84,7 +86,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, *, reduction="mean"):
     x1 = cv.prediction(input1, "input1", fn)
     x2 = cv.prediction(input2, "input2", fn)
     cv.same_dtype(fn, input1=x1, input2=x2)
-    y = cv.float_target(target, x1.dtype, "target", fn)
+    y = cv.label_target(target, x1.dtype, "target", fn)
     return _core.margin_ranking_loss, (x1, x2, y, cv.real(margin, "margin", fn), reduction)
 
 
@@ -107,7 +109,8 @@ def hinge_embedding_loss(input, target, margin=1.0, *, reduction="mean"):
 
     Args:
       input: the inputs :math:`x` (e.g. distances), any shape; float32 or float64.
-      target: labels :math:`y` (usually ±1), the input's shape and dtype.
+      target: labels :math:`y` (usually ±1), the input's shape: a float array of its dtype, or an
+        integer or bool array (converted exactly).
       margin: :math:`m`.
       reduction: ``'none'`` | ``'mean'`` | ``'sum'``.
 
@@ -141,7 +144,8 @@ def soft_margin_loss(input, target, *, reduction="mean"):
 
     Args:
       input: scores :math:`x`, any shape; float32 or float64.
-      target: labels :math:`y` (usually ±1; any value is accepted), the input's shape and dtype.
+      target: labels :math:`y` (usually ±1; any value is accepted), the input's shape: a float
+        array of its dtype, or an integer or bool array (converted exactly).
       reduction: ``'none'`` | ``'mean'`` | ``'sum'``.
 
     Returns:
@@ -185,7 +189,8 @@ def multilabel_soft_margin_loss(input, target, weight=None, *, reduction="mean")
     Args:
       input: logits ``(C)`` or ``(N, C)`` (more leading dims are allowed, as in PyTorch; the
         classes are always the last dim); float32 or float64.
-      target: the input's shape and dtype; 0/1 labels (soft values are accepted).
+      target: 0/1 labels (soft values are accepted), the input's shape: a float array of its
+        dtype, or an integer or bool array (converted exactly).
       weight: optional per-class weight of shape ``(C,)``.
       reduction: ``'none'`` | ``'mean'`` | ``'sum'``.
 

@@ -6,9 +6,10 @@ its gradient is ``NAME_backward`` and both together ``NAME_with_grad``.
 Common to all of them (differences from PyTorch): ``input`` and ``target`` must
 have the same shape — where PyTorch would broadcast a mismatch (with a warning,
 or silently for ``poisson_nll_loss``), lossx raises ``ValueError``; a float
-``target`` array must have the input's dtype (no promotion); gradients are taken
-with respect to the predictions (and ``var`` for ``gaussian_nll_loss``), not the
-target; the deprecated ``size_average``/``reduce`` arguments do not exist.
+``target`` array must have the input's dtype (no promotion), and an integer one is
+a ``TypeError``, except ``poisson_nll_loss``'s counts (converted exactly); gradients
+are taken with respect to the predictions (and ``var`` for ``gaussian_nll_loss``),
+not the target; the deprecated ``size_average``/``reduce`` arguments do not exist.
 """
 
 from __future__ import annotations
@@ -217,7 +218,8 @@ def poisson_nll_loss(input, target, log_input=True, full=False, *, eps=1e-8, red
 
     Args:
       input: log-rates or rates, any shape; float32 or float64.
-      target: counts, the input's shape (no broadcasting: a mismatch raises ``ValueError``).
+      target: counts, the input's shape (no broadcasting: a mismatch raises ``ValueError``): a
+        float array of its dtype, or an integer or bool array (converted exactly).
       log_input: whether ``input`` is the log of the rate.
       full: add the Stirling term.
       eps: added to the rate inside the log when ``log_input=False``.
@@ -236,7 +238,8 @@ def poisson_nll_loss(input, target, log_input=True, full=False, *, eps=1e-8, red
     respect to ``input`` only.
     """
     fn = "poisson_nll_loss"
-    x, y = _pair(input, target, fn)
+    x = cv.prediction(input, "input", fn)
+    y = cv.label_target(target, x.dtype, "target", fn)
     return _core.poisson_nll_loss, dict(input=x, target=y, log_input=bool(log_input), full=bool(full),
                                          eps=cv.real(eps, "eps", fn), reduction=reduction)
 
