@@ -186,3 +186,51 @@ def test_index_dtype_bitwise_identical(loss_case, dtype):
         for other in results[1:]:
             for x, y in zip(results[0], other):
                 assert x.tobytes() == y.tobytes()
+
+
+def _broadcast_rows(a):
+    """A zero-stride view repeating the first row (np.broadcast_to), or ``a`` itself."""
+    if not isinstance(a, np.ndarray) or a.ndim == 0 or a.shape[0] < 2 or a.dtype.kind != "f":
+        return a
+    return np.broadcast_to(a[:1], a.shape)
+
+
+def test_zero_stride_inputs_give_the_contiguous_result(loss_case, rng):
+    """np.broadcast_to views (stride 0) give exactly the result of their contiguous copies."""
+    args, kwargs = loss_case.make(rng, np.float64, 6)
+    for pos in range(len(args)):
+        if _broadcast_rows(args[pos]) is args[pos]:
+            continue
+        b = tuple(_broadcast_rows(a) if i == pos else a for i, a in enumerate(args))
+        c = tuple(np.ascontiguousarray(a) if i == pos else a for i, a in enumerate(b))
+        for r in loss_case.reductions:
+            try:
+                want = fn(loss_case)(*c, reduction=r, **kwargs)
+            except ValueError:
+                continue  # the repeated row is not a valid input for this loss (e.g. BCE bounds): skip
+            np.testing.assert_array_equal(fn(loss_case)(*b, reduction=r, **kwargs), want, err_msg=f"arg {pos} {r}")
+            g = np.ones(np.shape(want)) if r == "none" else 1.0
+            for x, y in zip(grads_tuple(fn(loss_case, "_backward")(g, *b, reduction=r, **kwargs), loss_case),
+                            grads_tuple(fn(loss_case, "_backward")(g, *c, reduction=r, **kwargs), loss_case)):
+                np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("name", ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "soft_margin_loss",
+                                  "binary_cross_entropy_with_logits", "kl_div", "poisson_nll_loss",
+                                  "hinge_embedding_loss", "binary_cross_entropy"])
+def test_zero_stride_inputs_are_read_in_place(name):
+    """Two broadcast scalars of 2^24 elements: no copy (the issue: 2^31 of them cost 16 GiB)."""
+    import tracemalloc
+
+    n = 2**24
+    x = np.broadcast_to(np.float32(0.25), (n,))
+    y = np.broadcast_to(np.float32(1.0 if "hinge" in name or "soft" in name else 0.5), (n,))
+    tracemalloc.start()
+    try:
+        out = getattr(lossx, name)(x, y, reduction="sum")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, f"{peak} bytes allocated"
+    want = getattr(lossx, name)(np.full(4, 0.25, np.float32), np.full(4, y[0]), reduction="mean") * n
+    np.testing.assert_allclose(out, want, rtol=1e-6)

@@ -39,6 +39,26 @@ View<const T> view(const py::array& a, const char* name) {
   return View<const T>{static_cast<const T*>(a.data()), shape_of(a)};
 }
 
+/// A View of an array of exactly T in any layout (strided, reversed, zero strides of a
+/// broadcast), read in place: for the arguments that the elementwise kernels accept strided.
+/// The Python layer has made it native-endian and aligned.
+template <class T>
+View<const T> strided_view(const py::array& a, const char* name) {
+  constexpr int kAligned = py::detail::npy_api::NPY_ARRAY_ALIGNED_;
+  if (!a.dtype().equal(py::dtype::of<T>()) || !(a.flags() & kAligned))
+    throw TypeError("lossx: internal: '" + std::string(name) + "' reached the binding as " +
+                    std::string(py::str(a.dtype())) + " / unaligned");
+  View<const T> v{static_cast<const T*>(a.data()), shape_of(a)};
+  if (a.flags() & py::array::c_style) return v;
+  v.strides.resize(static_cast<size_t>(a.ndim()));
+  for (py::ssize_t k = 0; k < a.ndim(); ++k) {
+    if (a.strides(k) % static_cast<py::ssize_t>(sizeof(T)) != 0)
+      throw TypeError("lossx: internal: '" + std::string(name) + "' has strides that are not whole elements");
+    v.strides[static_cast<size_t>(k)] = a.strides(k) / static_cast<py::ssize_t>(sizeof(T));
+  }
+  return v;
+}
+
 /// As view(), with None giving an absent View.
 template <class T>
 View<const T> optional_view(const py::object& o, const char* name) {

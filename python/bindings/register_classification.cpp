@@ -75,7 +75,7 @@ py::object binary_cross_entropy(int mode, const py::object& grad_output, const p
   return with_float(input, fn, "input", [&](auto tag) -> py::object {
     using T = decltype(tag);
     const BinaryCrossEntropyOptions<T> opt{optional_view<T>(weight, "weight"), parse_reduction(reduction, fn)};
-    const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
+    const View<const T> x = strided_view<T>(input, "input"), y = strided_view<T>(target, "target");
     return run<T>(mode, grad_output, binary_cross_entropy_shape(x, y, opt), opt.reduction, {x.shape},
                   [&](const Request<T>& req) { binary_cross_entropy_run<T>(x, y, opt, req); });
   });
@@ -90,7 +90,7 @@ py::object binary_cross_entropy_with_logits(int mode, const py::object& grad_out
     const BinaryCrossEntropyWithLogitsOptions<T> opt{optional_view<T>(weight, "weight"),
                                                      optional_view<T>(pos_weight, "pos_weight"),
                                                      parse_reduction(reduction, fn)};
-    const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
+    const View<const T> x = strided_view<T>(input, "input"), y = strided_view<T>(target, "target");
     return run<T>(mode, grad_output, binary_cross_entropy_with_logits_shape(x, y, opt), opt.reduction, {x.shape},
                   [&](const Request<T>& req) { binary_cross_entropy_with_logits_run<T>(x, y, opt, req); });
   });
@@ -102,7 +102,7 @@ py::object kl_div(int mode, const py::object& grad_output, const py::array& inpu
   return with_float(input, fn, "input", [&](auto tag) -> py::object {
     using T = decltype(tag);
     const KlDivOptions<T> opt{log_target, parse_reduction(reduction, fn, /*allow_batchmean=*/true)};
-    const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
+    const View<const T> x = strided_view<T>(input, "input"), y = strided_view<T>(target, "target");
     return run<T>(mode, grad_output, kl_div_shape(x, y, opt), opt.reduction, {x.shape},
                   [&](const Request<T>& req) { kl_div_run<T>(x, y, opt, req); });
   });

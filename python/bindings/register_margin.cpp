@@ -27,7 +27,7 @@ py::object hinge_embedding_loss(int mode, const py::object& grad_output, const p
   return with_float(input, fn, "input", [&](auto tag) -> py::object {
     using T = decltype(tag);
     const HingeEmbeddingLossOptions<T> opt{margin, parse_reduction(reduction, fn)};
-    const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
+    const View<const T> x = strided_view<T>(input, "input"), y = strided_view<T>(target, "target");
     return run<T>(mode, grad_output, hinge_embedding_loss_shape(x, y, opt), opt.reduction, {x.shape},
                   [&](const Request<T>& req) { hinge_embedding_loss_run<T>(x, y, opt, req); });
   });
@@ -39,7 +39,7 @@ py::object soft_margin_loss(int mode, const py::object& grad_output, const py::a
   return with_float(input, fn, "input", [&](auto tag) -> py::object {
     using T = decltype(tag);
     const SoftMarginLossOptions<T> opt{parse_reduction(reduction, fn)};
-    const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
+    const View<const T> x = strided_view<T>(input, "input"), y = strided_view<T>(target, "target");
     return run<T>(mode, grad_output, soft_margin_loss_shape(x, y, opt), opt.reduction, {x.shape},
                   [&](const Request<T>& req) { soft_margin_loss_run<T>(x, y, opt, req); });
   });

@@ -7,14 +7,14 @@ namespace lossx::binding {
 namespace {
 
 /// Binds an elementwise (input, target) loss: `make_opt(T{})` builds its options and
-/// `kernel(x, y, opt, request)` is its NAME_run.
+/// `kernel(x, y, opt, request)` is its NAME_run; input and target are read in place in any layout.
 template <class MakeOpt, class Shaper, class Kernel>
 py::object elementwise(const char* fn, int mode, const py::object& grad_output, const py::array& input,
                        const py::array& target, MakeOpt&& make_opt, Shaper&& shaper, Kernel&& kernel) {
   return with_float(input, fn, "input", [&](auto tag) -> py::object {
     using T = decltype(tag);
     const auto opt = make_opt(tag);
-    const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
+    const View<const T> x = strided_view<T>(input, "input"), y = strided_view<T>(target, "target");
     return run<T>(mode, grad_output, shaper(x, y, opt), opt.reduction, {x.shape},
                   [&](const Request<T>& req) { kernel(x, y, opt, req); });
   });

@@ -100,12 +100,30 @@ def contiguous(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def native(a: np.ndarray) -> np.ndarray:
+    """Native byte order and aligned, in any layout (strided, reversed, broadcast with zero
+    strides), copying only when needed: for the arguments that the kernels read in place."""
+    if not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
+    if not a.flags.aligned:
+        a = np.array(a, order="C", copy=True)
+    return a
+
+
+def _layout(a: np.ndarray, strided: bool) -> np.ndarray:
+    return native(a) if strided else contiguous(a)
+
+
 def _describe(a: np.ndarray) -> str:
     return f"an array of dtype {a.dtype}"
 
 
-def prediction(x, name: str, fn: str) -> np.ndarray:
-    """A prediction input (``input``, ``log_probs``, ...): float32 or float64."""
+def prediction(x, name: str, fn: str, strided: bool = False) -> np.ndarray:
+    """A prediction input (``input``, ``log_probs``, ...): float32 or float64.
+
+    ``strided``: the kernel reads any layout in place (the elementwise losses), so a
+    non-contiguous view (e.g. ``np.broadcast_to``) is not copied.
+    """
     if _is_array_like(x):
         a = _as_array(x, name, fn)
         if _native(a.dtype) not in _FLOAT_DTYPES:
@@ -115,7 +133,7 @@ def prediction(x, name: str, fn: str) -> np.ndarray:
             a = np.asarray(x, dtype=np.float64)
         except (TypeError, ValueError) as e:
             raise TypeError(f"{fn}: '{name}' must be an array of numbers; got {type(x).__name__} ({e})") from None
-    return contiguous(a)
+    return _layout(a, strided)
 
 
 def same_dtype(fn: str, **arrays: np.ndarray) -> np.dtype:
@@ -131,8 +149,8 @@ def same_dtype(fn: str, **arrays: np.ndarray) -> np.dtype:
     return a0.dtype
 
 
-def float_target(x, dtype: np.dtype, name: str, fn: str) -> np.ndarray:
-    """A float target (regression target, probabilities)."""
+def float_target(x, dtype: np.dtype, name: str, fn: str, strided: bool = False) -> np.ndarray:
+    """A float target (regression target, probabilities); ``strided`` as for :func:`prediction`."""
     if _is_array_like(x):
         a = _as_array(x, name, fn)
         if _native(a.dtype) != dtype:
@@ -142,26 +160,27 @@ def float_target(x, dtype: np.dtype, name: str, fn: str) -> np.ndarray:
             a = np.asarray(x, dtype=dtype)
         except (TypeError, ValueError) as e:
             raise TypeError(f"{fn}: '{name}' must be an array of numbers; got {type(x).__name__} ({e})") from None
-    return contiguous(a)
+    return _layout(a, strided)
 
 
 # Every integer of magnitude up to 2**(mantissa bits + 1) is exact in the float dtype.
 _EXACT_INTEGERS = {np.dtype(np.float32): 2**24, np.dtype(np.float64): 2**53}
 
 
-def label_target(x, dtype: np.dtype, name: str, fn: str) -> np.ndarray:
+def label_target(x, dtype: np.dtype, name: str, fn: str, strided: bool = False) -> np.ndarray:
     """A label target (±1 labels, 0/1 targets, counts): a float target, or an integer/bool array.
 
     Float arrays must have the prediction's ``dtype`` (``TypeError`` otherwise, as
     :func:`float_target`); integer and bool arrays of any integer dtype and byte order
     are converted to ``dtype``, exactly: an integer of magnitude above 2**24 (float32) or
     2**53 (float64) is a ``ValueError``. Lists and scalars are converted as float targets.
+    ``strided`` as for :func:`prediction` (float arrays only: a converted one is new anyway).
     """
     if not _is_array_like(x):
         return float_target(x, dtype, name, fn)
     a = _as_array(x, name, fn)
     if a.dtype.kind not in "biu":
-        return float_target(a, dtype, name, fn)
+        return float_target(a, dtype, name, fn, strided)
     limit = _EXACT_INTEGERS[dtype]
     if a.dtype.kind != "b" and a.size:
         info = np.iinfo(a.dtype)

@@ -311,14 +311,15 @@ nll_loss_with_grad = nll_loss.with_grad
 
 
 def _pair(input, target, fn):
-    x = cv.prediction(input, "input", fn)
-    return x, cv.float_target(target, x.dtype, "target", fn)
+    """kl_div's input and float target, read in place in any layout."""
+    x = cv.prediction(input, "input", fn, strided=True)
+    return x, cv.float_target(target, x.dtype, "target", fn, strided=True)
 
 
 def _labelled(input, target, fn):
     """``input`` and its 0/1 ``target`` (integer and bool arrays are converted exactly)."""
-    x = cv.prediction(input, "input", fn)
-    return x, cv.label_target(target, x.dtype, "target", fn)
+    x = cv.prediction(input, "input", fn, strided=True)
+    return x, cv.label_target(target, x.dtype, "target", fn, strided=True)
 
 
 @loss()

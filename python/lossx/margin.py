@@ -40,10 +40,11 @@ __all__ = [
 ]
 
 
-def _pair(input, target, fn):
-    """``input`` and its label ``target`` (integer and bool arrays are converted exactly)."""
-    x = cv.prediction(input, "input", fn)
-    return x, cv.label_target(target, x.dtype, "target", fn)
+def _pair(input, target, fn, strided=False):
+    """``input`` and its label ``target`` (integer and bool arrays are converted exactly);
+    ``strided``: the kernel reads them in place in any layout (the elementwise losses)."""
+    x = cv.prediction(input, "input", fn, strided)
+    return x, cv.label_target(target, x.dtype, "target", fn, strided)
 
 
 @loss(grads="``input1`` and ``input2`` (a tuple)")
@@ -125,7 +126,7 @@ def hinge_embedding_loss(input, target, margin=1.0, *, reduction="mean"):
     Differences from PyTorch: ``target`` must have the input's shape (PyTorch broadcasts).
     """
     fn = "hinge_embedding_loss"
-    x, y = _pair(input, target, fn)
+    x, y = _pair(input, target, fn, strided=True)
     return _core.hinge_embedding_loss, dict(input=x, target=y, margin=cv.real(margin, "margin", fn), reduction=reduction)
 
 
@@ -164,7 +165,7 @@ def soft_margin_loss(input, target, *, reduction="mean"):
     have the input's shape.
     """
     fn = "soft_margin_loss"
-    x, y = _pair(input, target, fn)
+    x, y = _pair(input, target, fn, strided=True)
     return _core.soft_margin_loss, dict(input=x, target=y, reduction=reduction)
 
 

@@ -54,9 +54,10 @@ __all__ = [
 ]
 
 
-def _pair(input, target, fn):
-    x = cv.prediction(input, "input", fn)
-    return x, cv.float_target(target, x.dtype, "target", fn)
+def _pair(input, target, fn, strided=False):
+    """input and float target; ``strided``: the kernel reads them in place in any layout."""
+    x = cv.prediction(input, "input", fn, strided)
+    return x, cv.float_target(target, x.dtype, "target", fn, strided)
 
 
 @loss()
@@ -88,7 +89,7 @@ def l1_loss(input, target, *, reduction="mean", weight=None):
     ``size_average``/``reduce``); a ``nan`` difference gets gradient 0, as in PyTorch.
     """
     fn = "l1_loss"
-    x, y = _pair(input, target, fn)
+    x, y = _pair(input, target, fn, strided=True)
     return _core.l1_loss, dict(input=x, target=y, weight=cv.parameter(weight, x.dtype, "weight", fn),
                                 reduction=reduction)
 
@@ -118,7 +119,7 @@ def mse_loss(input, target, *, reduction="mean", weight=None):
     ``size_average``/``reduce``).
     """
     fn = "mse_loss"
-    x, y = _pair(input, target, fn)
+    x, y = _pair(input, target, fn, strided=True)
     return _core.mse_loss, dict(input=x, target=y, weight=cv.parameter(weight, x.dtype, "weight", fn),
                                  reduction=reduction)
 
@@ -155,7 +156,7 @@ def smooth_l1_loss(input, target, *, reduction="mean", beta=1.0):
     ``ValueError`` (PyTorch raises ``RuntimeError``).
     """
     fn = "smooth_l1_loss"
-    x, y = _pair(input, target, fn)
+    x, y = _pair(input, target, fn, strided=True)
     return _core.smooth_l1_loss, dict(input=x, target=y, beta=cv.real(beta, "beta", fn), reduction=reduction)
 
 
@@ -197,7 +198,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     ``ValueError`` (PyTorch raises ``RuntimeError``).
     """
     fn = "huber_loss"
-    x, y = _pair(input, target, fn)
+    x, y = _pair(input, target, fn, strided=True)
     return _core.huber_loss, dict(input=x, target=y, delta=cv.real(delta, "delta", fn),
                                    weight=cv.parameter(weight, x.dtype, "weight", fn), reduction=reduction)
 
@@ -238,8 +239,8 @@ def poisson_nll_loss(input, target, log_input=True, full=False, *, eps=1e-8, red
     respect to ``input`` only.
     """
     fn = "poisson_nll_loss"
-    x = cv.prediction(input, "input", fn)
-    y = cv.label_target(target, x.dtype, "target", fn)
+    x = cv.prediction(input, "input", fn, strided=True)
+    y = cv.label_target(target, x.dtype, "target", fn, strided=True)
     return _core.poisson_nll_loss, dict(input=x, target=y, log_input=bool(log_input), full=bool(full),
                                          eps=cv.real(eps, "eps", fn), reduction=reduction)
 

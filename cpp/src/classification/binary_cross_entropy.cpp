@@ -39,17 +39,31 @@ struct Bce {
 /// outside (NaN included), then, only if there are some, a serial scan for the
 /// first one so that the message names it.
 template <class T>
-void check_unit_interval(const Check& ck, const char* arg, const T* v, index_t n) {
+void check_unit_interval(const Check& ck, const char* arg, const View<const T>& v) {
+  const index_t n = v.numel();
+  const bool dense = v.contiguous();
   const double bad = block_sum(n, detail::kElementGrain, [&](index_t b, index_t e) {
     index_t k = 0;
+    if (dense) {
+      const T* p = v.data;
 #pragma omp simd reduction(+ : k)
-    for (index_t i = b; i < e; ++i) k += (v[i] >= T(0) && v[i] <= T(1)) ? 0 : 1;
+      for (index_t i = b; i < e; ++i) k += (p[i] >= T(0) && p[i] <= T(1)) ? 0 : 1;
+    } else {
+      T buf[detail::kGatherChunk];
+      for (index_t c = b; c < e; c += detail::kGatherChunk) {
+        const index_t m = std::min(detail::kGatherChunk, e - c);
+        detail::gather(v, c, m, buf);
+        for (index_t j = 0; j < m; ++j) k += (buf[j] >= T(0) && buf[j] <= T(1)) ? 0 : 1;
+      }
+    }
     return static_cast<double>(k);
   });
   if (bad == 0.0) return;
-  for (index_t i = 0; i < n; ++i)
-    if (!(v[i] >= T(0) && v[i] <= T(1)))
-      ck.fail(arg, "hold probabilities in [0, 1]", cat(v[i], " at flat position ", i));
+  for (index_t i = 0; i < n; ++i) {
+    T x;
+    detail::gather(v, i, 1, &x);
+    if (!(x >= T(0) && x <= T(1))) ck.fail(arg, "hold probabilities in [0, 1]", cat(x, " at flat position ", i));
+  }
 }
 
 }  // namespace
@@ -66,9 +80,9 @@ template <class T>
 void binary_cross_entropy_run(View<const T> input, View<const T> target, const BinaryCrossEntropyOptions<T>& opt, const Request<T>& request) {
   const Check ck{"binary_cross_entropy"};
   const Shape shape = binary_cross_entropy_shape(input, target, opt);
-  check_unit_interval(ck, "input", input.data, input.numel());
-  check_unit_interval(ck, "target", target.data, target.numel());
-  detail::elementwise(ck, Bce<T>{}, shape, input.data, target.data,
+  check_unit_interval(ck, "input", input);
+  check_unit_interval(ck, "target", target);
+  detail::elementwise(ck, Bce<T>{}, shape, input, target,
                       detail::broadcast(ck, "weight", opt.weight, "target", shape), detail::Bcast<T>{},
                       {opt.reduction, detail::MeanBy::Count}, request);
 }

@@ -58,7 +58,7 @@ void binary_cross_entropy_with_logits_run(View<const T> input, View<const T> tar
                                           const Request<T>& request) {
   const Check ck{"binary_cross_entropy_with_logits"};
   const Shape shape = binary_cross_entropy_with_logits_shape(input, target, opt);
-  detail::elementwise(ck, BceWithLogits<T>{}, shape, input.data, target.data,
+  detail::elementwise(ck, BceWithLogits<T>{}, shape, input, target,
                       detail::broadcast(ck, "weight", opt.weight, "target", shape),
                       detail::broadcast(ck, "pos_weight", opt.pos_weight, "target", shape),
                       {opt.reduction, detail::MeanBy::Count}, request);

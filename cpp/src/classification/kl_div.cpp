@@ -55,10 +55,10 @@ void kl_div_run(View<const T> input, View<const T> target, const KlDivOptions<T>
   }
   const Request<T>& out = request;
   if (opt.log_target)
-    detail::elementwise(ck, KlDivLogTarget<T>{}, shape, input.data, target.data, detail::Bcast<T>{},
+    detail::elementwise(ck, KlDivLogTarget<T>{}, shape, input, target, detail::Bcast<T>{},
                         detail::Bcast<T>{}, spec, out);
   else
-    detail::elementwise(ck, KlDiv<T>{}, shape, input.data, target.data, detail::Bcast<T>{}, detail::Bcast<T>{},
+    detail::elementwise(ck, KlDiv<T>{}, shape, input, target, detail::Bcast<T>{}, detail::Bcast<T>{},
                         spec, out);
 }
 

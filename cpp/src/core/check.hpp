@@ -50,6 +50,17 @@ struct Check {
   void param(bool cond, const char* arg, const std::string& expected, const V& got) const {
     if (!cond) fail(arg, expected, cat(got));
   }
+  /// `v` must be contiguous (only the elementwise losses read strided views).
+  template <class T>
+  void contiguous(const char* arg, const View<T>& v) const {
+    if (!v.contiguous()) fail(arg, "be a contiguous (row-major) array for this loss", "a strided view");
+  }
+  /// Strides must have one entry per dimension (or none).
+  template <class T>
+  void strides(const char* arg, const View<T>& v) const {
+    if (!v.strides.empty() && v.strides.size() != v.shape.size())
+      fail(arg, cat("have one stride per dimension (", v.shape.size(), ")"), cat(v.strides.size(), " strides"));
+  }
   /// Shape of a 1-D per-class vector: (C,).
   void class_vector(const char* arg, const Shape& got, index_t classes) const;
   /// Strides (in elements, 0 where broadcast) that map `from` onto `to` by

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/check.hpp"
 #include "core/math.hpp"
@@ -163,12 +164,25 @@ LOSSX_SIMD_CLONES void elementwise_chunk(const Op& op, const T* x, const T* y, c
   }
 }
 
-/// Runs an elementwise loss. `shape` is the shape of input and target (already
-/// checked equal); `weight` multiplies each element's loss; `param` is passed
-/// to the functor as its third argument.
+/// Copies v's elements [start, start + m) in row-major order into buf (v may be strided).
+template <class T>
+void gather(const View<const T>& v, index_t start, index_t m, T* buf) {
+  if (v.contiguous()) {
+    std::copy(v.data + start, v.data + start + m, buf);
+    return;
+  }
+  OffsetWalker w(v.shape, v.strides, start);
+  for (index_t j = 0; j < m; ++j, w.next()) buf[j] = v.data[w.off];
+}
+
+/// Runs an elementwise loss. `shape` is the shape of input x and target y (already
+/// checked equal); each may be strided (read in place: see View). `weight` multiplies
+/// each element's loss; `param` is passed to the functor as its third argument.
 template <class T, class Op>
-void elementwise(const Check& ck, const Op& op, const Shape& shape, const T* x, const T* y, const Bcast<T>& weight,
-                 const Bcast<T>& param, const ElementwiseSpec& spec, const Request<T>& out) {
+void elementwise(const Check& ck, const Op& op, const Shape& shape, const View<const T>& x, const View<const T>& y,
+                 const Bcast<T>& weight, const Bcast<T>& param, const ElementwiseSpec& spec, const Request<T>& out) {
+  ck.strides("input", x);
+  ck.strides("target", y);
   const index_t n = numel(shape);
   Reducer<T> red(ck, spec.reduction, shape, out);
   if (red.needs_denominator()) red.set_denominator(elementwise_denominator(spec, weight, shape));
@@ -178,19 +192,30 @@ void elementwise(const Check& ck, const Op& op, const Shape& shape, const T* x, 
   T* grad = red.grad();
   const bool want_sum = red.wants_total();
 
+  const bool dense_xy = x.contiguous() && y.contiguous();
   const bool simple = !weight.present() && !param.present();
   const double total = block_sum(n, kElementGrain, [&](index_t b, index_t e) {
     double s = 0.0;
-    if (simple) {
-      elementwise_block<T, Op>(op, x, y, b, e, loss_elems, grad, g, gs, want_sum ? &s : nullptr);
+    if (simple && dense_xy) {
+      elementwise_block<T, Op>(op, x.data, y.data, b, e, loss_elems, grad, g, gs, want_sum ? &s : nullptr);
       return s;
     }
-    // Weight / parameter present: gather their (broadcast) values chunk by
-    // chunk into small buffers, then run the SIMD body on the chunk. Chunks
-    // start at fixed offsets from the block start, so sums stay thread-independent.
+    if (simple) {
+      // Strided input/target: the block is gathered whole and runs the same body as a
+      // contiguous one, so that the sum (and every bit) does not depend on the layout.
+      std::vector<T> xb(static_cast<size_t>(e - b)), yb(static_cast<size_t>(e - b));
+      gather(x, b, e - b, xb.data());
+      gather(y, b, e - b, yb.data());
+      elementwise_block<T, Op>(op, xb.data(), yb.data(), 0, e - b, loss_elems ? loss_elems + b : nullptr,
+                               grad ? grad + b : nullptr, g ? g + b : nullptr, gs, want_sum ? &s : nullptr);
+      return s;
+    }
+    // Weight / parameter present or strided input/target: gather their values chunk by
+    // chunk into small buffers, then run the SIMD body on the chunk. Chunks start at
+    // fixed offsets from the block start, so sums stay thread-independent.
     OffsetWalker ww(shape, weight.strides, b, weight.present() && !weight.dense);
     OffsetWalker pw(shape, param.strides, b, param.present() && !param.dense);
-    T wbuf[kGatherChunk], abuf[kGatherChunk];
+    T wbuf[kGatherChunk], abuf[kGatherChunk], xbuf[kGatherChunk], ybuf[kGatherChunk];
     for (index_t c0 = b; c0 < e; c0 += kGatherChunk) {
       const index_t m = std::min(kGatherChunk, e - c0);
       for (index_t j = 0; j < m; ++j) {
@@ -200,8 +225,16 @@ void elementwise(const Check& ck, const Op& op, const Shape& shape, const T* x, 
         ww.next();
         pw.next();
       }
+      const T* xc = x.data + c0;
+      const T* yc = y.data + c0;
+      if (!dense_xy) {
+        gather(x, c0, m, xbuf);
+        gather(y, c0, m, ybuf);
+        xc = xbuf;
+        yc = ybuf;
+      }
       double cs = 0.0;
-      elementwise_chunk<T, Op>(op, x + c0, y + c0, wbuf, abuf, m, loss_elems ? loss_elems + c0 : nullptr,
+      elementwise_chunk<T, Op>(op, xc, yc, wbuf, abuf, m, loss_elems ? loss_elems + c0 : nullptr,
                                grad ? grad + c0 : nullptr, g ? g + c0 : nullptr, gs, want_sum ? &cs : nullptr);
       s += cs;
     }

@@ -38,7 +38,7 @@ template <class T>
 void hinge_embedding_loss_run(View<const T> input, View<const T> target, const HingeEmbeddingLossOptions<T>& opt, const Request<T>& request) {
   const Check ck{"hinge_embedding_loss"};
   const Shape shape = hinge_embedding_loss_shape(input, target, opt);
-  detail::elementwise(ck, Hinge<T>{static_cast<T>(opt.margin)}, shape, input.data, target.data, detail::Bcast<T>{},
+  detail::elementwise(ck, Hinge<T>{static_cast<T>(opt.margin)}, shape, input, target, detail::Bcast<T>{},
                       detail::Bcast<T>{}, {opt.reduction}, request);
 }
 

@@ -33,7 +33,7 @@ template <class T>
 void soft_margin_loss_run(View<const T> input, View<const T> target, const SoftMarginLossOptions<T>& opt, const Request<T>& request) {
   const Check ck{"soft_margin_loss"};
   const Shape shape = soft_margin_loss_shape(input, target, opt);
-  detail::elementwise(ck, SoftMargin<T>{}, shape, input.data, target.data, detail::Bcast<T>{}, detail::Bcast<T>{},
+  detail::elementwise(ck, SoftMargin<T>{}, shape, input, target, detail::Bcast<T>{}, detail::Bcast<T>{},
                       {opt.reduction}, request);
 }
 

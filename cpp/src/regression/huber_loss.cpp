@@ -36,7 +36,7 @@ template <class T>
 void huber_loss_run(View<const T> input, View<const T> target, const HuberLossOptions<T>& opt, const Request<T>& request) {
   const Check ck{"huber_loss"};
   const Shape shape = huber_loss_shape(input, target, opt);
-  detail::elementwise(ck, Huber<T>{static_cast<T>(opt.delta)}, shape, input.data, target.data,
+  detail::elementwise(ck, Huber<T>{static_cast<T>(opt.delta)}, shape, input, target,
                       detail::broadcast(ck, "weight", opt.weight, "input", shape), detail::Bcast<T>{},
                       {opt.reduction, detail::MeanBy::Count}, request);
 }

@@ -17,7 +17,7 @@ template <class T>
 void l1_loss_run(View<const T> input, View<const T> target, const L1LossOptions<T>& opt, const Request<T>& request) {
   const Check ck{"l1_loss"};
   const Shape shape = l1_loss_shape(input, target, opt);
-  detail::elementwise(ck, detail::AbsError<T>{}, shape, input.data, target.data,
+  detail::elementwise(ck, detail::AbsError<T>{}, shape, input, target,
                       detail::broadcast(ck, "weight", opt.weight, "input", shape), detail::Bcast<T>{},
                       {opt.reduction, detail::MeanBy::WeightSum}, request);
 }

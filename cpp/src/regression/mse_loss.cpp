@@ -23,7 +23,7 @@ template <class T>
 void mse_loss_run(View<const T> input, View<const T> target, const MseLossOptions<T>& opt, const Request<T>& request) {
   const Check ck{"mse_loss"};
   const Shape shape = mse_loss_shape(input, target, opt);
-  detail::elementwise(ck, Mse<T>{}, shape, input.data, target.data, detail::broadcast(ck, "weight", opt.weight, "input", shape),
+  detail::elementwise(ck, Mse<T>{}, shape, input, target, detail::broadcast(ck, "weight", opt.weight, "input", shape),
                       detail::Bcast<T>{}, {opt.reduction, detail::MeanBy::WeightSum},
                       request);
 }

@@ -28,7 +28,7 @@ struct PoissonNll {
 template <class T, bool LogInput, bool Full>
 void run(const Check& ck, const Shape& shape, View<const T> input, View<const T> target,
          const PoissonNllLossOptions<T>& opt, const Request<T>& out) {
-  detail::elementwise(ck, PoissonNll<T, LogInput, Full>{static_cast<T>(opt.eps)}, shape, input.data, target.data,
+  detail::elementwise(ck, PoissonNll<T, LogInput, Full>{static_cast<T>(opt.eps)}, shape, input, target,
                       {}, {}, {opt.reduction}, out);
 }
 }  // namespace

@@ -38,9 +38,9 @@ void smooth_l1_loss_run(View<const T> input, View<const T> target, const SmoothL
   const detail::ElementwiseSpec spec{opt.reduction};
   const Request<T>& out = request;
   if (opt.beta == 0.0) {
-    detail::elementwise(ck, detail::AbsError<T>{}, shape, input.data, target.data, {}, {}, spec, out);
+    detail::elementwise(ck, detail::AbsError<T>{}, shape, input, target, {}, {}, spec, out);
   } else {
-    detail::elementwise(ck, SmoothL1<T>{static_cast<T>(opt.beta)}, shape, input.data, target.data, {}, {}, spec,
+    detail::elementwise(ck, SmoothL1<T>{static_cast<T>(opt.beta)}, shape, input, target, {}, {}, spec,
                         out);
   }
 }

@@ -20,16 +20,33 @@ index_t numel(const Shape& shape);
 /// Python-style text of a shape: `()`, `(4,)`, `(4, 10)`.
 std::string shape_str(const Shape& shape);
 
-/// A contiguous row-major array: `data` points at `numel(shape)` elements.
+/// An array: `data` points at its first element and `shape` gives its dimensions. By
+/// default it is contiguous and row-major (`strides` empty). `strides` may give the step
+/// of each dimension in elements instead — negative, or 0 for a broadcast dimension (NumPy's
+/// np.broadcast_to) — and then only the elementwise losses read it in place (the input and
+/// target of l1, mse, smooth_l1, huber, poisson_nll, binary_cross_entropy(_with_logits),
+/// kl_div, hinge_embedding and soft_margin); every other argument of every loss must be
+/// contiguous (ValueError otherwise).
 /// An optional argument (a `weight`, say) is an empty View: `data == nullptr`.
 template <class T>
 struct View {
   T* data = nullptr;
   Shape shape;
+  Shape strides{};  ///< element strides, one per dimension; empty: C-contiguous
 
   index_t numel() const { return lossx::numel(shape); }
   index_t ndim() const { return static_cast<index_t>(shape.size()); }
   bool present() const { return data != nullptr; }
+  /// Whether the elements lie contiguously in row-major order (no strides, or the row-major ones).
+  bool contiguous() const {
+    if (strides.empty()) return true;
+    index_t step = 1;
+    for (size_t k = shape.size(); k-- > 0;) {
+      if (shape[k] != 1 && strides[k] != step) return false;
+      step *= shape[k];
+    }
+    return true;
+  }
 };
 
 template <class T>
