@@ -45,8 +45,9 @@ py::object pos_weight_from(const py::array& target) {
 }  // namespace
 
 void register_imbalance(py::module_& m) {
-  m.def("class_weights", &class_weights);
-  m.def("pos_weight_from", &pos_weight_from);
+  m.def("class_weights", &class_weights, py::arg("target"), py::arg("num_classes"), py::arg("scheme"),
+        py::arg("ignore_index"), py::arg("beta"), py::arg("dtype"));
+  m.def("pos_weight_from", &pos_weight_from, py::arg("target"));
 }
 
 }  // namespace lossx::binding

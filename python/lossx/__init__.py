@@ -7,7 +7,7 @@ counterpart, plus ``NAME_backward`` (its gradient) and ``NAME_with_grad``
 
 from __future__ import annotations
 
-from . import _core
+from . import _core as _core
 from . import classification, embedding, imbalance, margin, regression, sequence
 from .classification import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
@@ -42,12 +42,14 @@ def max_num_threads() -> int:
     >>> lossx.max_num_threads() >= lossx.get_num_threads()
     True
     """
-    return _core.max_num_threads()
+    n: int = _core.max_num_threads()
+    return n
 
 
 def get_num_threads() -> int:
     """The number of threads lossx kernels use (by default, all cores)."""
-    return _core.get_num_threads()
+    n: int = _core.get_num_threads()
+    return n
 
 
 _FAMILIES = (classification, regression, margin, embedding, sequence, imbalance)

@@ -26,9 +26,41 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from typing import Any, Callable
+import sys
+from typing import Any, Callable, Dict, Generic, Tuple, cast
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import _convert
+
+if sys.version_info >= (3, 10):
+    from typing import Concatenate, ParamSpec
+else:  # pragma: no cover
+    from typing_extensions import Concatenate, ParamSpec
+
+P = ParamSpec("P")
+
+#: What a loss definition returns: the compiled function and its arguments by name.
+Prepared = Tuple[Callable[..., Any], Dict[str, Any]]
+
+#: A result array of the prediction's dtype (float32 or float64).
+Array = NDArray[np.floating[Any]]
+
+
+class LossFunction(Generic[P]):
+    """The type of a public loss: ``NAME(...)`` with PyTorch's signature, plus its
+    gradient (``NAME.backward``), the fused form (``NAME.with_grad``) and, for a loss
+    with a reduction, the partial sums (``NAME.partial``, ``NAME.partial_backward``).
+    Only for type checkers: the objects are plain functions with these attributes."""
+
+    backward: Callable[Concatenate[ArrayLike, P], Any]
+    with_grad: Callable[..., Tuple[Array, Any]]
+    partial: Callable[P, Tuple[float, float]]
+    partial_backward: Callable[Concatenate[float, P], Any]
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Array:  # pragma: no cover
+        raise NotImplementedError
 
 # The call modes of every compiled loss (python/bindings/common.hpp, enum Mode).
 _LOSS, _GRAD, _BOTH, _PARTIAL, _PARTIAL_GRAD = 0, 1, 2, 3, 4
@@ -45,7 +77,7 @@ def binding_parameters(core: Callable[..., Any]) -> list[str]:
     return [p.split(":")[0].strip() for p in m.group(1).split(",") if p.strip()]
 
 
-def _call(core: Callable[..., Any], mode: int, g: Any, args: dict[str, Any]) -> Any:
+def _call(core: Callable[..., Any], mode: int, g: Any, args: Any) -> Any:
     if isinstance(args, tuple):  # MIGRATION: families not yet converted to named arguments
         return core(mode, g, *args)
     key = id(core)
@@ -118,7 +150,9 @@ def _doc_partial_backward(name: str, grads: str) -> str:
     """
 
 
-def loss(grads: str = "``input``", reductions: tuple[str, ...] = ("none", "mean", "sum")) -> Callable[..., Any]:
+def loss(
+    grads: str = "``input``", reductions: tuple[str, ...] = ("none", "mean", "sum")
+) -> Callable[[Callable[P, Prepared]], LossFunction[P]]:
     """Decorator: build ``NAME``, ``NAME.backward``, ``NAME.with_grad`` (and, with a
     ``reduction``, ``NAME.partial`` and ``NAME.partial_backward``) from a definition.
 
@@ -126,14 +160,14 @@ def loss(grads: str = "``input``", reductions: tuple[str, ...] = ("none", "mean"
     (the C++ core checks the value itself).
     """
 
-    def wrap(prepare: Callable[..., Any]) -> Any:
+    def wrap(prepare: Callable[P, Prepared]) -> LossFunction[P]:
         name = prepare.__name__
         sig = inspect.signature(prepare)
         names = list(sig.parameters)
         r_at = names.index("reduction") if "reduction" in names else None
         r_positional = r_at is not None and sig.parameters["reduction"].kind is not inspect.Parameter.KEYWORD_ONLY
 
-        def convert(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        def convert(args: Any, kwargs: Any) -> Prepared:
             if r_at is not None:
                 if "reduction" in kwargs:
                     _convert.reduction(kwargs["reduction"], name, reductions)
@@ -212,7 +246,7 @@ def loss(grads: str = "``input``", reductions: tuple[str, ...] = ("none", "mean"
         g_pos = inspect.Parameter("grad_output", inspect.Parameter.POSITIONAL_OR_KEYWORD)
         g_kw = inspect.Parameter("grad_output", inspect.Parameter.KEYWORD_ONLY, default=None)
         s_pos = inspect.Parameter("scale", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=float)
-        extras = [
+        extras: list[tuple[Callable[..., Any], str, inspect.Signature, str]] = [
             (backward, "_backward", sig.replace(parameters=[g_pos] + params), _doc_backward(name, grads)),
             (with_grad, "_with_grad", sig.replace(parameters=params + [g_kw]), _doc_with_grad(name, grads)),
         ]
@@ -229,11 +263,12 @@ def loss(grads: str = "``input``", reductions: tuple[str, ...] = ("none", "mean"
             fn.__signature__ = fsig  # type: ignore[attr-defined]
             fn.__doc__ = doc
         forward.__module__ = "lossx"
+        forward.__annotations__ = {**getattr(prepare, "__annotations__", {}), "return": "NDArray[np.floating]"}
         forward.backward = backward  # type: ignore[attr-defined]
         forward.with_grad = with_grad  # type: ignore[attr-defined]
         if r_at is not None:
             forward.partial = partial  # type: ignore[attr-defined]
             forward.partial_backward = partial_backward  # type: ignore[attr-defined]
-        return forward
+        return cast("LossFunction[P]", forward)
 
     return wrap

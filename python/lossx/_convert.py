@@ -22,6 +22,7 @@ passed through without a copy.
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -29,12 +30,12 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _INDEX_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
 
 
-def _is_array_like(x) -> bool:
+def _is_array_like(x: Any) -> bool:
     """True for objects that carry their own dtype (NumPy arrays, tensors, ...)."""
     return isinstance(x, (np.ndarray, np.generic)) or hasattr(x, "__array__") or hasattr(x, "__array_interface__")
 
 
-def _as_array(x, name: str, fn: str) -> np.ndarray:
+def _as_array(x: Any, name: str, fn: str) -> np.ndarray:
     """An array-like object (``_is_array_like``) as a NumPy array, without a copy where possible."""
     # PyTorch tensors that require grad refuse np.asarray: detach them (no copy).
     if type(x).__module__.startswith("torch") and hasattr(x, "detach"):
@@ -49,12 +50,12 @@ def _as_array(x, name: str, fn: str) -> np.ndarray:
     return np.asarray(x)
 
 
-def array(x, name: str, fn: str) -> np.ndarray:
+def array(x: Any, name: str, fn: str) -> np.ndarray:
     """Any argument as a NumPy array: array-likes keep their dtype, lists and scalars get NumPy's."""
     return _as_array(x, name, fn) if _is_array_like(x) else np.asarray(x)
 
 
-def real(value, name: str, fn: str) -> float:
+def real(value: Any, name: str, fn: str) -> float:
     """A real scalar option (margin, beta, eps, label_smoothing, ...) as a Python float.
 
     Python and NumPy real numbers and 0-d real arrays; bool, str and anything else is a TypeError.
@@ -70,7 +71,7 @@ def real(value, name: str, fn: str) -> float:
     raise TypeError(f"{fn}: '{name}' must be a real number; got {type(value).__name__}")
 
 
-def integer(value, name: str, fn: str) -> int:
+def integer(value: Any, name: str, fn: str) -> int:
     """An integer scalar option (ignore_index, blank, ...) as a Python int within int64."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{fn}: '{name}' must be an int; got {type(value).__name__} {value!r}")
@@ -80,7 +81,7 @@ def integer(value, name: str, fn: str) -> int:
     return v
 
 
-def reduction(value, fn: str, allowed=("none", "mean", "sum")) -> str:
+def reduction(value: Any, fn: str, allowed: tuple[str, ...] = ("none", "mean", "sum")) -> str:
     """The ``reduction`` argument: one of ``allowed`` (checked in C++ too), and a str here."""
     if not isinstance(value, str):
         raise ValueError(f"{fn}: 'reduction' must be one of {', '.join(repr(a) for a in allowed)}; got {value!r}")
@@ -118,7 +119,7 @@ def _describe(a: np.ndarray) -> str:
     return f"an array of dtype {a.dtype}"
 
 
-def prediction(x, name: str, fn: str, strided: bool = False) -> np.ndarray:
+def prediction(x: Any, name: str, fn: str, strided: bool = False) -> np.ndarray:
     """A prediction input (``input``, ``log_probs``, ...): float32 or float64.
 
     ``strided``: the kernel reads any layout in place (the elementwise losses), so a
@@ -149,7 +150,7 @@ def same_dtype(fn: str, **arrays: np.ndarray) -> np.dtype:
     return a0.dtype
 
 
-def float_target(x, dtype: np.dtype, name: str, fn: str, strided: bool = False) -> np.ndarray:
+def float_target(x: Any, dtype: np.dtype, name: str, fn: str, strided: bool = False) -> np.ndarray:
     """A float target (regression target, probabilities); ``strided`` as for :func:`prediction`."""
     if _is_array_like(x):
         a = _as_array(x, name, fn)
@@ -167,7 +168,7 @@ def float_target(x, dtype: np.dtype, name: str, fn: str, strided: bool = False) 
 _EXACT_INTEGERS = {np.dtype(np.float32): 2**24, np.dtype(np.float64): 2**53}
 
 
-def label_target(x, dtype: np.dtype, name: str, fn: str, strided: bool = False) -> np.ndarray:
+def label_target(x: Any, dtype: np.dtype, name: str, fn: str, strided: bool = False) -> np.ndarray:
     """A label target (±1 labels, 0/1 targets, counts): a float target, or an integer/bool array.
 
     Float arrays must have the prediction's ``dtype`` (``TypeError`` otherwise, as
@@ -195,7 +196,7 @@ def label_target(x, dtype: np.dtype, name: str, fn: str, strided: bool = False) 
     return a.astype(dtype, order="C")
 
 
-def parameter(x, dtype: np.dtype, name: str, fn: str):
+def parameter(x: Any, dtype: np.dtype, name: str, fn: str) -> np.ndarray | None:
     """An optional real-valued parameter (``weight``, ``pos_weight``, ``var``), converted to ``dtype``."""
     if x is None:
         return None
@@ -205,7 +206,7 @@ def parameter(x, dtype: np.dtype, name: str, fn: str):
     return contiguous(a.astype(dtype, copy=False))
 
 
-def indices(x, name: str, fn: str) -> np.ndarray:
+def indices(x: Any, name: str, fn: str) -> np.ndarray:
     """Class indices (or CTC labels and lengths): any integer dtype."""
     a = array(x, name, fn)
     if a.dtype.kind not in "iu":
@@ -220,7 +221,7 @@ def indices(x, name: str, fn: str) -> np.ndarray:
     return contiguous(a)
 
 
-def grad_output(g, dtype: np.dtype, fn: str):
+def grad_output(g: Any, dtype: np.dtype, fn: str) -> np.ndarray | None:
     """The incoming gradient, converted to the prediction's dtype (None stays None)."""
     if g is None:
         return None

@@ -7,7 +7,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from . import _convert as cv
 from . import _core
@@ -15,14 +18,21 @@ from . import _core
 __all__ = ["class_weights", "pos_weight_from"]
 
 
-def _out_dtype(dtype, fn):
+def _out_dtype(dtype: DTypeLike, fn: str) -> np.dtype[Any]:
     d = np.dtype(dtype)
     if d not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(f"{fn}: 'dtype' must be float32 or float64; got {d}")
     return d
 
 
-def class_weights(target, num_classes=None, scheme="balanced", ignore_index=-100, beta=0.999, dtype=np.float64):
+def class_weights(
+    target: ArrayLike,
+    num_classes: int | None = None,
+    scheme: str = "balanced",
+    ignore_index: int = -100,
+    beta: float = 0.999,
+    dtype: DTypeLike = np.float64,
+) -> NDArray[np.floating[Any]]:
     r"""Per-class weights that counter class imbalance, for ``cross_entropy(weight=...)``.
 
     Counts :math:`n_c` of each class over the targets that are not ``ignore_index``
@@ -63,10 +73,13 @@ def class_weights(target, num_classes=None, scheme="balanced", ignore_index=-100
         if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 0:
             raise ValueError(f"{fn}: 'num_classes' must be a non-negative int or None; got {num_classes!r}")
         k = int(num_classes)
-    return _core.class_weights(t, k, scheme, cv.integer(ignore_index, "ignore_index", fn), cv.real(beta, "beta", fn), d)
+    out: NDArray[np.floating[Any]] = _core.class_weights(
+        target=t, num_classes=k, scheme=scheme, ignore_index=cv.integer(ignore_index, "ignore_index", fn),
+        beta=cv.real(beta, "beta", fn), dtype=d)
+    return out
 
 
-def pos_weight_from(target, dtype=np.float64):
+def pos_weight_from(target: ArrayLike, dtype: DTypeLike = np.float64) -> NDArray[np.floating[Any]]:
     r"""``pos_weight`` for :func:`lossx.binary_cross_entropy_with_logits` from multi-label targets.
 
     Per class (the last dim): :math:`\sum(1-t) / \sum t` over every other dim — the ratio of
@@ -90,4 +103,5 @@ def pos_weight_from(target, dtype=np.float64):
         raise TypeError(f"{fn}: 'target' must hold real numbers; got an array of dtype {a.dtype}")
     d = _out_dtype(dtype, fn)
     a = cv.contiguous(a.astype(np.float64, copy=False))
-    return _core.pos_weight_from(a).astype(d, copy=False)
+    out: NDArray[np.floating[Any]] = _core.pos_weight_from(target=a).astype(d, copy=False)
+    return out
