@@ -125,27 +125,38 @@ class LossxFunction(torch.autograd.Function):
         return _tensor(out)
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad_output):
-        plan = ctx.plan
-        if ctx.fused:
-            g = grad_output
-            if g.dim() == 0:
-                # A reduced loss: the usual grad_output is exactly 1 (loss.backward()), where the
-                # kept gradient is already the answer.
-                grads = ctx.grads if g.item() == 1.0 else tuple(x * g for x in ctx.grads)
-            else:
-                grads = tuple(x * (g if g.dim() == x.dim() else g.unsqueeze(plan.dim)) for x in ctx.grads)
+        # create_graph=True runs the backward with grad mode on: then once_differentiable's
+        # guard makes a second differentiation raise. Otherwise (the usual case) its wrapper
+        # would only add a no_grad context, so it is skipped.
+        if torch.is_grad_enabled():
+            return _backward_once(ctx, grad_output)
+        return _backward(ctx, grad_output)
+
+
+def _backward(ctx, grad_output):
+    plan = ctx.plan
+    if ctx.fused:
+        g = grad_output
+        if g.dim() == 0:
+            # A reduced loss: the usual grad_output is exactly 1 (loss.backward()), where the
+            # kept gradient is already the answer.
+            grads = ctx.grads if g.item() == 1.0 else tuple(x * g for x in ctx.grads)
         else:
-            saved = iter(ctx.saved_tensors)
-            arrays = [_np(next(saved)) if a is None else a for a in ctx.layout]
-            grads = plan.backward(grad_output.detach().numpy(), *arrays, reduction=ctx.reduction, **ctx.kwargs)
-            grads = tuple(_tensor(x) for x in grads) if isinstance(grads, tuple) else (_tensor(grads),)
-        result = [None] * (3 + len(plan.arg_names))
-        for pos, wanted, grad in zip(plan.diff, ctx.want, grads):
-            if wanted:
-                result[3 + pos] = grad
-        return tuple(result)
+            grads = tuple(x * (g if g.dim() == x.dim() else g.unsqueeze(plan.dim)) for x in ctx.grads)
+    else:
+        saved = iter(ctx.saved_tensors)
+        arrays = [_np(next(saved)) if a is None else a for a in ctx.layout]
+        grads = plan.backward(grad_output.detach().numpy(), *arrays, reduction=ctx.reduction, **ctx.kwargs)
+        grads = tuple(_tensor(x) for x in grads) if isinstance(grads, tuple) else (_tensor(grads),)
+    result = [None] * (3 + len(plan.arg_names))
+    for pos, wanted, grad in zip(plan.diff, ctx.want, grads):
+        if wanted:
+            result[3 + pos] = grad
+    return tuple(result)
+
+
+_backward_once = once_differentiable(_backward)
 
 
 def _fallback_reason(t: torch.Tensor):
@@ -187,6 +198,8 @@ def run(plan: Plan, args: tuple, reduction: str, kwargs: dict):
     for i in plan.diff:
         a = args[i]
         if isinstance(a, torch.Tensor):
+            if a.dtype in _LOSSX_DTYPES and a.is_cpu:
+                continue
             reason = _fallback_reason(a)
             if reason is not None:
                 if plan.torch_fn is None:
