@@ -24,7 +24,6 @@ import warnings
 
 import numpy as np
 import torch
-from torch.autograd.function import once_differentiable
 
 import lossx
 
@@ -110,6 +109,7 @@ class LossxFunction(torch.autograd.Function):
         if not any(want):
             return _tensor(plan.forward(*arrays, reduction=reduction, **kwargs))
         ctx.plan, ctx.want = plan, want
+        ctx.inputs = tuple(args[i] for i in plan.diff if isinstance(args[i], torch.Tensor))
         fused = reduction != "none" or plan.fused_none is True or (plan.fused_none and plan.fused_none(args))
         ctx.fused = bool(fused)
         if ctx.fused:
@@ -126,12 +126,32 @@ class LossxFunction(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        # create_graph=True runs the backward with grad mode on: then once_differentiable's
-        # guard makes a second differentiation raise. Otherwise (the usual case) its wrapper
-        # would only add a no_grad context, so it is skipped.
         if torch.is_grad_enabled():
-            return _backward_once(ctx, grad_output)
+            # create_graph=True: lossx gives first derivatives only. The gradients returned
+            # here are marked (_FirstDerivativeOnly) so that differentiating them raises a
+            # clear error instead of silently treating them as constants.
+            with torch.no_grad():
+                grads = _backward(ctx, grad_output)
+            inputs = [a for a in ctx.inputs if a.requires_grad]
+            return tuple(g if g is None else _FirstDerivativeOnly.apply(ctx.plan.name, g, *inputs) for g in grads)
         return _backward(ctx, grad_output)
+
+
+class _FirstDerivativeOnly(torch.autograd.Function):
+    """Identity on a lossx gradient whose backward (a second derivative) raises."""
+
+    @staticmethod
+    def forward(ctx, name, grad, *inputs):
+        ctx.name = name
+        return grad.clone()
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise RuntimeError(
+            f"lossx.torch.functional.{ctx.name}: trying to differentiate twice (double backward, e.g. "
+            "create_graph=True then grad again); lossx computes first derivatives only - use "
+            f"torch.nn.functional.{ctx.name} where a second derivative is needed"
+        )
 
 
 def _backward(ctx, grad_output):
@@ -154,9 +174,6 @@ def _backward(ctx, grad_output):
         if wanted:
             result[3 + pos] = grad
     return tuple(result)
-
-
-_backward_once = once_differentiable(_backward)
 
 
 def _fallback_reason(t: torch.Tensor):
