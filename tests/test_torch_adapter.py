@@ -31,6 +31,18 @@ TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=2e-5, ato
 LEGACY = "size_average and reduce args will be deprecated"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Small inputs: one thread for lossx and PyTorch keeps this file's time steady on a busy
+    machine (with two, a parallel region waits for a descheduled worker: seconds per test)."""
+    n, m = lossx.get_num_threads(), torch.get_num_threads()
+    lossx.set_num_threads(1)
+    torch.set_num_threads(1)
+    yield
+    lossx.set_num_threads(n)
+    torch.set_num_threads(m)
+
+
 def as_tensor(v, requires_grad=False, int64=False):
     """Arrays and NumPy scalars to tensors (a copy); plain Python values unchanged."""
     if isinstance(v, (np.ndarray, np.generic)):
