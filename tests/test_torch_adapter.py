@@ -440,6 +440,20 @@ def test_double_backward_raises():
     assert g.requires_grad
 
 
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_retain_graph_backward_twice(reduction):
+    """The fused gradient is handed to autograd once; a second backward recomputes it (NAME_backward)."""
+    x = torch.randn(5, 4, dtype=torch.float64, requires_grad=True)
+    y = torch.randint(0, 4, (5,))
+    out = LF.cross_entropy(x, y, reduction=reduction, label_smoothing=0.1)
+    g = torch.rand(out.shape, dtype=torch.float64) + 0.5
+    first = torch.autograd.grad(out, x, g, retain_graph=True)[0]
+    second = torch.autograd.grad(out, x, g)[0]
+    want = torch.autograd.grad(F.cross_entropy(x, y, reduction=reduction, label_smoothing=0.1), x, g)[0]
+    torch.testing.assert_close(first, want, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(second, want, rtol=1e-12, atol=1e-14)
+
+
 @pytest.fixture
 def fresh_warnings(monkeypatch):
     monkeypatch.setattr(_adapter, "_warned", set())
