@@ -454,6 +454,16 @@ def test_retain_graph_backward_twice(reduction):
     torch.testing.assert_close(second, want, rtol=1e-12, atol=1e-14)
 
 
+def test_no_grad_and_inference_mode_skip_autograd():
+    x = torch.randn(5, 4, requires_grad=True)
+    y = torch.randint(0, 4, (5,))
+    for mode in (torch.no_grad, torch.inference_mode):
+        with mode():
+            out = LF.cross_entropy(x, y)
+        assert out.grad_fn is None and not out.requires_grad
+        torch.testing.assert_close(out, F.cross_entropy(x, y).detach())
+
+
 @pytest.fixture
 def fresh_warnings(monkeypatch):
     monkeypatch.setattr(_adapter, "_warned", set())

@@ -68,13 +68,14 @@ class Plan:
       torch_name: the ``torch.nn.functional`` function to fall back to (None: none).
     """
 
-    __slots__ = ("name", "arg_names", "diff", "dim", "fused_none", "tensor_kwargs", "torch_fn",
+    __slots__ = ("name", "arg_names", "diff", "fixed", "dim", "fused_none", "tensor_kwargs", "torch_fn",
                  "forward", "with_grad", "backward")
 
     def __init__(self, name, arg_names, diff=(0,), dim=None, fused_none=True, tensor_kwargs=(), torch_name=None):
         self.name = name
         self.arg_names = tuple(arg_names)
         self.diff = tuple(diff)
+        self.fixed = tuple(i for i in range(len(self.arg_names)) if i not in self.diff)
         self.dim = dim
         self.fused_none = fused_none
         self.tensor_kwargs = tuple(tensor_kwargs)
@@ -102,7 +103,10 @@ class LossxFunction(torch.autograd.Function):
         arrays = [a.detach().numpy() if isinstance(a, torch.Tensor) else a for a in args]
         if plan.tensor_kwargs:
             kwargs = {k: v.detach().numpy() if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()}
-        needs = ctx.needs_input_grad
+        needs = ctx.needs_input_grad  # run() applies this node only with grad mode on
+        for i in plan.fixed:
+            if needs[3 + i]:
+                _refuse(plan, plan.arg_names[i])
         want = tuple(needs[3 + i] for i in plan.diff)
         if True not in want:
             return torch.from_numpy(plan.forward(*arrays, reduction=reduction, **kwargs))
@@ -189,23 +193,20 @@ def _fallback_reason(t: torch.Tensor):
     return None
 
 
-def _check_no_grad(plan: Plan, args, kwargs) -> None:
-    """A float tensor PyTorch would differentiate but lossx does not must not require grad."""
-    for i, a in enumerate(args):
-        if i not in plan.diff and isinstance(a, torch.Tensor) and a.requires_grad:
-            _refuse(plan, plan.arg_names[i])
-    for k in plan.tensor_kwargs:
-        v = kwargs.get(k)
-        if isinstance(v, torch.Tensor) and v.requires_grad:
-            _refuse(plan, k)
-
-
 def _refuse(plan: Plan, arg: str):
     grads = ", ".join(f"'{plan.arg_names[i]}'" for i in plan.diff)
     raise RuntimeError(
         f"lossx.torch.functional.{plan.name}: '{arg}' requires grad, but lossx computes gradients only "
         f"for {grads}; pass {arg}.detach() (or use torch.nn.functional.{plan.name} to differentiate it)"
     )
+
+
+def _evaluate(plan: Plan, args, reduction, kwargs):
+    """The loss alone, outside autograd."""
+    arrays = [a.detach().numpy() if isinstance(a, torch.Tensor) else a for a in args]
+    if plan.tensor_kwargs:
+        kwargs = {k: v.detach().numpy() if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()}
+    return torch.from_numpy(plan.forward(*arrays, reduction=reduction, **kwargs))
 
 
 @torch.compiler.disable
@@ -233,8 +234,15 @@ def run(plan: Plan, args: tuple, reduction: str, kwargs: dict):
         elif i == 0:
             raise TypeError(f"lossx.torch.functional.{plan.name}: '{plan.arg_names[0]}' must be a Tensor; "
                             f"got {type(a).__name__}")
-    if torch.is_grad_enabled():
-        _check_no_grad(plan, args, kwargs)
+    if not torch.is_grad_enabled():  # no_grad / inference_mode: no graph, just the loss
+        return _evaluate(plan, args, reduction, kwargs)
+    # A float tensor PyTorch would differentiate but lossx does not must not require grad:
+    # options here; positional arguments in LossxFunction.forward (from needs_input_grad).
+    if plan.tensor_kwargs:
+        for k in plan.tensor_kwargs:
+            v = kwargs.get(k)
+            if isinstance(v, torch.Tensor) and v.requires_grad:
+                _refuse(plan, k)
     return LossxFunction.apply(plan, reduction, kwargs, *args)
 
 
