@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import platform
 import statistics
 import subprocess
@@ -144,9 +145,11 @@ def main():
         with open(args.out, "w") as f:
             f.write("# lossx.torch.nn vs torch.nn: one training step's loss forward + backward\n\n")
             f.write(f"Command: `{cmd}`\n\n")
-            f.write(f"- CPU: {_cpu()}\n- Compiler: {_compiler()}\n- PyTorch {torch.__version__}, "
-                    f"lossx {lossx.__version__}, Python {platform.python_version()}\n"
-                    f"- Date: {datetime.date.today().isoformat()}\n\n")
+            load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+            f.write(f"- CPU: {_cpu()} ({os.cpu_count()} logical CPUs)\n- Compiler: {_compiler()}\n"
+                    f"- PyTorch {torch.__version__}, lossx {lossx.__version__}, Python {platform.python_version()}\n"
+                    f"- Date: {datetime.date.today().isoformat()}; load average at the end (1, 5, 15 min): {load} "
+                    "(a shared machine: other jobs distort the 2-thread rows most)\n\n")
             f.write("Medians of interleaved repeats (lossx, torch, lossx, ...); each repeat averages a loop of "
                     "`leaf.grad = None; criterion(...).backward()` on leaves that require grad. CTC times "
                     "`log_softmax` + `CTCLoss` from the logits (the same `log_softmax` for both).\n\n")

@@ -68,7 +68,7 @@ class Plan:
       torch_name: the ``torch.nn.functional`` function to fall back to (None: none).
     """
 
-    __slots__ = ("name", "arg_names", "diff", "fixed", "dim", "fused_none", "tensor_kwargs", "torch_fn",
+    __slots__ = ("name", "arg_names", "diff", "diff_slots", "fixed", "dim", "fused_none", "tensor_kwargs", "torch_fn",
                  "forward", "with_grad", "backward")
 
     def __init__(self, name, arg_names, diff=(0,), dim=None, fused_none=True, tensor_kwargs=(), torch_name=None):
@@ -76,6 +76,7 @@ class Plan:
         self.arg_names = tuple(arg_names)
         self.diff = tuple(diff)
         self.fixed = tuple(i for i in range(len(self.arg_names)) if i not in self.diff)
+        self.diff_slots = tuple(3 + i for i in self.diff)  # in needs_input_grad (after plan, reduction, kwargs)
         self.dim = dim
         self.fused_none = fused_none
         self.tensor_kwargs = tuple(tensor_kwargs)
@@ -83,9 +84,6 @@ class Plan:
         self.forward = getattr(lossx, name)
         self.with_grad = getattr(lossx, name + "_with_grad")
         self.backward = getattr(lossx, name + "_backward")
-
-
-_SAVED = object()  # marks a tensor argument's place in ctx.layout (kept by save_for_backward)
 
 
 class LossxFunction(torch.autograd.Function):
@@ -107,14 +105,13 @@ class LossxFunction(torch.autograd.Function):
         for i in plan.fixed:
             if needs[3 + i]:
                 _refuse(plan, plan.arg_names[i])
-        want = tuple(needs[3 + i] for i in plan.diff)
+        want = tuple(map(needs.__getitem__, plan.diff_slots))
         if True not in want:
             return torch.from_numpy(plan.forward(*arrays, reduction=reduction, **kwargs))
         # Everything NAME_backward needs: the tensors through save_for_backward (an in-place
         # change before the backward is then detected), the other arguments as they are.
         ctx.save_for_backward(*(a for a in args if isinstance(a, torch.Tensor)))
-        ctx.layout = tuple(_SAVED if isinstance(a, torch.Tensor) else a for a in args)
-        ctx.plan, ctx.want, ctx.reduction, ctx.kwargs = plan, want, reduction, kwargs
+        ctx.plan, ctx.want, ctx.args, ctx.reduction, ctx.kwargs = plan, want, args, reduction, kwargs
         if reduction != "none" or plan.fused_none is True or (plan.fused_none and plan.fused_none(args)):
             out, grads = plan.with_grad(*arrays, reduction=reduction, **kwargs)
             ctx.grads = tuple(map(torch.from_numpy, grads)) if isinstance(grads, tuple) else (torch.from_numpy(grads),)
@@ -154,9 +151,10 @@ class _FirstDerivativeOnly(torch.autograd.Function):
 
 
 def _arguments(ctx):
-    """The forward's positional arguments, tensors back from save_for_backward."""
-    saved = iter(ctx.saved_tensors)
-    return [next(saved) if a is _SAVED else a for a in ctx.layout]
+    """The forward's positional arguments (reading saved_tensors checks that no tensor among
+    them was modified in place since the forward)."""
+    ctx.saved_tensors
+    return ctx.args
 
 
 def _backward(ctx, grad_output):
