@@ -7,6 +7,7 @@ lossx, torch, ...) and reports the median of the repeats. Both libraries get the
 same thread count (``torch.set_num_threads`` and ``lossx.set_num_threads``).
 
     PYTHONPATH=python python bench/bench_torch_adapter.py [--threads 1 2] [--repeats 15] [--out FILE]
+    PYTHONPATH=python python bench/bench_torch_adapter.py --threads 1 --clock cpu --out FILE --append
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ ROWS = [
 ]
 
 
-def _step_timer(make, module):
+def _step_timer(make, module, clock):
     loss_fn, leaves = make(module)
     leaves = leaves if isinstance(leaves, tuple) else (leaves,)
 
@@ -81,21 +82,21 @@ def _step_timer(make, module):
     inner = max(1, min(2000, int(0.02 / one)))
 
     def timed():
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(inner):
             step()
-        return (time.perf_counter() - t0) / inner
+        return (clock() - t0) / inner
 
     return timed
 
 
-def bench(threads, repeats):
+def bench(threads, repeats, clock=time.perf_counter):
     torch.set_num_threads(threads)
     lossx.set_num_threads(threads)
     rows = []
     for label, cls, make in ROWS:
-        ours = _step_timer(make, getattr(lnn, cls)())
-        theirs = _step_timer(make, getattr(torch.nn, cls)())
+        ours = _step_timer(make, getattr(lnn, cls)(), clock)
+        theirs = _step_timer(make, getattr(torch.nn, cls)(), clock)
         a, b = [], []
         for _ in range(repeats):
             a.append(ours())
@@ -129,8 +130,15 @@ def main():
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--out", default=None, help="also write the markdown table to this file")
+    ap.add_argument("--append", action="store_true", help="append to --out instead of overwriting it")
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="wall: elapsed time (default); cpu: the calling thread's CPU time, which other "
+                         "jobs on a shared machine do not inflate - meaningful with --threads 1 only")
     args = ap.parse_args()
-    rows = [r for t in args.threads for r in bench(t, args.repeats)]
+    if args.clock == "cpu" and args.threads != [1]:
+        ap.error("--clock cpu measures the calling thread only: use it with --threads 1")
+    clock = time.perf_counter if args.clock == "wall" else time.thread_time
+    rows = [r for t in args.threads for r in bench(t, args.repeats, clock)]
     lines = [
         "| training step (loss fwd + bwd, float32) | threads | lossx.torch.nn | torch.nn | speed-up |",
         "|---|---|---|---|---|",
@@ -141,10 +149,12 @@ def main():
     print(table)
     if args.out:
         cmd = "PYTHONPATH=python python bench/bench_torch_adapter.py " + " ".join(
-            ["--threads", *map(str, args.threads), "--repeats", str(args.repeats), "--out", args.out])
-        with open(args.out, "w") as f:
-            f.write("# lossx.torch.nn vs torch.nn: one training step's loss forward + backward\n\n")
-            f.write(f"Command: `{cmd}`\n\n")
+            ["--threads", *map(str, args.threads), "--repeats", str(args.repeats), "--clock", args.clock,
+             "--out", args.out])
+        with open(args.out, "a" if args.append else "w") as f:
+            if not args.append:
+                f.write("# lossx.torch.nn vs torch.nn: one training step's loss forward + backward\n\n")
+            f.write(f"## {args.clock} clock\n\nCommand: `{cmd}`\n\n")
             load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
             f.write(f"- CPU: {_cpu()} ({os.cpu_count()} logical CPUs)\n- Compiler: {_compiler()}\n"
                     f"- PyTorch {torch.__version__}, lossx {lossx.__version__}, Python {platform.python_version()}\n"
