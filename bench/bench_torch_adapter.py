@@ -150,9 +150,11 @@ def main():
     if args.out:
         cmd = "PYTHONPATH=python python bench/bench_torch_adapter.py " + " ".join(
             ["--threads", *map(str, args.threads), "--repeats", str(args.repeats), "--clock", args.clock,
-             "--out", args.out])
+             "--out", args.out] + (["--append"] if args.append else []))
         with open(args.out, "a" if args.append else "w") as f:
-            if not args.append:
+            if args.append:
+                f.write("\n")
+            else:
                 f.write("# lossx.torch.nn vs torch.nn: one training step's loss forward + backward\n\n")
             f.write(f"## {args.clock} clock\n\nCommand: `{cmd}`\n\n")
             load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
