@@ -44,7 +44,7 @@ def _warn_fallback(name: str, reason: str) -> None:
             f"lossx.torch.functional.{name}: {reason}; lossx computes float32/float64 CPU tensors only, "
             f"so this call (and later ones like it) runs torch.nn.functional.{name} instead",
             LossxFallbackWarning,
-            stacklevel=4,
+            stacklevel=5,  # the caller of the lossx.torch.functional function
         )
 
 
