@@ -76,14 +76,14 @@ def _doc(summary, notes=""):
     """Attach a docstring: the summary, this function's notes, and where the common rules are."""
 
     def wrap(f):
+        common = ("the rules common to every lossx.torch function (fallback for non-CPU / float16 / bfloat16 "
+                  "tensors, refused gradients of targets and weights, no double backward, lossx's shape checks); "
+                  "see the :mod:`lossx.torch.functional` module docstring.")
         f.__doc__ = (
             f"{summary}\n\n"
             f"Drop-in for ``torch.nn.functional.{f.__name__}`` (same signature), computed by "
             f":func:`lossx.{f.__name__}` inside one autograd node.\n\n"
-            f"Differences from PyTorch: {notes + ' ' if notes else ''}"
-            "the rules common to every lossx.torch function (fallback for non-CPU / float16 / bfloat16 "
-            "tensors, refused gradients of targets and weights, no double backward, lossx's shape "
-            "checks) are in the :mod:`lossx.torch.functional` module docstring.\n"
+            + (f"Differences from PyTorch: {notes} Also {common}\n" if notes else f"Differences from PyTorch: {common}\n")
         )
         return f
 
