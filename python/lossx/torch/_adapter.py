@@ -68,7 +68,7 @@ class Plan:
       torch_name: the ``torch.nn.functional`` function to fall back to (None: none).
     """
 
-    __slots__ = ("name", "arg_names", "diff", "diff_slots", "fixed", "dim", "fused_none", "tensor_kwargs", "torch_fn",
+    __slots__ = ("name", "arg_names", "diff", "diff_slots", "fixed", "single", "rest", "dim", "fused_none", "tensor_kwargs", "torch_fn",
                  "forward", "with_grad", "backward")
 
     def __init__(self, name, arg_names, diff=(0,), dim=None, fused_none=True, tensor_kwargs=(), torch_name=None):
@@ -77,6 +77,8 @@ class Plan:
         self.diff = tuple(diff)
         self.fixed = tuple(i for i in range(len(self.arg_names)) if i not in self.diff)
         self.diff_slots = tuple(3 + i for i in self.diff)  # in needs_input_grad (after plan, reduction, kwargs)
+        self.single = self.diff == (0,)
+        self.rest = (None,) * (len(self.arg_names) - 1)  # backward's Nones after the first argument's gradient
         self.dim = dim
         self.fused_none = fused_none
         self.tensor_kwargs = tuple(tensor_kwargs)
@@ -111,7 +113,7 @@ class LossxFunction(torch.autograd.Function):
         # Everything NAME_backward needs: the tensors through save_for_backward (an in-place
         # change before the backward is then detected), the other arguments as they are.
         ctx.save_for_backward(*(a for a in args if isinstance(a, torch.Tensor)))
-        ctx.plan, ctx.want, ctx.args, ctx.reduction, ctx.kwargs = plan, want, args, reduction, kwargs
+        ctx.call = (plan, want, args, reduction, kwargs)
         if reduction != "none" or plan.fused_none is True or (plan.fused_none and plan.fused_none(args)):
             out, grads = plan.with_grad(*arrays, reduction=reduction, **kwargs)
             ctx.grads = tuple(map(torch.from_numpy, grads)) if isinstance(grads, tuple) else (torch.from_numpy(grads),)
@@ -129,7 +131,7 @@ class LossxFunction(torch.autograd.Function):
             with torch.no_grad():
                 grads = _backward(ctx, grad_output)
             inputs = [a for a in _arguments(ctx) if isinstance(a, torch.Tensor) and a.requires_grad]
-            return tuple(g if g is None else _FirstDerivativeOnly.apply(ctx.plan.name, g, *inputs) for g in grads)
+            return tuple(g if g is None else _FirstDerivativeOnly.apply(ctx.call[0].name, g, *inputs) for g in grads)
         return _backward(ctx, grad_output)
 
 
@@ -154,11 +156,11 @@ def _arguments(ctx):
     """The forward's positional arguments (reading saved_tensors checks that no tensor among
     them was modified in place since the forward)."""
     ctx.saved_tensors
-    return ctx.args
+    return ctx.call[2]
 
 
 def _backward(ctx, grad_output):
-    plan = ctx.plan
+    plan, want, _, reduction, kwargs = ctx.call
     grads = ctx.grads
     if grads is not None:
         # The kept gradient is used once: dropping the reference lets autograd keep the
@@ -174,10 +176,12 @@ def _backward(ctx, grad_output):
                 x.mul_(g if g.dim() == x.dim() else g.unsqueeze(plan.dim))
     else:
         arrays = [a.detach().numpy() if isinstance(a, torch.Tensor) else a for a in _arguments(ctx)]
-        grads = plan.backward(grad_output.detach().numpy(), *arrays, reduction=ctx.reduction, **ctx.kwargs)
+        grads = plan.backward(grad_output.detach().numpy(), *arrays, reduction=reduction, **kwargs)
         grads = tuple(map(torch.from_numpy, grads)) if isinstance(grads, tuple) else (torch.from_numpy(grads),)
+    if plan.single:  # one differentiable argument, the first (which requires grad, or we would not be here)
+        return (None, None, None, grads[0]) + plan.rest
     result = [None] * (3 + len(plan.arg_names))
-    for pos, wanted, grad in zip(plan.diff, ctx.want, grads):
+    for pos, wanted, grad in zip(plan.diff, want, grads):
         if wanted:
             result[3 + pos] = grad
     return tuple(result)
