@@ -15,10 +15,11 @@ not the target; the deprecated ``size_average``/``reduce`` arguments do not exis
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _convert as cv
 from . import _core
-from ._api import loss
+from ._api import Prepared, loss
 
 __all__ = [
     "l1_loss",
@@ -54,14 +55,14 @@ __all__ = [
 ]
 
 
-def _pair(input, target, fn, strided=False):
+def _pair(input: ArrayLike, target: ArrayLike, fn: str, strided: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """input and float target; ``strided``: the kernel reads them in place in any layout."""
     x = cv.prediction(input, "input", fn, strided)
     return x, cv.float_target(target, x.dtype, "target", fn, strided)
 
 
 @loss()
-def l1_loss(input, target, *, reduction="mean", weight=None):
+def l1_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", weight: ArrayLike | None = None) -> Prepared:
     r"""Absolute error :math:`|x - y|`, as ``torch.nn.functional.l1_loss``.
 
     Gradient :math:`\operatorname{sign}(x - y)`, with PyTorch's choice
@@ -95,7 +96,7 @@ def l1_loss(input, target, *, reduction="mean", weight=None):
 
 
 @loss()
-def mse_loss(input, target, *, reduction="mean", weight=None):
+def mse_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", weight: ArrayLike | None = None) -> Prepared:
     r"""Squared error :math:`(x - y)^2`, as ``torch.nn.functional.mse_loss``.
 
     Gradient :math:`2(x - y)`. With ``weight`` (the input's shape) each element's
@@ -125,7 +126,7 @@ def mse_loss(input, target, *, reduction="mean", weight=None):
 
 
 @loss()
-def smooth_l1_loss(input, target, *, reduction="mean", beta=1.0):
+def smooth_l1_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", beta: float = 1.0) -> Prepared:
     r"""Smooth L1 loss, as ``torch.nn.functional.smooth_l1_loss``.
 
     With :math:`d = x - y`:
@@ -161,7 +162,9 @@ def smooth_l1_loss(input, target, *, reduction="mean", beta=1.0):
 
 
 @loss()
-def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+def huber_loss(
+    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float = 1.0, weight: ArrayLike | None = None
+) -> Prepared:
     r"""Huber loss, as ``torch.nn.functional.huber_loss``.
 
     With :math:`d = x - y`:
@@ -204,7 +207,15 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 
 @loss()
-def poisson_nll_loss(input, target, log_input=True, full=False, *, eps=1e-8, reduction="mean"):
+def poisson_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    log_input: bool = True,
+    full: bool = False,
+    *,
+    eps: float = 1e-8,
+    reduction: str = "mean",
+) -> Prepared:
     r"""Poisson negative log-likelihood, as ``torch.nn.functional.poisson_nll_loss``.
 
     For a target count :math:`y` and a predicted rate given by :math:`x`:
@@ -245,9 +256,9 @@ def poisson_nll_loss(input, target, log_input=True, full=False, *, eps=1e-8, red
                                          eps=cv.real(eps, "eps", fn), reduction=reduction)
 
 
-def _var(var, x, fn):
+def _var(var: ArrayLike | float, x: np.ndarray, fn: str) -> tuple[np.ndarray, bool]:
     """``var``: a Python float (one variance for every element) or an array (PyTorch's shape rules)."""
-    if isinstance(var, bool) or isinstance(var, int):
+    if var is None or isinstance(var, bool) or isinstance(var, int):
         # PyTorch 2.13 only accepts a tensor or a Python float here; an int (or bool)
         # fails inside it with a TypeError. lossx keeps that, with a clearer message.
         raise TypeError(
@@ -256,11 +267,20 @@ def _var(var, x, fn):
         )
     if isinstance(var, float):  # also NumPy float64 scalars, which are floats (as in PyTorch)
         return cv.contiguous(np.asarray(var, dtype=x.dtype)), True
-    return cv.parameter(var, x.dtype, "var", fn), False
+    v = cv.parameter(var, x.dtype, "var", fn)
+    assert v is not None  # None was refused above
+    return v, False
 
 
 @loss(grads="``input`` and ``var`` (a tuple ``(grad_input, grad_var)``, ``grad_var`` of var's own shape)")
-def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+def gaussian_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    var: ArrayLike | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Prepared:
     r"""Gaussian negative log-likelihood, as ``torch.nn.functional.gaussian_nll_loss``.
 
     With :math:`v = \max(\mathrm{var}, \epsilon)` broadcast onto the input:
