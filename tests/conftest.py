@@ -23,6 +23,9 @@ def rng():
 # registering here too keeps --strict-markers happy until it lands, and duplicates are harmless).
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    # hypothesis' failure report imports mypy_extensions (when installed), which warns on import;
+    # with filterwarnings = error that warning would replace the report of the real failure.
+    config.addinivalue_line("filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
     config.addinivalue_line("markers", "bigmem: needs about 20 GiB of memory; opt-in with LOSSX_BIGMEM=1 or -m bigmem")
 
 

@@ -210,7 +210,7 @@ def _readonly(a, rng):
 
 
 def _fortran(a, rng):
-    return np.asfortranarray(a)
+    return np.array(a, order="F")  # (np.asfortranarray would make a 0-d array 1-d)
 
 
 def _broadcast(a, rng):
@@ -245,8 +245,11 @@ def test_views_give_the_contiguous_result(case, seed, n, dtype, layout, which):
         else:
             viewed_kw[p] = transform(kwargs[p], rng)
     note(f"{layout} of {chosen}")
-    contig_args = [np.ascontiguousarray(a) if isinstance(a, np.ndarray) else a for a in viewed_args]
-    contig_kw = {k: (np.ascontiguousarray(v) if isinstance(v, np.ndarray) else v) for k, v in viewed_kw.items()}
+    def contiguous(a):  # (np.ascontiguousarray would make a 0-d array 1-d)
+        return np.array(a, order="C", copy=True) if isinstance(a, np.ndarray) else a
+
+    contig_args = [contiguous(a) for a in viewed_args]
+    contig_kw = {k: contiguous(v) for k, v in viewed_kw.items()}
     want = _outcome(lambda: _everything(case, contig_args, contig_kw, dtype, seed))
     got = _outcome(lambda: _everything(case, viewed_args, viewed_kw, dtype, seed))
     if want[0] == "error":
