@@ -125,7 +125,7 @@ void one(Reader& r) {
             Shape ws = s;  // broadcast weight: the trailing dims, or a 1
             if (!ws.empty() && rr.flag()) ws.erase(ws.begin());
             const index_t n = checked_numel(ws);
-            if (n < 0 || n > kMaxElements) return true;
+            if (n < 0 || n > kMaxElements) return false;  // huge input: skipped
             b.resize(static_cast<std::size_t>(n > 0 ? n : 1));
             for (T& v : b) v = any_float<T>(rr);
             o.weight = lossx::View<const T>{b.data(), ws};
@@ -142,7 +142,7 @@ void one(Reader& r) {
           [](Reader& rr, auto& o, const Shape& s, std::vector<T>& b) {
             if (!rr.flag() || s.empty()) return false;
             const index_t c = s.back();  // pos_weight (C,) broadcast over the last dim
-            if (c < 0 || c > kMaxElements) return true;
+            if (c < 0 || c > kMaxElements) return false;  // huge input: skipped
             b.resize(static_cast<std::size_t>(c > 0 ? c : 1));
             for (T& v : b) v = any_float<T>(rr);
             o.pos_weight = lossx::View<const T>{b.data(), {c}};
