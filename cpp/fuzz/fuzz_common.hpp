@@ -188,7 +188,12 @@ Array<T> make_array(Reader& r, Shape shape, bool allow_strides, Fill fill) {
   Shape strides;
   const bool with_strides = allow_strides && any_strides(r, shape, strides);
   const index_t n = checked_numel(shape);
-  a.huge = n < 0 || n > kMaxElements;
+  // Work is bounded too: an empty array with large other dims, such as (1, 0, 2^15, 2^15) logits,
+  // is 2^30 empty rows, valid and slow (a libFuzzer timeout, not a defect): treated as huge.
+  Shape nonzero = shape;
+  for (index_t& d : nonzero) d = d == 0 ? 1 : d;
+  const index_t work = checked_numel(nonzero);
+  a.huge = n < 0 || n > kMaxElements || (n == 0 && (work < 0 || work > kMaxElements));
   if (a.huge) {
     a.extent = 16;  // whatever the View claims, only this much is real
   } else if (with_strides && n > 0) {
