@@ -2,6 +2,11 @@
 
 Each loss has PyTorch's name, arguments and defaults (``torch.nn.functional``);
 its gradient is ``NAME_backward`` and both together ``NAME_with_grad``.
+``NAME_partial`` returns the exact partial sums ``(total, denominator)`` of the
+reduction and ``NAME_partial_backward(scale, ...)`` the gradient of ``scale * total``:
+the denominator counts elements (``margin_ranking_loss``, ``hinge_embedding_loss``,
+``soft_margin_loss``) or rows (``multilabel_soft_margin_loss``, ``multi_margin_loss``,
+``multilabel_margin_loss``, whose ``'mean'`` averages the per-row losses).
 """
 
 from __future__ import annotations

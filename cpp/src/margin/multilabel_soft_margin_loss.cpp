@@ -5,7 +5,7 @@
 //        = (1/C)·Σ_c w_c·[y_c·max(-x_c, 0) + (1 - y_c)·max(x_c, 0) + log1p(exp(-|x_c|))]
 //   d/dx_c = (w_c / C)·(sigmoid(x_c) - y_c)
 // PyTorch writes it with logsigmoid, which is stable too; both agree to rounding. The loops
-// use the vectorisable exp/log1p of margin_common.hpp. 'mean' averages the rows (the loss is per row).
+// use the vectorisable exp/log1p of core/math.hpp. 'mean' averages the rows (the loss is per row).
 #include <cmath>
 
 #include "core/math.hpp"
