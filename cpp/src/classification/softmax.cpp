@@ -112,10 +112,15 @@ LOSSX_INLINE void softmax_tile(const SoftmaxArgs<T>& a, index_t base, index_t w)
     m[j] = -std::numeric_limits<T>::infinity();
     S[j] = 0.0;
   }
-  detail::lanes_max(a.x + base, C, s, w, m);
+  const T* xb = a.x + base;
+  detail::lanes_max(xb, C, s, w, m);
   T* e = kLog ? a.grad : (a.out ? a.out : a.grad);
-  for (index_t c = 0; c < C; ++c)
-    detail::lanes_add_exp(a.x + base + c * s, m, w, e ? e + base + c * s : nullptr, S);
+  if (e) {
+    T* eb = e + base;
+    for (index_t c = 0; c < C; ++c) detail::lanes_add_exp(xb + c * s, m, w, eb + c * s, S);
+  } else {
+    for (index_t c = 0; c < C; ++c) detail::lanes_add_exp<T>(xb + c * s, m, w, nullptr, S);
+  }
 
   if constexpr (kLog) {
     if (a.out) {
