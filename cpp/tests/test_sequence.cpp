@@ -100,3 +100,14 @@ LOSSX_TEST(ctc_workspace_too_small_is_a_value_error) {
                                                                                    b.tlv(), opt, false, 0)),
                "'threads' must be >= 1");
 }
+
+LOSSX_TEST(ctc_strided_views_are_refused) {
+  const CtcBatch b;
+  lossx::CtcLossOptions opt;
+  double loss = 0.0;
+  lossx::View<const double> lp = b.log_probs();
+  lp.strides = {b.N * b.C, 1, b.N};  // not the row-major strides of (T, N, C)
+  CHECK_THROWS(lossx::ValueError,
+               (lossx::ctc_loss<double, std::int64_t, std::int64_t>(lp, b.tg(), b.ilv(), b.tlv(), opt, &loss)),
+               "'log_probs' must be a contiguous (row-major) array");
+}

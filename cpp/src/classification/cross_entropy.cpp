@@ -354,6 +354,9 @@ double run_rows(const RowLayout& l, const detail::Reducer<T>& red, CeRows<T>& a,
 template <class T, class I>
 Shape cross_entropy_shape(View<const T> input, View<const I> target, const CrossEntropyOptions<T>& opt) {
   const Check ck{"cross_entropy"};
+  ck.contiguous("input", input);
+  ck.contiguous("target", target);
+  ck.contiguous("weight", opt.weight);
   const RowLayout l = detail::class_index_layout(ck, input.shape, target.shape);
   check_common(ck, opt, l.classes);
   return target.shape;
@@ -395,6 +398,9 @@ void cross_entropy_run(View<const T> input, View<const I> target, const CrossEnt
 template <class T>
 Shape cross_entropy_probs_shape(View<const T> input, View<const T> target, const CrossEntropyOptions<T>& opt) {
   const Check ck{"cross_entropy"};
+  ck.contiguous("input", input);
+  ck.contiguous("target", target);
+  ck.contiguous("weight", opt.weight);
   ck.ndim_between("input", input.shape, 1, 1 << 20);
   ck.same_shape("target", target.shape, "input", input.shape);
   const RowLayout l = detail::row_layout(input.shape, input.shape.size() == 1 ? 0 : 1);

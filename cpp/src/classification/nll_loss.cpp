@@ -104,6 +104,9 @@ double nll_block_any_index(const NllRows<T>& a, const I* target, index_t ignore_
 template <class T, class I>
 Shape nll_loss_shape(View<const T> input, View<const I> target, const NllLossOptions<T>& opt) {
   const Check ck{"nll_loss"};
+  ck.contiguous("input", input);
+  ck.contiguous("target", target);
+  ck.contiguous("weight", opt.weight);
   const RowLayout l = detail::class_index_layout(ck, input.shape, target.shape);
   detail::check_class_weight(ck, opt.weight, l.classes);
   ck.param(opt.reduction != Reduction::BatchMean, "reduction", "be one of 'none', 'mean', 'sum'", "'batchmean'");

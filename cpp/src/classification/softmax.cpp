@@ -194,6 +194,7 @@ LOSSX_SIMD_CLONES void softmax_block(const SoftmaxArgs<T>& a, index_t b, index_t
 template <class T, bool kLog>
 void run_softmax(const char* fn, View<const T> input, index_t dim, const Request<T>& request) {
   const Check ck{fn};
+  ck.contiguous("input", input);
   const index_t d = softmax_dim(fn, input.shape, dim);
   ck.param(!request.partial && !request.partial_grad, "request",
            "ask for the output and/or the gradient (there is no reduction to take partial sums of)",

@@ -296,6 +296,8 @@ template <class T, class I>
 Shape batch_hard_triplet_loss_shape(View<const T> embeddings, View<const I> labels,
                                     const BatchHardTripletLossOptions& opt) {
   const Check ck{"batch_hard_triplet_loss"};
+  ck.contiguous("embeddings", embeddings);
+  ck.contiguous("labels", labels);
   ck.ndim_between("embeddings", embeddings.shape, 2, 2);
   const Shape none{embeddings.shape[0]};
   ck.shape_is("labels", labels.shape, none, "embeddings", embeddings.shape);

@@ -98,6 +98,9 @@ template <class T>
 Shape cosine_embedding_loss_shape(View<const T> input1, View<const T> input2, View<const T> target,
                                   const CosineEmbeddingLossOptions& opt) {
   const Check ck{"cosine_embedding_loss"};
+  ck.contiguous("input1", input1);
+  ck.contiguous("input2", input2);
+  ck.contiguous("target", target);
   ck.ndim_between("input1", input1.shape, 1, 2);
   ck.same_shape("input2", input2.shape, "input1", input1.shape);
   const Shape none = input1.shape.size() == 2 ? Shape{input1.shape[0]} : Shape{};

@@ -157,6 +157,9 @@ template <class T>
 Shape triplet_margin_loss_shape(View<const T> anchor, View<const T> positive, View<const T> negative,
                                 const TripletMarginLossOptions& opt) {
   const Check ck{"triplet_margin_loss"};
+  ck.contiguous("anchor", anchor);
+  ck.contiguous("positive", positive);
+  ck.contiguous("negative", negative);
   ck.ndim_between("anchor", anchor.shape, 1, 2);
   ck.same_shape("positive", positive.shape, "anchor", anchor.shape);
   ck.same_shape("negative", negative.shape, "anchor", anchor.shape);

@@ -83,6 +83,9 @@ template <class T>
 Shape margin_ranking_loss_shape(View<const T> input1, View<const T> input2, View<const T> target,
                                 const MarginRankingLossOptions<T>& opt) {
   const Check ck{"margin_ranking_loss"};
+  ck.contiguous("input1", input1);
+  ck.contiguous("input2", input2);
+  ck.contiguous("target", target);
   ck.same_shape("input2", input2.shape, "input1", input1.shape);
   ck.same_shape("target", target.shape, "input1", input1.shape);
   detail::check_reduction(ck, opt.reduction);

@@ -99,6 +99,9 @@ LOSSX_SIMD_CLONES double multi_margin_block(const MultiMarginArgs<T, I>& a, int 
 template <class T, class I>
 Shape multi_margin_loss_shape(View<const T> input, View<const I> target, const MultiMarginLossOptions<T>& opt) {
   const Check ck{"multi_margin_loss"};
+  ck.contiguous("input", input);
+  ck.contiguous("target", target);
+  ck.contiguous("weight", opt.weight);
   ck.ndim_between("input", input.shape, 0, 2);
   const detail::RowLayout l = detail::margin_row_layout(input.shape);
   if (l.classes < 1) ck.fail("input", "have at least one class (C >= 1)", cat("shape ", shape_str(input.shape)));

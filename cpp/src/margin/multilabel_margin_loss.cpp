@@ -92,6 +92,8 @@ LOSSX_SIMD_CLONES double multilabel_margin_block(const MultilabelMarginArgs<T, I
 template <class T, class I>
 Shape multilabel_margin_loss_shape(View<const T> input, View<const I> target, const MultilabelMarginLossOptions<T>& opt) {
   const Check ck{"multilabel_margin_loss"};
+  ck.contiguous("input", input);
+  ck.contiguous("target", target);
   ck.ndim_between("input", input.shape, 0, 2);
   const detail::RowLayout l = detail::margin_row_layout(input.shape);
   if (l.classes < 1) ck.fail("input", "have at least one class (C >= 1)", cat("shape ", shape_str(input.shape)));

@@ -74,6 +74,9 @@ template <class T>
 Shape multilabel_soft_margin_loss_shape(View<const T> input, View<const T> target,
                                         const MultilabelSoftMarginLossOptions<T>& opt) {
   const Check ck{"multilabel_soft_margin_loss"};
+  ck.contiguous("input", input);
+  ck.contiguous("target", target);
+  ck.contiguous("weight", opt.weight);
   ck.ndim_between("input", input.shape, 1, 1 << 20);
   ck.same_shape("target", target.shape, "input", input.shape);
   if (opt.weight.present()) ck.class_vector("weight", opt.weight.shape, input.shape.back());

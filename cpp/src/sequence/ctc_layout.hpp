@@ -26,6 +26,10 @@ struct CtcDims {
 template <class T, class I, class L>
 CtcDims ctc_dims(const Check& ck, View<const T> log_probs, View<const I> targets, View<const L> input_lengths,
                  View<const L> target_lengths, const CtcLossOptions& opt) {
+  ck.contiguous("log_probs", log_probs);
+  ck.contiguous("targets", targets);
+  ck.contiguous("input_lengths", input_lengths);
+  ck.contiguous("target_lengths", target_lengths);
   ck.ndim_between("log_probs", log_probs.shape, 2, 3);
   CtcDims d;
   const Shape& s = log_probs.shape;
