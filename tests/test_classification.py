@@ -757,6 +757,71 @@ def test_cross_entropy_smoothing_zero_total_weight_matches_torch():
     np.testing.assert_array_equal(lossx.cross_entropy_backward(1.0, x, y, w, label_smoothing=0.1), tx.grad.numpy())
 
 
+# ---------------------------------------------------------------- partial sums of cross_entropy / nll_loss
+
+
+def _class_index_batch(rng, shape=(41, 7, 3)):
+    """Logits (N, C, d), targets with ignored positions, and a class weight with a zero entry."""
+    x = rng.standard_normal(shape) * 3
+    y = rng.integers(0, shape[1], (shape[0],) + shape[2:])
+    y[rng.random(y.shape) < 0.25] = 3  # ignore_index=3 is also a valid class
+    w = rng.random(shape[1]) + 0.1
+    w[5] = 0.0
+    return x, y, w
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("cross_entropy", dict(ignore_index=3, label_smoothing=0.15)),
+    ("cross_entropy", dict(ignore_index=3)),
+    ("nll_loss", dict(ignore_index=3)),
+])
+@pytest.mark.parametrize("shape", [(41, 7, 3), (41, 70)])  # lane-major tiles; wide rows
+def test_class_index_partial_is_weighted_total_and_weight(name, kwargs, shape, rng):
+    """(Σ w_y·ℓ, Σ w_y over targets not ignored); uneven chunks (1 row, prime, rest) rebuild 'mean',
+    'sum' and the whole-batch gradient, with weights, ignore_index and label smoothing."""
+    x, y, w = _class_index_batch(rng, shape)
+    f = getattr(lossx, name)
+    total, denom = getattr(lossx, name + "_partial")(x, y, w, **kwargs)
+    assert denom == pytest.approx(w[y[y != 3]].sum(), rel=1e-14)
+    assert total == pytest.approx(float(f(x, y, w, reduction="sum", **kwargs)), rel=1e-13)
+    bounds = [0, 1, 2, 9, 22, 41]
+    chunks = [(x[a:b], y[a:b]) for a, b in zip(bounds, bounds[1:])]
+    parts = [getattr(lossx, name + "_partial")(xc, yc, w, **kwargs) for xc, yc in chunks]
+    t = sum(p[0] for p in parts)
+    d = sum(p[1] for p in parts)
+    np.testing.assert_allclose(t / d, f(x, y, w, **kwargs), rtol=1e-12)
+    np.testing.assert_allclose(t, f(x, y, w, reduction="sum", **kwargs), rtol=1e-12)
+    g = 0.7
+    want = getattr(lossx, name + "_backward")(g, x, y, w, **kwargs)
+    got = np.concatenate([getattr(lossx, name + "_partial_backward")(g / d, xc, yc, w, **kwargs)
+                          for xc, yc in chunks])
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+def test_cross_entropy_partial_of_an_all_ignored_chunk_is_zero(rng):
+    """A chunk whose targets are all ignored adds (0, 0): the global mean stays finite."""
+    x, y, w = _class_index_batch(rng, (5, 7))
+    y[:2] = -100
+    t0, d0 = lossx.cross_entropy_partial(x[:2], y[:2], w, label_smoothing=0.1)
+    assert (t0, d0) == (0.0, 0.0)
+    t1, d1 = lossx.cross_entropy_partial(x[2:], y[2:], w, label_smoothing=0.1)
+    np.testing.assert_allclose((t0 + t1) / (d0 + d1), lossx.cross_entropy(x, y, w, label_smoothing=0.1), rtol=1e-13)
+
+
+def test_cross_entropy_probs_partial_counts_rows(rng):
+    x = rng.standard_normal((6, 4, 5))
+    p = rng.random((6, 4, 5))
+    total, denom = lossx.cross_entropy_partial(x, p, label_smoothing=0.2)
+    assert denom == 30.0
+    np.testing.assert_allclose(total / denom, lossx.cross_entropy(x, p, label_smoothing=0.2), rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_has_no_partial(name):
+    assert not hasattr(lossx, name + "_partial")
+    assert name + "_partial" not in lossx.__all__
+
+
 def test_one_hot_integer_targets_say_what_to_do():
     x = np.zeros((4, 5), np.float32)
     with pytest.raises(TypeError, match=r"'target' has the input's shape \(4, 5\).*float.*argmax"):

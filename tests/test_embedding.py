@@ -328,6 +328,39 @@ def test_batch_hard_left_out_anchors():
     np.testing.assert_array_equal(grad, 0.0)
 
 
+@pytest.mark.parametrize("p", [2, 1])
+def test_batch_hard_partial_is_kept_sum_and_count(p, rng):
+    # Three labels with several members each, plus singletons (no positive: left out) and one
+    # label-only batch member; the partial sums are (Σ loss over kept anchors, kept count).
+    e = rng.standard_normal((23, 5))
+    labels = np.array([0, 1, 2] * 6 + [7, 8, 9, 10, 11])
+    per = lossx.batch_hard_triplet_loss(e, labels, p=p, reduction="none")
+    kept = 18.0
+    for r in ("mean", "sum"):
+        t, d = lossx.batch_hard_triplet_loss_partial(e, labels, p=p, reduction=r)
+        assert isinstance(t, float) and isinstance(d, float)
+        assert d == kept
+        np.testing.assert_allclose(t, per.sum(), rtol=1e-14)
+    mean = lossx.batch_hard_triplet_loss(e, labels, p=p)
+    np.testing.assert_allclose(t / d, mean, rtol=1e-14)
+    # partial_backward(s) is the gradient of s · total: 'sum''s gradient times s, under either
+    # reduction; under 'mean', s = grad_output / kept gives the 'mean' gradient.
+    want = lossx.batch_hard_triplet_loss_backward(1.0, e, labels, p=p, reduction="sum")
+    for r in ("mean", "sum"):
+        got = lossx.batch_hard_triplet_loss_partial_backward(0.375, e, labels, p=p, reduction=r)
+        np.testing.assert_allclose(got, 0.375 * want, rtol=1e-13, atol=1e-15)
+    got = lossx.batch_hard_triplet_loss_partial_backward(0.75 / kept, e, labels, p=p)
+    np.testing.assert_array_equal(got, lossx.batch_hard_triplet_loss_backward(0.75, e, labels, p=p))
+
+
+def test_batch_hard_partial_with_no_kept_anchor():
+    e = np.arange(8.0).reshape(4, 2)
+    assert lossx.batch_hard_triplet_loss_partial(e, np.zeros(4, np.int64)) == (0.0, 0.0)
+    np.testing.assert_array_equal(lossx.batch_hard_triplet_loss_partial_backward(2.0, e, np.arange(4)), 0.0)
+    with pytest.raises(ValueError, match="'reduction'"):
+        lossx.batch_hard_triplet_loss_partial(e, np.arange(4), reduction="none")
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("p", [2, 1, 1.5])
 def test_batch_hard_many_tiles_against_brute_force(dtype, p, rng):
@@ -392,7 +425,7 @@ def test_batch_hard_bad_inputs():
 
 def test_public_names():
     for name in ("cosine_embedding_loss", "triplet_margin_loss", "batch_hard_triplet_loss"):
-        for suffix in ("", "_backward", "_with_grad"):
+        for suffix in ("", "_backward", "_with_grad", "_partial", "_partial_backward"):
             assert name + suffix in lossx.__all__
             f = getattr(lossx, name + suffix)
             assert f.__doc__ and name in f.__doc__

@@ -241,6 +241,55 @@ def test_empty_batch_is_nan_and_zero(name, dtype):
     assert np.isnan(loss) and grad.shape == (0, 4)
 
 
+# ---------------------------------------------------------------- partial sums: what 'mean' divides by
+def _row_cases(rng):
+    """(name, args, kwargs, denominator of 'mean'): rows for the row losses, elements for margin_ranking."""
+    x = rng.standard_normal((5, 6))
+    return [
+        ("margin_ranking_loss", (x, rng.standard_normal((5, 6)), np.sign(x)), {"margin": 0.3}, 30.0),
+        ("multilabel_soft_margin_loss", (x, (x > 0).astype(float)), {"weight": rng.random(6) + 0.5}, 5.0),
+        ("multilabel_soft_margin_loss", (x.reshape(5, 2, 3), (x > 0).astype(float).reshape(5, 2, 3)), {}, 10.0),
+        ("multilabel_soft_margin_loss", (x[0], (x[0] > 0).astype(float)), {}, 1.0),
+        ("multi_margin_loss", (x, rng.integers(0, 6, 5)), {"p": 2, "weight": rng.random(6) + 0.5}, 5.0),
+        ("multi_margin_loss", (x[0], 2), {}, 1.0),
+        ("multilabel_margin_loss", (x, np.tile([3, 0, -1, 1, 2, 5], (5, 1))), {}, 5.0),
+        ("multilabel_margin_loss", (x[0], [3, 0, -1, 1, 2, 5]), {}, 1.0),
+    ]
+
+
+def test_partial_denominator_counts_rows_or_elements():
+    """The row losses average rows ('none' has one value per row); margin_ranking averages elements."""
+    for name, args, kwargs, denom in _row_cases(np.random.default_rng(0)):
+        f = getattr(lossx, name)
+        for r in ("mean", "sum"):
+            total, d = getattr(lossx, name + "_partial")(*args, reduction=r, **kwargs)
+            assert d == denom, name
+            assert total == float(f(*args, reduction="sum", **kwargs)), name
+            assert total / d == float(f(*args, reduction="mean", **kwargs)), name
+
+
+def test_partial_backward_is_the_scaled_sum_gradient():
+    """scale 1 gives the 'sum' gradient bitwise (both gradients of margin_ranking)."""
+    for name, args, kwargs, _ in _row_cases(np.random.default_rng(1)):
+        got = getattr(lossx, name + "_partial_backward")(1.0, *args, **kwargs)
+        want = getattr(lossx, name + "_backward")(1.0, *args, reduction="sum", **kwargs)
+        for g, w in zip(*(t if isinstance(t, tuple) else (t,) for t in (got, want))):
+            np.testing.assert_array_equal(g, w, err_msg=name)
+
+
+@pytest.mark.parametrize("name", ["multi_margin_loss", "multilabel_margin_loss"])
+def test_partial_of_an_empty_chunk_is_zero_over_zero(name):
+    """An empty chunk adds (0, 0): the rest of the batch's 'mean' is unchanged; alone it is nan."""
+    x = np.random.default_rng(2).standard_normal((3, 4))
+    t = np.array([1, 0, 3]) if name == "multi_margin_loss" else np.array([[1, -1, 0, 0], [2, 3, -1, 0], [0, 1, 2, 3]])
+    partial = getattr(lossx, name + "_partial")
+    assert partial(x[:0], t[:0]) == (0.0, 0.0)
+    (t0, d0), (t1, d1) = partial(x[:0], t[:0]), partial(x, t)
+    assert (t0 + t1) / (d0 + d1) == float(getattr(lossx, name)(x, t))
+    grad = getattr(lossx, name + "_partial_backward")(0.5, x[:0], t[:0])
+    assert grad.shape == (0, 4)
+
+
 # ---------------------------------------------------------------- PyTorch's shapes
 def test_multi_margin_shapes():
     x = f64([0.1, 0.2, 0.4, 0.8])

@@ -226,6 +226,61 @@ def test_reductions(rng):
     np.testing.assert_allclose(lossx.ctc_loss(lp, tg, il, tl), np.mean(per / np.maximum(tl, 1)), rtol=1e-15)
 
 
+def _ctc_chunks(lp, tg, il, tl, cuts, concatenated):
+    """The chunks [cuts[k], cuts[k+1]) of a padded batch, with padded or concatenated targets."""
+    for lo, hi in zip(cuts[:-1], cuts[1:]):
+        t = concatenate(tg[lo:hi], tl[lo:hi]) if concatenated else tg[lo:hi]
+        yield lp[:, lo:hi], t, il[lo:hi], tl[lo:hi]
+
+
+@pytest.mark.parametrize("concatenated", [False, True])
+def test_partial_chunks_with_different_target_lengths(rng, concatenated):
+    # Target lengths differ between chunks (0, short, long), so 'mean' (a mean of loss_n / L_n)
+    # is not a mean of the chunks' means; the partial sums recover it exactly, and 'sum'.
+    n = 11
+    lp, tg, il, tl = ctc_batch(rng, np.float64, n, T=16, C=6, S=6)
+    tl[:3] = 0
+    tl[3:6] = 1
+    tl[6:] = np.minimum(6, (il[6:] + 1) // 2)
+    for k in range(n):
+        tg[k, : tl[k]] = rng.integers(1, 6, tl[k])
+    cuts = [0, 1, 4, 9, 11]
+    targets = concatenate(tg, tl) if concatenated else tg
+    for r in ("mean", "sum"):
+        parts = [lossx.ctc_loss_partial(*c, reduction=r) for c in _ctc_chunks(lp, tg, il, tl, cuts, concatenated)]
+        total, denom = (sum(x) for x in zip(*parts))
+        assert denom == n
+        want = lossx.ctc_loss(lp, targets, il, tl, reduction=r)
+        np.testing.assert_allclose(total if r == "sum" else total / denom, want, rtol=1e-13)
+        # the chunk gradients of scale · total concatenate to the whole batch's gradient;
+        # under 'mean' each carries the 1 / max(L_n, 1) that 'sum' lacks
+        g = 0.6
+        scale = g if r == "sum" else g / denom
+        pieces = [lossx.ctc_loss_partial_backward(scale, *c, reduction=r)
+                  for c in _ctc_chunks(lp, tg, il, tl, cuts, concatenated)]
+        np.testing.assert_allclose(np.concatenate(pieces, axis=1), lossx.ctc_loss_backward(g, lp, targets, il, tl,
+                                                                                           reduction=r),
+                                   rtol=1e-13, atol=1e-16)
+    per = lossx.ctc_loss(lp, targets, il, tl, reduction="none")
+    t, d = lossx.ctc_loss_partial(lp, targets, il, tl)
+    np.testing.assert_allclose(t, np.sum(per / np.maximum(tl, 1)), rtol=1e-14)
+    assert d == n
+
+
+def test_partial_zero_infinity(rng):
+    lp, tg, il, tl = ctc_batch(rng, np.float64, 4, T=8, C=5, S=4)
+    il[1] = 1
+    tl[1] = 3  # impossible: 3 labels in 1 frame
+    tg[1, :3] = [1, 2, 3]
+    t, d = lossx.ctc_loss_partial(lp, tg, il, tl, reduction="sum")
+    assert t == np.inf and d == 4
+    t, d = lossx.ctc_loss_partial(lp, tg, il, tl, reduction="sum", zero_infinity=True)
+    np.testing.assert_allclose(t, lossx.ctc_loss(lp, tg, il, tl, reduction="sum", zero_infinity=True), rtol=1e-15)
+    grad = lossx.ctc_loss_partial_backward(1.0, lp, tg, il, tl, reduction="sum", zero_infinity=True)
+    np.testing.assert_array_equal(grad[:, 1], 0.0)
+    assert np.isnan(lossx.ctc_loss_partial_backward(1.0, lp, tg, il, tl, reduction="sum")[0, 1]).all()
+
+
 def test_unbatched_equals_batch_row(rng):
     lp, tg, il, tl = ctc_batch(rng, np.float64, 3, T=10, C=5, S=4)
     tl[0] = 2

@@ -47,7 +47,7 @@ struct ThreadScope {
 
 LOSSX_TEST(ctc_workspace_sized_for_one_thread_serves_many) {
   const CtcBatch b;
-  lossx::CtcOptions opt;
+  lossx::CtcLossOptions opt;
   opt.reduction = lossx::Reduction::None;
   const std::size_t one = lossx::ctc_loss_workspace_size<double, std::int64_t, std::int64_t>(
       b.log_probs(), b.tg(), b.ilv(), b.tlv(), opt, true, 1);
@@ -87,7 +87,7 @@ LOSSX_TEST(ctc_workspace_sized_for_one_thread_serves_many) {
 
 LOSSX_TEST(ctc_workspace_too_small_is_a_value_error) {
   const CtcBatch b;
-  lossx::CtcOptions opt;
+  lossx::CtcLossOptions opt;
   std::vector<double> small(2);
   double loss = 0.0;
   CHECK_THROWS(lossx::ValueError,
@@ -99,4 +99,15 @@ LOSSX_TEST(ctc_workspace_too_small_is_a_value_error) {
                (lossx::ctc_loss_workspace_size<double, std::int64_t, std::int64_t>(b.log_probs(), b.tg(), b.ilv(),
                                                                                    b.tlv(), opt, false, 0)),
                "'threads' must be >= 1");
+}
+
+LOSSX_TEST(ctc_strided_views_are_refused) {
+  const CtcBatch b;
+  lossx::CtcLossOptions opt;
+  double loss = 0.0;
+  lossx::View<const double> lp = b.log_probs();
+  lp.strides = {b.N * b.C, 1, b.N};  // not the row-major strides of (T, N, C)
+  CHECK_THROWS(lossx::ValueError,
+               (lossx::ctc_loss<double, std::int64_t, std::int64_t>(lp, b.tg(), b.ilv(), b.tlv(), opt, &loss)),
+               "'log_probs' must be a contiguous (row-major) array");
 }

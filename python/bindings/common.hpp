@@ -11,8 +11,6 @@
 #include <pybind11/pybind11.h>
 
 #include <algorithm>
-#include <array>
-#include <tuple>
 #include <string>
 #include <vector>
 
@@ -161,15 +159,6 @@ py::object run(int mode, const py::object& grad_output, const Shape& none_shape,
   if (mode == kLoss) return std::move(loss);
   if (mode == kBoth) return py::make_tuple(loss, grad_result);
   return grad_result;
-}
-
-/// MIGRATION (until every family runs on Request): the (grad_output, loss, gradients) of a
-/// value request, for kernels still called through NAME_with_grad. A partial request
-/// fails loudly instead of computing something else.
-template <class T>
-std::tuple<View<const T>, T*, std::array<T*, 3>> legacy_outputs(const Request<T>& req) {
-  if (req.partial || req.partial_grad) throw ValueError("lossx: partial reductions are not available for this loss yet");
-  return {req.grad_output, req.loss, {req.grad, req.grad2, req.grad3}};
 }
 
 void register_classification(py::module_& m);

@@ -5,31 +5,26 @@ namespace lossx::binding {
 
 namespace {
 
+/// Class-index targets (an int32 / int64 array) or probabilities (a float array of the input's dtype).
 py::object cross_entropy(int mode, const py::object& grad_output, const py::array& input, const py::array& target,
-                         const py::object& weight, index_t ignore_index, const std::string& reduction,
-                         double label_smoothing) {
+                         const py::object& weight, index_t ignore_index, double label_smoothing,
+                         const std::string& reduction) {
   const char* fn = "cross_entropy";
   return with_float(input, fn, "input", [&](auto tag) -> py::object {
     using T = decltype(tag);
-    const CrossEntropyOptions<T> opt{optional_view<T>(weight, "weight"), ignore_index, parse_reduction(reduction, fn),
-                                     label_smoothing};
+    const CrossEntropyOptions<T> opt{optional_view<T>(weight, "weight"), ignore_index, label_smoothing,
+                                     parse_reduction(reduction, fn)};
     const View<const T> x = view<T>(input, "input");
     if (is_float(target)) {
       const View<const T> t = view<T>(target, "target");
       return run<T>(mode, grad_output, cross_entropy_probs_shape(x, t, opt), opt.reduction, {x.shape},
-                    [&](const Request<T>& req) {
-                    const auto [g, loss, grads] = legacy_outputs(req);
-                      cross_entropy_probs_with_grad<T>(x, t, opt, g, loss, grads[0]);
-                    });
+                    [&](const Request<T>& req) { cross_entropy_probs_run<T>(x, t, opt, req); });
     }
     return with_index(target, fn, "target", [&](auto itag) -> py::object {
       using I = decltype(itag);
       const View<const I> t = view<I>(target, "target");
       return run<T>(mode, grad_output, cross_entropy_shape(x, t, opt), opt.reduction, {x.shape},
-                    [&](const Request<T>& req) {
-                    const auto [g, loss, grads] = legacy_outputs(req);
-                      cross_entropy_with_grad<T, I>(x, t, opt, g, loss, grads[0]);
-                    });
+                    [&](const Request<T>& req) { cross_entropy_run<T, I>(x, t, opt, req); });
     });
   });
 }
@@ -42,11 +37,10 @@ py::object softmax_like(int mode, const py::object& grad_output, const py::array
     using T = decltype(tag);
     const View<const T> x = view<T>(input, "input");
     softmax_dim(fn, x.shape, dim);
-    return run<T>(mode, grad_output, x.shape, Reduction::None, {x.shape},
-                  [&](const Request<T>& req) {
-                    if constexpr (kLog) log_softmax_with_grad<T>(x, dim, req.grad_output, req.loss, req.grad);
-                    else softmax_with_grad<T>(x, dim, req.grad_output, req.loss, req.grad);
-                  });
+    return run<T>(mode, grad_output, x.shape, Reduction::None, {x.shape}, [&](const Request<T>& req) {
+      if constexpr (kLog) log_softmax_run<T>(x, dim, req);
+      else softmax_run<T>(x, dim, req);
+    });
   });
 }
 
@@ -61,10 +55,7 @@ py::object nll_loss(int mode, const py::object& grad_output, const py::array& in
       using I = decltype(itag);
       const View<const I> t = view<I>(target, "target");
       return run<T>(mode, grad_output, nll_loss_shape(x, t, opt), opt.reduction, {x.shape},
-                    [&](const Request<T>& req) {
-                    const auto [g, loss, grads] = legacy_outputs(req);
-                      nll_loss_with_grad<T, I>(x, t, opt, g, loss, grads[0]);
-                    });
+                    [&](const Request<T>& req) { nll_loss_run<T, I>(x, t, opt, req); });
     });
   });
 }
@@ -111,10 +102,14 @@ py::object kl_div(int mode, const py::object& grad_output, const py::array& inpu
 }  // namespace
 
 void register_classification(py::module_& m) {
-  m.def("cross_entropy", &cross_entropy);
-  m.def("log_softmax", &softmax_like<true>);
-  m.def("softmax", &softmax_like<false>);
-  m.def("nll_loss", &nll_loss);
+  m.def("cross_entropy", &cross_entropy, py::arg("mode"), py::arg("grad_output"), py::arg("input"),
+        py::arg("target"), py::arg("weight"), py::arg("ignore_index"), py::arg("label_smoothing"),
+        py::arg("reduction"));
+  m.def("log_softmax", &softmax_like<true>, py::arg("mode"), py::arg("grad_output"), py::arg("input"),
+        py::arg("dim"));
+  m.def("softmax", &softmax_like<false>, py::arg("mode"), py::arg("grad_output"), py::arg("input"), py::arg("dim"));
+  m.def("nll_loss", &nll_loss, py::arg("mode"), py::arg("grad_output"), py::arg("input"), py::arg("target"),
+        py::arg("weight"), py::arg("ignore_index"), py::arg("reduction"));
   m.def("binary_cross_entropy", &binary_cross_entropy, py::arg("mode"), py::arg("grad_output"), py::arg("input"),
         py::arg("target"), py::arg("weight"), py::arg("reduction"));
   m.def("binary_cross_entropy_with_logits", &binary_cross_entropy_with_logits, py::arg("mode"),

@@ -1,4 +1,5 @@
-// Bindings of cpp/src/embedding/: conversion, dtype dispatch, GIL release.
+// Bindings of cpp/src/embedding/: dtype dispatch, views, GIL release. No arithmetic.
+// Every binding takes (mode, grad_output, <the loss's arguments by name>); see common.hpp.
 #include "common.hpp"
 
 namespace lossx::binding {
@@ -11,13 +12,11 @@ py::object cosine_embedding_loss(int mode, const py::object& grad_output, const 
   const char* fn = "cosine_embedding_loss";
   return with_float(input1, fn, "input1", [&](auto tag) -> py::object {
     using T = decltype(tag);
-    const CosineEmbeddingOptions opt{margin, parse_reduction(reduction, fn)};
+    const CosineEmbeddingLossOptions opt{margin, parse_reduction(reduction, fn)};
     const View<const T> x1 = view<T>(input1, "input1"), x2 = view<T>(input2, "input2"), y = view<T>(target, "target");
     return run<T>(mode, grad_output, cosine_embedding_loss_shape(x1, x2, y, opt), opt.reduction,
-                  {x1.shape, x2.shape}, [&](const Request<T>& req) {
-                    const auto [g, loss, grads] = legacy_outputs(req);
-                    cosine_embedding_loss_with_grad<T>(x1, x2, y, opt, g, loss, grads[0], grads[1]);
-                  });
+                  {x1.shape, x2.shape},
+                  [&](const Request<T>& req) { cosine_embedding_loss_run<T>(x1, x2, y, opt, req); });
   });
 }
 
@@ -27,14 +26,12 @@ py::object triplet_margin_loss(int mode, const py::object& grad_output, const py
   const char* fn = "triplet_margin_loss";
   return with_float(anchor, fn, "anchor", [&](auto tag) -> py::object {
     using T = decltype(tag);
-    const TripletMarginOptions opt{margin, p, eps, swap, parse_reduction(reduction, fn)};
+    const TripletMarginLossOptions opt{margin, p, eps, swap, parse_reduction(reduction, fn)};
     const View<const T> a = view<T>(anchor, "anchor"), pp = view<T>(positive, "positive"),
                         n = view<T>(negative, "negative");
     return run<T>(mode, grad_output, triplet_margin_loss_shape(a, pp, n, opt), opt.reduction,
-                  {a.shape, pp.shape, n.shape}, [&](const Request<T>& req) {
-                    const auto [g, loss, grads] = legacy_outputs(req);
-                    triplet_margin_loss_with_grad<T>(a, pp, n, opt, g, loss, grads[0], grads[1], grads[2]);
-                  });
+                  {a.shape, pp.shape, n.shape},
+                  [&](const Request<T>& req) { triplet_margin_loss_run<T>(a, pp, n, opt, req); });
   });
 }
 
@@ -43,16 +40,13 @@ py::object batch_hard_triplet_loss(int mode, const py::object& grad_output, cons
   const char* fn = "batch_hard_triplet_loss";
   return with_float(embeddings, fn, "embeddings", [&](auto tag) -> py::object {
     using T = decltype(tag);
-    const BatchHardTripletOptions opt{margin, p, parse_reduction(reduction, fn)};
+    const BatchHardTripletLossOptions opt{margin, p, parse_reduction(reduction, fn)};
     const View<const T> e = view<T>(embeddings, "embeddings");
     return with_index(labels, fn, "labels", [&](auto itag) -> py::object {
       using I = decltype(itag);
       const View<const I> y = view<I>(labels, "labels");
       return run<T>(mode, grad_output, batch_hard_triplet_loss_shape(e, y, opt), opt.reduction, {e.shape},
-                    [&](const Request<T>& req) {
-                    const auto [g, loss, grads] = legacy_outputs(req);
-                      batch_hard_triplet_loss_with_grad<T, I>(e, y, opt, g, loss, grads[0]);
-                    });
+                    [&](const Request<T>& req) { batch_hard_triplet_loss_run<T, I>(e, y, opt, req); });
     });
   });
 }
@@ -60,9 +54,13 @@ py::object batch_hard_triplet_loss(int mode, const py::object& grad_output, cons
 }  // namespace
 
 void register_embedding(py::module_& m) {
-  m.def("cosine_embedding_loss", &cosine_embedding_loss);
-  m.def("triplet_margin_loss", &triplet_margin_loss);
-  m.def("batch_hard_triplet_loss", &batch_hard_triplet_loss);
+  m.def("cosine_embedding_loss", &cosine_embedding_loss, py::arg("mode"), py::arg("grad_output"), py::arg("input1"),
+        py::arg("input2"), py::arg("target"), py::arg("margin"), py::arg("reduction"));
+  m.def("triplet_margin_loss", &triplet_margin_loss, py::arg("mode"), py::arg("grad_output"), py::arg("anchor"),
+        py::arg("positive"), py::arg("negative"), py::arg("margin"), py::arg("p"), py::arg("eps"), py::arg("swap"),
+        py::arg("reduction"));
+  m.def("batch_hard_triplet_loss", &batch_hard_triplet_loss, py::arg("mode"), py::arg("grad_output"),
+        py::arg("embeddings"), py::arg("labels"), py::arg("margin"), py::arg("p"), py::arg("reduction"));
 }
 
 }  // namespace lossx::binding

@@ -11,13 +11,10 @@ py::object margin_ranking_loss(int mode, const py::object& grad_output, const py
   const char* fn = "margin_ranking_loss";
   return with_float(input1, fn, "input1", [&](auto tag) -> py::object {
     using T = decltype(tag);
-    const MarginRankingOptions<T> opt{margin, parse_reduction(reduction, fn)};
+    const MarginRankingLossOptions<T> opt{margin, parse_reduction(reduction, fn)};
     const View<const T> x1 = view<T>(input1, "input1"), x2 = view<T>(input2, "input2"), y = view<T>(target, "target");
     return run<T>(mode, grad_output, margin_ranking_loss_shape(x1, x2, y, opt), opt.reduction, {x1.shape, x2.shape},
-                  [&](const Request<T>& req) {
-                    const auto [g, loss, grads] = legacy_outputs(req);
-                    margin_ranking_loss_with_grad<T>(x1, x2, y, opt, g, loss, grads[0], grads[1]);
-                  });
+                  [&](const Request<T>& req) { margin_ranking_loss_run<T>(x1, x2, y, opt, req); });
   });
 }
 
@@ -51,13 +48,10 @@ py::object multilabel_soft_margin_loss(int mode, const py::object& grad_output, 
   const char* fn = "multilabel_soft_margin_loss";
   return with_float(input, fn, "input", [&](auto tag) -> py::object {
     using T = decltype(tag);
-    const MultilabelSoftMarginOptions<T> opt{optional_view<T>(weight, "weight"), parse_reduction(reduction, fn)};
+    const MultilabelSoftMarginLossOptions<T> opt{optional_view<T>(weight, "weight"), parse_reduction(reduction, fn)};
     const View<const T> x = view<T>(input, "input"), y = view<T>(target, "target");
     return run<T>(mode, grad_output, multilabel_soft_margin_loss_shape(x, y, opt), opt.reduction, {x.shape},
-                  [&](const Request<T>& req) {
-                    const auto [g, loss, grads] = legacy_outputs(req);
-                    multilabel_soft_margin_loss_with_grad<T>(x, y, opt, g, loss, grads[0]);
-                  });
+                  [&](const Request<T>& req) { multilabel_soft_margin_loss_run<T>(x, y, opt, req); });
   });
 }
 
@@ -67,16 +61,13 @@ py::object multi_margin_loss(int mode, const py::object& grad_output, const py::
   const char* fn = "multi_margin_loss";
   return with_float(input, fn, "input", [&](auto tag) -> py::object {
     using T = decltype(tag);
-    const MultiMarginOptions<T> opt{p, margin, optional_view<T>(weight, "weight"), parse_reduction(reduction, fn)};
+    const MultiMarginLossOptions<T> opt{p, margin, optional_view<T>(weight, "weight"), parse_reduction(reduction, fn)};
     const View<const T> x = view<T>(input, "input");
     return with_index(target, fn, "target", [&](auto itag) -> py::object {
       using I = decltype(itag);
       const View<const I> t = view<I>(target, "target");
       return run<T>(mode, grad_output, multi_margin_loss_shape(x, t, opt), opt.reduction, {x.shape},
-                    [&](const Request<T>& req) {
-                    const auto [g, loss, grads] = legacy_outputs(req);
-                      multi_margin_loss_with_grad<T, I>(x, t, opt, g, loss, grads[0]);
-                    });
+                    [&](const Request<T>& req) { multi_margin_loss_run<T, I>(x, t, opt, req); });
     });
   });
 }
@@ -86,16 +77,13 @@ py::object multilabel_margin_loss(int mode, const py::object& grad_output, const
   const char* fn = "multilabel_margin_loss";
   return with_float(input, fn, "input", [&](auto tag) -> py::object {
     using T = decltype(tag);
-    const MultilabelMarginOptions<T> opt{parse_reduction(reduction, fn)};
+    const MultilabelMarginLossOptions<T> opt{parse_reduction(reduction, fn)};
     const View<const T> x = view<T>(input, "input");
     return with_index(target, fn, "target", [&](auto itag) -> py::object {
       using I = decltype(itag);
       const View<const I> t = view<I>(target, "target");
       return run<T>(mode, grad_output, multilabel_margin_loss_shape(x, t, opt), opt.reduction, {x.shape},
-                    [&](const Request<T>& req) {
-                    const auto [g, loss, grads] = legacy_outputs(req);
-                      multilabel_margin_loss_with_grad<T, I>(x, t, opt, g, loss, grads[0]);
-                    });
+                    [&](const Request<T>& req) { multilabel_margin_loss_run<T, I>(x, t, opt, req); });
     });
   });
 }
@@ -103,14 +91,18 @@ py::object multilabel_margin_loss(int mode, const py::object& grad_output, const
 }  // namespace
 
 void register_margin(py::module_& m) {
-  m.def("margin_ranking_loss", &margin_ranking_loss);
+  m.def("margin_ranking_loss", &margin_ranking_loss, py::arg("mode"), py::arg("grad_output"), py::arg("input1"),
+        py::arg("input2"), py::arg("target"), py::arg("margin"), py::arg("reduction"));
   m.def("hinge_embedding_loss", &hinge_embedding_loss, py::arg("mode"), py::arg("grad_output"), py::arg("input"),
         py::arg("target"), py::arg("margin"), py::arg("reduction"));
   m.def("soft_margin_loss", &soft_margin_loss, py::arg("mode"), py::arg("grad_output"), py::arg("input"),
         py::arg("target"), py::arg("reduction"));
-  m.def("multilabel_soft_margin_loss", &multilabel_soft_margin_loss);
-  m.def("multi_margin_loss", &multi_margin_loss);
-  m.def("multilabel_margin_loss", &multilabel_margin_loss);
+  m.def("multilabel_soft_margin_loss", &multilabel_soft_margin_loss, py::arg("mode"), py::arg("grad_output"),
+        py::arg("input"), py::arg("target"), py::arg("weight"), py::arg("reduction"));
+  m.def("multi_margin_loss", &multi_margin_loss, py::arg("mode"), py::arg("grad_output"), py::arg("input"),
+        py::arg("target"), py::arg("p"), py::arg("margin"), py::arg("weight"), py::arg("reduction"));
+  m.def("multilabel_margin_loss", &multilabel_margin_loss, py::arg("mode"), py::arg("grad_output"), py::arg("input"),
+        py::arg("target"), py::arg("reduction"));
 }
 
 }  // namespace lossx::binding

@@ -77,9 +77,7 @@ def binding_parameters(core: Callable[..., Any]) -> list[str]:
     return [p.split(":")[0].strip() for p in m.group(1).split(",") if p.strip()]
 
 
-def _call(core: Callable[..., Any], mode: int, g: Any, args: Any) -> Any:
-    if isinstance(args, tuple):  # MIGRATION: families not yet converted to named arguments
-        return core(mode, g, *args)
+def _call(core: Callable[..., Any], mode: int, g: Any, args: Dict[str, Any]) -> Any:
     key = id(core)
     if key not in _checked:
         target = getattr(core, "__wrapped__", core)
@@ -90,8 +88,9 @@ def _call(core: Callable[..., Any], mode: int, g: Any, args: Any) -> Any:
     return core(mode, g, *args.values())
 
 
-def _first(args: Any) -> Any:
-    return args[0] if isinstance(args, tuple) else next(iter(args.values()))
+def _first(args: Dict[str, Any]) -> Any:
+    """The first (prediction) array of a loss's arguments."""
+    return next(iter(args.values()))
 
 
 def _doc_backward(name: str, grads: str) -> str:

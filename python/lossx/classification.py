@@ -29,6 +29,8 @@ __all__ = [
     "cross_entropy",
     "cross_entropy_backward",
     "cross_entropy_with_grad",
+    "cross_entropy_partial",
+    "cross_entropy_partial_backward",
     "kl_div",
     "kl_div_backward",
     "kl_div_with_grad",
@@ -40,6 +42,8 @@ __all__ = [
     "nll_loss",
     "nll_loss_backward",
     "nll_loss_with_grad",
+    "nll_loss_partial",
+    "nll_loss_partial_backward",
     "softmax",
     "softmax_backward",
     "softmax_with_grad",
@@ -82,7 +86,9 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
       :math:`\ell = \sum_c w_c t'_c(\mathrm{lse}-x_c)` with :math:`t' = (1-\epsilon)t + \epsilon/C`;
       ``'mean'`` divides by the number of rows.
 
-    Computed in one fused, log-sum-exp-stable pass per row (no N×C temporary).
+    :func:`cross_entropy_partial` gives the exact partial sums of a chunk,
+    :math:`(\sum w_y\ell, \sum w_y)` for class indices and :math:`(\sum \ell, \text{rows})` for
+    probabilities. Computed in one fused, log-sum-exp-stable pass per row (no N×C temporary).
 
     Args:
       input: logits ``(C)``, ``(N, C)`` or ``(N, C, d1, ..., dk)``; float32 or float64.
@@ -110,12 +116,20 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
     x = cv.prediction(input, "input", fn)
     t = _class_or_prob_target(target, x, fn)
     w = cv.parameter(weight, x.dtype, "weight", fn)
-    return _core.cross_entropy, (x, t, w, cv.integer(ignore_index, "ignore_index", fn), reduction,
-                                 cv.real(label_smoothing, "label_smoothing", fn))
+    return _core.cross_entropy, dict(
+        input=x,
+        target=t,
+        weight=w,
+        ignore_index=cv.integer(ignore_index, "ignore_index", fn),
+        label_smoothing=cv.real(label_smoothing, "label_smoothing", fn),
+        reduction=reduction,
+    )
 
 
 cross_entropy_backward = cross_entropy.backward
 cross_entropy_with_grad = cross_entropy.with_grad
+cross_entropy_partial = cross_entropy.partial
+cross_entropy_partial_backward = cross_entropy.partial_backward
 
 
 # ---------------------------------------------------------------- softmax / log_softmax
@@ -152,6 +166,7 @@ def _cast_gradient(core, dtype):
             return out[0], out[1].astype(dtype)
         return out
 
+    call.__wrapped__ = core  # _api checks the argument names against the compiled function's
     return call
 
 
@@ -172,8 +187,8 @@ def _softmax_args(core, input, dim, dtype, fn):
     dim = operator.index(dim)
     d = _softmax_dtype(dtype, fn)
     if d is not None and d != x.dtype:
-        return _cast_gradient(core, x.dtype), (x.astype(d), dim)
-    return core, (x, dim)
+        return _cast_gradient(core, x.dtype), dict(input=x.astype(d), dim=dim)
+    return core, dict(input=x, dim=dim)
 
 
 @loss()
@@ -271,7 +286,8 @@ def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean")
 
     ``'mean'`` divides the sum by :math:`\sum w_y` over the rows not ignored (their count
     without ``weight``), exactly as :func:`cross_entropy`; if every target is ignored it is
-    ``nan`` (with a zero gradient) and ``'sum'`` is 0. ``nll_loss(log_softmax(x, 1), y)`` is
+    ``nan`` (with a zero gradient) and ``'sum'`` is 0; :func:`nll_loss_partial` gives a chunk's
+    :math:`(\sum \ell, \sum w_y)`. ``nll_loss(log_softmax(x, 1), y)`` is
     ``cross_entropy(x, y)``. The gradient is :math:`-w_y` at the target class, 0 elsewhere.
 
     Args:
@@ -300,11 +316,14 @@ def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean")
     x = cv.prediction(input, "input", fn)
     t = cv.indices(target, "target", fn)
     w = cv.parameter(weight, x.dtype, "weight", fn)
-    return _core.nll_loss, (x, t, w, cv.integer(ignore_index, "ignore_index", fn), reduction)
+    return _core.nll_loss, dict(input=x, target=t, weight=w, ignore_index=cv.integer(ignore_index, "ignore_index", fn),
+                                reduction=reduction)
 
 
 nll_loss_backward = nll_loss.backward
 nll_loss_with_grad = nll_loss.with_grad
+nll_loss_partial = nll_loss.partial
+nll_loss_partial_backward = nll_loss.partial_backward
 
 
 # ---------------------------------------------------------------- binary cross-entropy

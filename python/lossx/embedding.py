@@ -2,8 +2,9 @@
 
 ``cosine_embedding_loss`` and ``triplet_margin_loss`` have PyTorch's names,
 arguments and defaults (``torch.nn.functional``); ``batch_hard_triplet_loss`` is
-beyond PyTorch. Each loss's gradient is ``NAME_backward`` and both together
-``NAME_with_grad``.
+beyond PyTorch. Each loss's gradient is ``NAME_backward``, both together
+``NAME_with_grad``, and the exact partial sums of its reduction (for chunked
+evaluation) ``NAME_partial`` and ``NAME_partial_backward``.
 """
 
 from __future__ import annotations
@@ -16,12 +17,18 @@ __all__ = [
     "batch_hard_triplet_loss",
     "batch_hard_triplet_loss_backward",
     "batch_hard_triplet_loss_with_grad",
+    "batch_hard_triplet_loss_partial",
+    "batch_hard_triplet_loss_partial_backward",
     "cosine_embedding_loss",
     "cosine_embedding_loss_backward",
     "cosine_embedding_loss_with_grad",
+    "cosine_embedding_loss_partial",
+    "cosine_embedding_loss_partial_backward",
     "triplet_margin_loss",
     "triplet_margin_loss_backward",
     "triplet_margin_loss_with_grad",
+    "triplet_margin_loss_partial",
+    "triplet_margin_loss_partial_backward",
 ]
 
 
@@ -74,11 +81,14 @@ def cosine_embedding_loss(input1, input2, target, margin=0, *, reduction="mean")
     x2 = cv.prediction(input2, "input2", fn)
     cv.same_dtype(fn, input1=x1, input2=x2)
     y = cv.label_target(target, x1.dtype, "target", fn)
-    return _core.cosine_embedding_loss, (x1, x2, y, cv.real(margin, "margin", fn), reduction)
+    return _core.cosine_embedding_loss, dict(input1=x1, input2=x2, target=y, margin=cv.real(margin, "margin", fn),
+                                             reduction=reduction)
 
 
 cosine_embedding_loss_backward = cosine_embedding_loss.backward
 cosine_embedding_loss_with_grad = cosine_embedding_loss.with_grad
+cosine_embedding_loss_partial = cosine_embedding_loss.partial
+cosine_embedding_loss_partial_backward = cosine_embedding_loss.partial_backward
 
 
 @loss(grads="``anchor``, ``positive`` and ``negative`` (a tuple)")
@@ -143,13 +153,16 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     pos = cv.prediction(positive, "positive", fn)
     neg = cv.prediction(negative, "negative", fn)
     cv.same_dtype(fn, anchor=a, positive=pos, negative=neg)
-    return _core.triplet_margin_loss, (
-        a, pos, neg, cv.real(margin, "margin", fn), cv.real(p, "p", fn), cv.real(eps, "eps", fn), bool(swap), reduction
+    return _core.triplet_margin_loss, dict(
+        anchor=a, positive=pos, negative=neg, margin=cv.real(margin, "margin", fn), p=cv.real(p, "p", fn),
+        eps=cv.real(eps, "eps", fn), swap=bool(swap), reduction=reduction,
     )
 
 
 triplet_margin_loss_backward = triplet_margin_loss.backward
 triplet_margin_loss_with_grad = triplet_margin_loss.with_grad
+triplet_margin_loss_partial = triplet_margin_loss.partial
+triplet_margin_loss_partial_backward = triplet_margin_loss.partial_backward
 
 
 @loss(grads="``embeddings``")
@@ -167,7 +180,9 @@ def batch_hard_triplet_loss(embeddings, labels, margin=1.0, p=2, *, reduction="m
 
     Anchors with no positive or no negative are left out: ``'none'`` gives 0 there,
     ``'mean'`` averages over the kept anchors (``nan`` if there are none, with a zero
-    gradient), ``'sum'`` adds the kept ones.
+    gradient), ``'sum'`` adds the kept ones. ``batch_hard_triplet_loss_partial`` gives
+    ``(sum over the kept anchors, number kept)``; as anchors are mined within the batch
+    given, the partial sums of separate chunks describe separate batches, not a split of one.
 
     The gradient treats the chosen positive and negative as fixed (the loss is piecewise a
     function of those two distances). At a zero distance the distance's gradient is 0; at
@@ -206,8 +221,11 @@ def batch_hard_triplet_loss(embeddings, labels, margin=1.0, p=2, *, reduction="m
     fn = "batch_hard_triplet_loss"
     e = cv.prediction(embeddings, "embeddings", fn)
     y = cv.indices(labels, "labels", fn)
-    return _core.batch_hard_triplet_loss, (e, y, cv.real(margin, "margin", fn), cv.real(p, "p", fn), reduction)
+    return _core.batch_hard_triplet_loss, dict(embeddings=e, labels=y, margin=cv.real(margin, "margin", fn),
+                                               p=cv.real(p, "p", fn), reduction=reduction)
 
 
 batch_hard_triplet_loss_backward = batch_hard_triplet_loss.backward
 batch_hard_triplet_loss_with_grad = batch_hard_triplet_loss.with_grad
+batch_hard_triplet_loss_partial = batch_hard_triplet_loss.partial
+batch_hard_triplet_loss_partial_backward = batch_hard_triplet_loss.partial_backward

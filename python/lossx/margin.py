@@ -2,6 +2,11 @@
 
 Each loss has PyTorch's name, arguments and defaults (``torch.nn.functional``);
 its gradient is ``NAME_backward`` and both together ``NAME_with_grad``.
+``NAME_partial`` returns the exact partial sums ``(total, denominator)`` of the
+reduction and ``NAME_partial_backward(scale, ...)`` the gradient of ``scale * total``:
+the denominator counts elements (``margin_ranking_loss``, ``hinge_embedding_loss``,
+``soft_margin_loss``) or rows (``multilabel_soft_margin_loss``, ``multi_margin_loss``,
+``multilabel_margin_loss``, whose ``'mean'`` averages the per-row losses).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ __all__ = [
     "margin_ranking_loss",
     "margin_ranking_loss_backward",
     "margin_ranking_loss_with_grad",
+    "margin_ranking_loss_partial",
+    "margin_ranking_loss_partial_backward",
     "hinge_embedding_loss",
     "hinge_embedding_loss_backward",
     "hinge_embedding_loss_with_grad",
@@ -31,12 +38,18 @@ __all__ = [
     "multilabel_soft_margin_loss",
     "multilabel_soft_margin_loss_backward",
     "multilabel_soft_margin_loss_with_grad",
+    "multilabel_soft_margin_loss_partial",
+    "multilabel_soft_margin_loss_partial_backward",
     "multi_margin_loss",
     "multi_margin_loss_backward",
     "multi_margin_loss_with_grad",
+    "multi_margin_loss_partial",
+    "multi_margin_loss_partial_backward",
     "multilabel_margin_loss",
     "multilabel_margin_loss_backward",
     "multilabel_margin_loss_with_grad",
+    "multilabel_margin_loss_partial",
+    "multilabel_margin_loss_partial_backward",
 ]
 
 
@@ -88,11 +101,15 @@ def margin_ranking_loss(input1, input2, target, margin=0, *, reduction="mean"):
     x2 = cv.prediction(input2, "input2", fn)
     cv.same_dtype(fn, input1=x1, input2=x2)
     y = cv.label_target(target, x1.dtype, "target", fn)
-    return _core.margin_ranking_loss, (x1, x2, y, cv.real(margin, "margin", fn), reduction)
+    return _core.margin_ranking_loss, dict(
+        input1=x1, input2=x2, target=y, margin=cv.real(margin, "margin", fn), reduction=reduction
+    )
 
 
 margin_ranking_loss_backward = margin_ranking_loss.backward
 margin_ranking_loss_with_grad = margin_ranking_loss.with_grad
+margin_ranking_loss_partial = margin_ranking_loss.partial
+margin_ranking_loss_partial_backward = margin_ranking_loss.partial_backward
 
 
 @loss()
@@ -208,11 +225,14 @@ def multilabel_soft_margin_loss(input, target, weight=None, *, reduction="mean")
     """
     fn = "multilabel_soft_margin_loss"
     x, y = _pair(input, target, fn)
-    return _core.multilabel_soft_margin_loss, (x, y, cv.parameter(weight, x.dtype, "weight", fn), reduction)
+    w = cv.parameter(weight, x.dtype, "weight", fn)
+    return _core.multilabel_soft_margin_loss, dict(input=x, target=y, weight=w, reduction=reduction)
 
 
 multilabel_soft_margin_loss_backward = multilabel_soft_margin_loss.backward
 multilabel_soft_margin_loss_with_grad = multilabel_soft_margin_loss.with_grad
+multilabel_soft_margin_loss_partial = multilabel_soft_margin_loss.partial
+multilabel_soft_margin_loss_partial_backward = multilabel_soft_margin_loss.partial_backward
 
 
 def _power(p, fn):
@@ -262,11 +282,15 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, *, reduction=
     x = cv.prediction(input, "input", fn)
     t = cv.indices(target, "target", fn)
     w = cv.parameter(weight, x.dtype, "weight", fn)
-    return _core.multi_margin_loss, (x, t, _power(p, fn), cv.real(margin, "margin", fn), w, reduction)
+    return _core.multi_margin_loss, dict(
+        input=x, target=t, p=_power(p, fn), margin=cv.real(margin, "margin", fn), weight=w, reduction=reduction
+    )
 
 
 multi_margin_loss_backward = multi_margin_loss.backward
 multi_margin_loss_with_grad = multi_margin_loss.with_grad
+multi_margin_loss_partial = multi_margin_loss.partial
+multi_margin_loss_partial_backward = multi_margin_loss.partial_backward
 
 
 @loss()
@@ -303,8 +327,11 @@ def multilabel_margin_loss(input, target, *, reduction="mean"):
     """
     fn = "multilabel_margin_loss"
     x = cv.prediction(input, "input", fn)
-    return _core.multilabel_margin_loss, (x, cv.indices(target, "target", fn), reduction)
+    t = cv.indices(target, "target", fn)
+    return _core.multilabel_margin_loss, dict(input=x, target=t, reduction=reduction)
 
 
 multilabel_margin_loss_backward = multilabel_margin_loss.backward
 multilabel_margin_loss_with_grad = multilabel_margin_loss.with_grad
+multilabel_margin_loss_partial = multilabel_margin_loss.partial
+multilabel_margin_loss_partial_backward = multilabel_margin_loss.partial_backward

@@ -1,7 +1,9 @@
 """Sequence losses: the CTC loss.
 
 Each loss has PyTorch's name, arguments and defaults (``torch.nn.functional``);
-its gradient is ``NAME_backward`` and both together ``NAME_with_grad``.
+its gradient is ``NAME_backward``, both together ``NAME_with_grad``, and the exact
+partial sums of its reduction (for chunked evaluation) ``NAME_partial`` and
+``NAME_partial_backward``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ __all__ = [
     "ctc_loss",
     "ctc_loss_backward",
     "ctc_loss_with_grad",
+    "ctc_loss_partial",
+    "ctc_loss_partial_backward",
 ]
 
 _LENGTH_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
@@ -57,7 +61,10 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     computed with the alpha recursion over the extended sequence
     :math:`l' = (b, l_1, b, \dots, l_{L_n}, b)` in log space (Graves et al., 2006, eq. 6-8).
     ``'mean'`` divides each :math:`\ell_n` by :math:`\max(L_n, 1)`, then averages over the
-    batch; ``'sum'`` adds them; ``'none'`` returns them.
+    batch; ``'sum'`` adds them; ``'none'`` returns them. Accordingly ``ctc_loss_partial``
+    gives :math:`(\sum_n \ell_n / \max(L_n, 1),\ N)` under ``'mean'`` and
+    :math:`(\sum_n \ell_n,\ N)` under ``'sum'``, and ``ctc_loss_partial_backward(scale, ...)``
+    under ``'mean'`` carries the :math:`1 / \max(L_n, 1)` that ``'sum'`` lacks.
 
     Numerics: the alpha and beta recursions run in log space with a stable log-add-exp
     (no underflow at any length: a loss of 17000 nats over 5000 frames agrees with a NumPy
@@ -122,11 +129,15 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     tl = _lengths(target_lengths, "target_lengths", fn)
     if il.dtype != tl.dtype:
         il, tl = il.astype(np.int64), tl.astype(np.int64)
-    return _core.ctc_loss, (lp, tg, il, tl, cv.integer(blank, "blank", fn), reduction, bool(zero_infinity))
+    return _core.ctc_loss, dict(log_probs=lp, targets=tg, input_lengths=il, target_lengths=tl,
+                                blank=cv.integer(blank, "blank", fn), zero_infinity=bool(zero_infinity),
+                                reduction=reduction)
 
 
 ctc_loss_backward = ctc_loss.backward
 ctc_loss_with_grad = ctc_loss.with_grad
+ctc_loss_partial = ctc_loss.partial
+ctc_loss_partial_backward = ctc_loss.partial_backward
 
 ctc_loss_backward.__doc__ = """Gradient of :func:`lossx.ctc_loss` with respect to ``log_probs``.
 

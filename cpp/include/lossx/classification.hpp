@@ -1,120 +1,209 @@
 // lossx/classification.hpp — softmax, cross-entropy and the other
 // classification losses, with PyTorch's semantics (torch.nn.functional).
 //
-// Every loss comes as three entry points sharing one kernel:
-//   NAME(...)            the loss;
-//   NAME_backward(...)   the gradient of sum(grad_output * NAME(...)) w.r.t. the prediction input;
-//   NAME_with_grad(...)  both in one pass (pass nullptr for the output you do not need).
-// A `*_shape` function validates the arguments and returns the shape of the
-// unreduced ('none') loss; a reduced loss is one value (shape ()).
-// Inputs are contiguous row-major Views; `I` is the integer type of class
-// indices (int32_t or int64_t).
+// Every loss NAME has the same entry points (T is float or double; I, the integer
+// type of class indices, is int32_t or int64_t):
+//   NAME_shape(...)             validates the arguments (not the data); returns the 'none' shape.
+//   NAME_run(..., request)      the one kernel: computes what the Request asks (core/request.hpp).
+//   NAME(..., loss)             the loss: one value if reduced, else the 'none' shape.
+//   NAME_backward(grad_output, ..., grad_input)
+//                               the gradient of sum(grad_output · NAME(...)) w.r.t. the input.
+//   NAME_with_grad(..., grad_output, loss, grad_input)
+//                               both in one pass (nullptr for an output you do not need).
+//   NAME_partial(...)           the partial sums (total, denominator) of the reduction: over any
+//                               split of a batch, 'mean' is Σ total / Σ denominator, 'sum' Σ total.
+//   NAME_partial_backward(scale, ..., grad_input)
+//                               the gradient of scale · total.
+// softmax / log_softmax have no reduction, hence no NAME_partial. Inputs are contiguous
+// row-major Views. Errors: lossx::ValueError / TypeError.
 #pragma once
 
 #include <cstdint>
 
-#include "lossx/core/declare.hpp"
 #include "lossx/core/error.hpp"
 #include "lossx/core/request.hpp"
 #include "lossx/core/view.hpp"
 
 namespace lossx {
 
-// ---------------------------------------------------------------- softmax
-// softmax / log_softmax along one dimension of an input of any shape (a 0-d
-// input is one row of one value). Output and gradient have the input's shape.
-// The backward takes the same `input` as the forward (not the forward's output),
-// so that every `_backward` in lossx composes the same way.
+// ---------------------------------------------------------------- softmax / log_softmax
+// Along one dimension of an input of any shape (a 0-d input is one row of one value).
+// The output and the gradient have the input's shape. The backward takes the same
+// `input` as the forward (not the forward's output), so that every `_backward` in
+// lossx composes the same way. A Request for partial sums is a ValueError (no reduction).
 
 /// Shape checks for softmax/log_softmax; returns `dim` normalised to [0, max(ndim, 1)).
 /// A negative `dim` counts from the end, as in PyTorch.
 index_t softmax_dim(const char* fn, const Shape& input, index_t dim);
 
-/// log_softmax and/or its gradient in one pass: `out` = x - max - log Σ exp(x - max)
-/// along `dim`; `grad_input` = grad_output - softmax(x) · Σ grad_output (along `dim`).
-/// Pass nullptr for an output you do not need; `grad_output` (input's shape) is
-/// required with `grad_input`.
+/// log_softmax: out = x - max - log Σ exp(x - max) along `dim`; gradient
+/// grad_output - softmax(x) · Σ grad_output (along `dim`). request.loss receives the output.
 template <class T>
-void log_softmax_with_grad(View<const T> input, index_t dim, View<const T> grad_output, T* out, T* grad_input);
+void log_softmax_run(View<const T> input, index_t dim, const Request<T>& request);
 
-/// softmax and/or its gradient in one pass: `out` = exp(x - max) / Σ exp(x - max);
-/// `grad_input` = s · (grad_output - Σ grad_output · s), s = softmax(x).
-template <class T>
-void softmax_with_grad(View<const T> input, index_t dim, View<const T> grad_output, T* out, T* grad_input);
-
-/// out = log_softmax(input) along `dim` (negative counts from the end); out has input's shape.
+/// out = log_softmax(input) along `dim` (negative counts from the end); out has the input's shape.
 template <class T>
 void log_softmax(View<const T> input, index_t dim, T* out) {
-  log_softmax_with_grad<T>(input, dim, {}, out, nullptr);
+  log_softmax_run(input, dim, Request<T>::value({}, out, nullptr));
 }
-/// grad_input = grad_output - softmax(input) * sum(grad_output) along `dim`.
+/// grad_input = grad_output - softmax(input) · sum(grad_output) along `dim`.
 template <class T>
 void log_softmax_backward(View<const T> grad_output, View<const T> input, index_t dim, T* grad_input) {
-  log_softmax_with_grad<T>(input, dim, grad_output, nullptr, grad_input);
+  log_softmax_run(input, dim, Request<T>::value(grad_output, nullptr, grad_input));
 }
-/// out = softmax(input) along `dim`.
+/// Both in one pass (nullptr for an output you do not need; grad_output has the input's shape).
+template <class T>
+void log_softmax_with_grad(View<const T> input, index_t dim, View<const T> grad_output, T* out, T* grad_input) {
+  log_softmax_run(input, dim, Request<T>::value(grad_output, out, grad_input));
+}
+
+/// softmax: out = exp(x - max) / Σ exp(x - max) along `dim`; gradient
+/// s · (grad_output - Σ grad_output · s), s = softmax(x). request.loss receives the output.
+template <class T>
+void softmax_run(View<const T> input, index_t dim, const Request<T>& request);
+
+/// out = softmax(input) along `dim`; out has the input's shape.
 template <class T>
 void softmax(View<const T> input, index_t dim, T* out) {
-  softmax_with_grad<T>(input, dim, {}, out, nullptr);
+  softmax_run(input, dim, Request<T>::value({}, out, nullptr));
 }
-/// grad_input = s * (grad_output - sum(grad_output * s)), s = softmax(input).
+/// grad_input = s · (grad_output - sum(grad_output · s)), s = softmax(input).
 template <class T>
 void softmax_backward(View<const T> grad_output, View<const T> input, index_t dim, T* grad_input) {
-  softmax_with_grad<T>(input, dim, grad_output, nullptr, grad_input);
+  softmax_run(input, dim, Request<T>::value(grad_output, nullptr, grad_input));
+}
+/// Both in one pass (nullptr for an output you do not need; grad_output has the input's shape).
+template <class T>
+void softmax_with_grad(View<const T> input, index_t dim, View<const T> grad_output, T* out, T* grad_input) {
+  softmax_run(input, dim, Request<T>::value(grad_output, out, grad_input));
 }
 
 // ---------------------------------------------------------------- cross_entropy
+/// Options of cross_entropy (both target kinds).
 template <class T>
 struct CrossEntropyOptions {
-  View<const T> weight{};          ///< optional per-class weight, shape (C,)
-  index_t ignore_index = -100;     ///< class-index targets equal to it add nothing
-  Reduction reduction = Reduction::Mean;
-  double label_smoothing = 0.0;    ///< in [0, 1]
+  View<const T> weight{};                 ///< optional per-class weight, shape (C,)
+  index_t ignore_index = -100;            ///< class-index targets equal to it add nothing (negative with probabilities)
+  double label_smoothing = 0.0;           ///< in [0, 1]: targets mixed with the uniform distribution
+  Reduction reduction = Reduction::Mean;  ///< 'none', 'mean' or 'sum'
 };
 
-/// Class-index targets: input (C), (N, C) or (N, C, d1..dk); target (), (N) or (N, d1..dk).
-/// Returns the 'none' shape (the target's shape).
+/// Softmax cross-entropy with class-index targets: for a row of logits x, lse = log Σ exp(x),
+/// loss = (1-ls)·w[y]·(lse - x[y]) + (ls/C)·Σ_c w[c]·(lse - x[c]) (0 where y == ignore_index).
+/// Shapes: input (C) with target (), (N, C) with (N), or (N, C, d1..dk) with (N, d1..dk).
+/// 'mean' divides by Σ w[y] over the targets not ignored (their count without weight); partial
+/// sums are (Σ loss, Σ w[y]). Returns the 'none' shape (the target's shape).
 template <class T, class I>
 Shape cross_entropy_shape(View<const T> input, View<const I> target, const CrossEntropyOptions<T>& opt);
-
-/// Loss and/or gradient (w.r.t. input) in one pass; `grad_output` is required with `grad_input`.
 template <class T, class I>
-void cross_entropy_with_grad(View<const T> input, View<const I> target, const CrossEntropyOptions<T>& opt,
-                             View<const T> grad_output, T* loss, T* grad_input);
-
-/// Probability targets: target has the input's shape (rows need not sum to 1).
-/// `ignore_index` must stay negative (PyTorch rejects it for probabilities).
-template <class T>
-Shape cross_entropy_probs_shape(View<const T> input, View<const T> target, const CrossEntropyOptions<T>& opt);
-
-template <class T>
-void cross_entropy_probs_with_grad(View<const T> input, View<const T> target, const CrossEntropyOptions<T>& opt,
-                                   View<const T> grad_output, T* loss, T* grad_input);
+void cross_entropy_run(View<const T> input, View<const I> target, const CrossEntropyOptions<T>& opt,
+                       const Request<T>& request);
 
 template <class T, class I>
 void cross_entropy(View<const T> input, View<const I> target, const CrossEntropyOptions<T>& opt, T* loss) {
-  cross_entropy_with_grad<T, I>(input, target, opt, {}, loss, nullptr);
+  cross_entropy_run(input, target, opt, Request<T>::value({}, loss, nullptr));
 }
 template <class T, class I>
 void cross_entropy_backward(View<const T> grad_output, View<const T> input, View<const I> target,
                             const CrossEntropyOptions<T>& opt, T* grad_input) {
-  cross_entropy_with_grad<T, I>(input, target, opt, grad_output, nullptr, grad_input);
+  cross_entropy_run(input, target, opt, Request<T>::value(grad_output, nullptr, grad_input));
+}
+template <class T, class I>
+void cross_entropy_with_grad(View<const T> input, View<const I> target, const CrossEntropyOptions<T>& opt,
+                             View<const T> grad_output, T* loss, T* grad_input) {
+  cross_entropy_run(input, target, opt, Request<T>::value(grad_output, loss, grad_input));
+}
+template <class T, class I>
+Partial cross_entropy_partial(View<const T> input, View<const I> target, const CrossEntropyOptions<T>& opt) {
+  Partial p;
+  cross_entropy_run(input, target, opt, Request<T>::partial_sums(&p));
+  return p;
+}
+template <class T, class I>
+void cross_entropy_partial_backward(double scale, View<const T> input, View<const I> target,
+                                    const CrossEntropyOptions<T>& opt, T* grad_input) {
+  cross_entropy_run(input, target, opt, Request<T>::partial_backward(scale, grad_input));
+}
+
+/// Softmax cross-entropy with probability targets t of the input's shape (rows need not sum to 1):
+/// loss = Σ_c w[c]·t'[c]·(lse - x[c]) with t' = (1-ls)·t + ls/C. 'mean' divides by the row count;
+/// partial sums are (Σ loss, rows). `ignore_index` must stay negative (PyTorch rejects it here).
+/// Returns the 'none' shape (the input's shape without the class dim).
+template <class T>
+Shape cross_entropy_probs_shape(View<const T> input, View<const T> target, const CrossEntropyOptions<T>& opt);
+template <class T>
+void cross_entropy_probs_run(View<const T> input, View<const T> target, const CrossEntropyOptions<T>& opt,
+                             const Request<T>& request);
+
+template <class T>
+void cross_entropy_probs(View<const T> input, View<const T> target, const CrossEntropyOptions<T>& opt, T* loss) {
+  cross_entropy_probs_run(input, target, opt, Request<T>::value({}, loss, nullptr));
+}
+template <class T>
+void cross_entropy_probs_backward(View<const T> grad_output, View<const T> input, View<const T> target,
+                                  const CrossEntropyOptions<T>& opt, T* grad_input) {
+  cross_entropy_probs_run(input, target, opt, Request<T>::value(grad_output, nullptr, grad_input));
+}
+template <class T>
+void cross_entropy_probs_with_grad(View<const T> input, View<const T> target, const CrossEntropyOptions<T>& opt,
+                                   View<const T> grad_output, T* loss, T* grad_input) {
+  cross_entropy_probs_run(input, target, opt, Request<T>::value(grad_output, loss, grad_input));
+}
+template <class T>
+Partial cross_entropy_probs_partial(View<const T> input, View<const T> target, const CrossEntropyOptions<T>& opt) {
+  Partial p;
+  cross_entropy_probs_run(input, target, opt, Request<T>::partial_sums(&p));
+  return p;
+}
+template <class T>
+void cross_entropy_probs_partial_backward(double scale, View<const T> input, View<const T> target,
+                                          const CrossEntropyOptions<T>& opt, T* grad_input) {
+  cross_entropy_probs_run(input, target, opt, Request<T>::partial_backward(scale, grad_input));
 }
 
 // ---------------------------------------------------------------- nll_loss
+/// Options of nll_loss.
 template <class T>
 struct NllLossOptions {
-  View<const T> weight{};       ///< optional per-class weight, shape (C,)
-  index_t ignore_index = -100;  ///< targets equal to it add nothing (may be a valid class)
-  Reduction reduction = Reduction::Mean;  ///< 'mean' divides by Σ w[y] over the rows not ignored
+  View<const T> weight{};                 ///< optional per-class weight, shape (C,)
+  index_t ignore_index = -100;            ///< targets equal to it add nothing (may be a valid class)
+  Reduction reduction = Reduction::Mean;  ///< 'none', 'mean' (Σ loss / Σ w[y] over the rows not ignored) or 'sum'
 };
 
-/// Negative log-likelihood -w[y]·input[y] per row. `input` holds log-probabilities
-/// (not checked: any values are accepted, as in PyTorch); shapes as for
-/// cross_entropy with class indices: (C) + (), (N, C) + (N), (N, C, d1..dk) + (N, d1..dk).
-/// Returns the 'none' shape (the target's shape).
-/// Loss and/or gradient (w.r.t. input) in one pass; `grad_output` is required with `grad_input`.
-LOSSX_DECLARE_INDEXED(nll_loss, NllLossOptions)
+/// Negative log-likelihood -w[y]·input[y] per row (0 where y == ignore_index). `input` holds
+/// log-probabilities (not checked: any values are accepted, as in PyTorch); shapes as for
+/// cross_entropy with class indices. Partial sums are (Σ loss, Σ w[y]); the result is bitwise
+/// the same for int32 and int64 targets. Returns the 'none' shape (the target's shape).
+template <class T, class I>
+Shape nll_loss_shape(View<const T> input, View<const I> target, const NllLossOptions<T>& opt);
+template <class T, class I>
+void nll_loss_run(View<const T> input, View<const I> target, const NllLossOptions<T>& opt, const Request<T>& request);
+
+template <class T, class I>
+void nll_loss(View<const T> input, View<const I> target, const NllLossOptions<T>& opt, T* loss) {
+  nll_loss_run(input, target, opt, Request<T>::value({}, loss, nullptr));
+}
+template <class T, class I>
+void nll_loss_backward(View<const T> grad_output, View<const T> input, View<const I> target,
+                       const NllLossOptions<T>& opt, T* grad_input) {
+  nll_loss_run(input, target, opt, Request<T>::value(grad_output, nullptr, grad_input));
+}
+template <class T, class I>
+void nll_loss_with_grad(View<const T> input, View<const I> target, const NllLossOptions<T>& opt,
+                        View<const T> grad_output, T* loss, T* grad_input) {
+  nll_loss_run(input, target, opt, Request<T>::value(grad_output, loss, grad_input));
+}
+template <class T, class I>
+Partial nll_loss_partial(View<const T> input, View<const I> target, const NllLossOptions<T>& opt) {
+  Partial p;
+  nll_loss_run(input, target, opt, Request<T>::partial_sums(&p));
+  return p;
+}
+template <class T, class I>
+void nll_loss_partial_backward(double scale, View<const T> input, View<const I> target, const NllLossOptions<T>& opt,
+                               T* grad_input) {
+  nll_loss_run(input, target, opt, Request<T>::partial_backward(scale, grad_input));
+}
 
 // ---------------------------------------------------------------- elementwise losses
 // binary_cross_entropy, binary_cross_entropy_with_logits and kl_div take an

@@ -46,6 +46,8 @@ template <class T>
 Shape binary_cross_entropy_with_logits_shape(View<const T> input, View<const T> target,
                                              const BinaryCrossEntropyWithLogitsOptions<T>& opt) {
   const Check ck{"binary_cross_entropy_with_logits"};
+  ck.contiguous("weight", opt.weight);
+  ck.contiguous("pos_weight", opt.pos_weight);
   detail::check_elementwise(ck, input.shape, target.shape, opt.reduction);
   if (opt.weight.present()) ck.broadcast_strides("weight", opt.weight.shape, "target", target.shape);
   if (opt.pos_weight.present()) ck.broadcast_strides("pos_weight", opt.pos_weight.shape, "target", target.shape);

@@ -5,16 +5,19 @@
 //   smooth = Σ_c w_c (lse - x_c) = W·lse - Σ_c w_c x_c           (W = Σ_c w_c; w ≡ 1 without weight)
 //   loss   = (1-ls)·w_y·nll + (ls/C)·smooth                      (ls = label_smoothing; 0 if ignored)
 //   'mean' divides the sum by Σ w_y over the rows not ignored (their count without weight),
-//   for both terms, as PyTorch does; all rows ignored gives nan.
+//   for both terms, as PyTorch does; all rows ignored gives nan. Partial sums: (Σ loss, Σ w_y).
 //   d loss / d x_c = (1-ls)·w_y·(p_c - [c=y]) + (ls/C)·(W·p_c - w_c),  p = softmax(x).
 // Probability target t (input's shape), t' = (1-ls)·t + ls/C:
-//   loss = Σ_c w_c t'_c (lse - x_c);  d/dx_c = (Σ_k w_k t'_k)·p_c - w_c t'_c;  'mean' divides by the row count.
+//   loss = Σ_c w_c t'_c (lse - x_c);  d/dx_c = (Σ_k w_k t'_k)·p_c - w_c t'_c;  'mean' divides by the row count
+//   (partial sums: (Σ loss, rows)).
 //   As in PyTorch, t'_c = 0 with x_c = -inf gives nan (0·inf).
 // One fused pass per row: max, then exp(x - max) (written straight into the
 // gradient row when it is wanted), then the gradient from that buffer. No
 // N×C intermediate. Row sums are accumulated in double. Wide contiguous rows
 // run row by row (loops over classes); K-dim inputs and narrow rows run in
-// lane-major tiles of up to 64 rows (loops over rows), so both vectorise.
+// lane-major tiles of up to 64 rows (loops over rows), so both vectorise; the
+// max / Σ exp helpers are the shared ones of core/rows.hpp. The reduction ('none',
+// 'sum', 'mean', partial sums, the grad_output coefficient) is the Reducer's.
 #include <cmath>
 #include <limits>
 
@@ -22,6 +25,7 @@
 #include "lossx/classification.hpp"
 #include "core/math.hpp"
 #include "core/parallel.hpp"
+#include "core/reduce.hpp"
 #include "core/rows.hpp"
 #include "class_targets.hpp"
 
@@ -29,6 +33,10 @@ namespace lossx {
 namespace {
 
 using detail::kLanes;
+using detail::lanes_add_exp;
+using detail::lanes_max;
+using detail::row_max;
+using detail::row_sumexp;
 using detail::RowLayout;
 
 template <class T>
@@ -41,35 +49,8 @@ struct CeRows {
   T* loss_rows;        // 'none' output or nullptr
   T* grad;             // gradient or nullptr
   const T* g;          // per-row grad_output ('none') or nullptr
-  double gs;           // scalar grad_output / denominator (reduced)
+  double gs;           // the Reducer's grad_scale() (reduced): grad_output / denominator, or the partial scale
 };
-
-// Max of a row; NaN propagates through the later exp.
-template <class T, class S>
-LOSSX_INLINE T row_max(const T* x, index_t C, S s) {
-  T m = -std::numeric_limits<T>::infinity();
-#pragma omp simd reduction(max : m)
-  for (index_t c = 0; c < C; ++c) m = x[c * s] > m ? x[c * s] : m;
-  return m;
-}
-
-// Σ exp(x_c - m), optionally storing each exp in e (same stride as x).
-template <class T, class S>
-LOSSX_INLINE double row_sumexp(const T* x, index_t C, S s, T m, T* e) {
-  double sum = 0.0;
-  if (e) {
-#pragma omp simd reduction(+ : sum)
-    for (index_t c = 0; c < C; ++c) {
-      const T v = vexp(x[c * s] - m);
-      e[c * s] = v;
-      sum += static_cast<double>(v);
-    }
-  } else {
-#pragma omp simd reduction(+ : sum)
-    for (index_t c = 0; c < C; ++c) sum += static_cast<double>(vexp(x[c * s] - m));
-  }
-  return sum;
-}
 
 // The per-row scalars both layouts share. Class-index loss from lse, x_y, w_y
 // and Σ_c w_c x_c (used only when ls > 0, so that a -inf logit is harmless then).
@@ -142,32 +123,6 @@ LOSSX_SIMD_CLONES double ce_index_rows(const CeRows<T>& a, const I* target, inde
     }
   }
   return total;
-}
-
-// Lane-major counterparts of row_max / row_sumexp: m[k] = max_c x[c·cs + k];
-// s[k] += exp(xc[k] - m[k]) for one class row xc, storing each exp in e if given.
-template <class T>
-LOSSX_INLINE void lanes_max(const T* x, index_t C, index_t cs, index_t L, T* m) {
-  for (index_t c = 0; c < C; ++c) {
-    const T* xc = x + c * cs;
-#pragma omp simd
-    for (index_t k = 0; k < L; ++k) m[k] = xc[k] > m[k] ? xc[k] : m[k];
-  }
-}
-
-template <class T>
-LOSSX_INLINE void lanes_add_exp(const T* xc, const T* m, index_t L, T* e, double* s) {
-  if (e) {
-#pragma omp simd
-    for (index_t k = 0; k < L; ++k) {
-      const T v = vexp(xc[k] - m[k]);
-      e[k] = v;
-      s[k] += static_cast<double>(v);
-    }
-  } else {
-#pragma omp simd
-    for (index_t k = 0; k < L; ++k) s[k] += static_cast<double>(vexp(xc[k] - m[k]));
-  }
 }
 
 // The same loss for a lane-major tile of L rows (value of class c in row k at
@@ -374,44 +329,24 @@ void check_common(const Check& ck, const CrossEntropyOptions<T>& opt, index_t cl
   ck.param(opt.reduction != Reduction::BatchMean, "reduction", "be one of 'none', 'mean', 'sum'", "'batchmean'");
 }
 
+// W = Σ_c w_c of the smoothing term (C without weight).
 template <class T>
-double weight_total(const CrossEntropyOptions<T>& opt, index_t classes) {
+double class_weight_sum(const CrossEntropyOptions<T>& opt, index_t classes) {
   if (!opt.weight.present()) return static_cast<double>(classes);
   double W = 0.0;
   for (index_t c = 0; c < classes; ++c) W += static_cast<double>(opt.weight.data[c]);
   return W;
 }
 
-// Fills in the outputs common to both target kinds and runs `block` over fixed row blocks.
+// One pass of `block(rows, b, e)` over fixed row blocks, writing what the Reducer asks for;
+// returns the summed loss of the rows (for red.finish).
 template <class T, class Block>
-void run_rows(const Check& ck, const RowLayout& l, const Shape& none_shape, Reduction red, double denom,
-              CeRows<T>& a, View<const T> grad_output, T* loss, T* grad, Block&& block) {
-  const bool reduced = red != Reduction::None;
-  a.loss_rows = reduced ? nullptr : loss;
-  a.grad = grad;
-  if (grad) {
-    ck.grad_output(grad_output, red, none_shape);
-    if (reduced) a.gs = static_cast<double>(grad_output.data[0]) / (red == Reduction::Mean ? denom : 1.0);
-    else a.g = grad_output.data;
-  }
-  const double total = block_sum(l.rows(), l.grain(), block);
-  if (!reduced || !loss) return;
-  if (red == Reduction::Mean && denom == 0.0 && a.ls > 0.0) {
-    // PyTorch divides the two parts separately, (1-ls)·(A/Σw) + (ls/C)·(B/Σw), so with a zero
-    // total weight the nll part A = 0 makes 0/0 = nan whatever B/0 is; dividing their sum
-    // would give ±inf instead. A is recomputed (a rare, degenerate case).
-    CeRows<T> nll_only = a;
-    nll_only.ls = 0.0;
-    nll_only.loss_rows = nullptr;
-    nll_only.grad = nullptr;
-    std::swap(a, nll_only);
-    const double nll_part = block_sum(l.rows(), l.grain(), block);
-    std::swap(a, nll_only);
-    const double smooth_part = total - (1.0 - a.ls) * nll_part;
-    loss[0] = static_cast<T>((1.0 - a.ls) * (nll_part / denom) + smooth_part / denom);
-    return;
-  }
-  loss[0] = static_cast<T>(red == Reduction::Mean ? total / denom : total);
+double run_rows(const RowLayout& l, const detail::Reducer<T>& red, CeRows<T>& a, Block&& block) {
+  a.loss_rows = red.term_values();
+  a.grad = red.grad();
+  a.g = red.term_grad_output();
+  a.gs = red.grad_scale();
+  return block_sum(l.rows(), l.grain(), [&](index_t b, index_t e) { return block(a, b, e); });
 }
 
 }  // namespace
@@ -419,30 +354,53 @@ void run_rows(const Check& ck, const RowLayout& l, const Shape& none_shape, Redu
 template <class T, class I>
 Shape cross_entropy_shape(View<const T> input, View<const I> target, const CrossEntropyOptions<T>& opt) {
   const Check ck{"cross_entropy"};
+  ck.contiguous("input", input);
+  ck.contiguous("target", target);
+  ck.contiguous("weight", opt.weight);
   const RowLayout l = detail::class_index_layout(ck, input.shape, target.shape);
   check_common(ck, opt, l.classes);
   return target.shape;
 }
 
 template <class T, class I>
-void cross_entropy_with_grad(View<const T> input, View<const I> target, const CrossEntropyOptions<T>& opt,
-                             View<const T> grad_output, T* loss, T* grad_input) {
+void cross_entropy_run(View<const T> input, View<const I> target, const CrossEntropyOptions<T>& opt,
+                       const Request<T>& request) {
   const Check ck{"cross_entropy"};
   const Shape none_shape = cross_entropy_shape(input, target, opt);
   const RowLayout l = detail::class_index_layout(ck, input.shape, target.shape);
+  // The range pre-pass gives the 'mean' denominator too: Σ w_y over the targets not ignored.
   const double total_weight =
       detail::check_targets_and_total(ck, l, target.data, opt.weight.data, opt.ignore_index);
-  const double denom = opt.reduction == Reduction::Mean ? total_weight : 1.0;
-  CeRows<T> a{input.data, opt.weight.data, weight_total(opt, l.classes), opt.label_smoothing, l,
+  const detail::Reducer<T> red(ck, opt.reduction, none_shape, request, total_weight);
+  CeRows<T> a{input.data, opt.weight.data, class_weight_sum(opt, l.classes), opt.label_smoothing, l,
               nullptr, nullptr, nullptr, 0.0};
-  run_rows(ck, l, none_shape, opt.reduction, denom, a, grad_output, loss, grad_input, [&](index_t b, index_t e) {
-    return ce_index_block<T, I>(a, target.data, opt.ignore_index, b, e);
-  });
+  const auto block = [&](const CeRows<T>& rows, index_t b, index_t e) {
+    return ce_index_block<T, I>(rows, target.data, opt.ignore_index, b, e);
+  };
+  const double total = run_rows(l, red, a, block);
+  if (a.ls > 0.0 && red.is_mean() && red.denominator() == 0.0 && request.loss && !request.partial) {
+    // A 'mean' loss with a zero total weight: PyTorch divides the two parts separately,
+    // (1-ls)·(A/Σw) + (ls/C)·(B/Σw), so the nll part A = 0 makes 0/0 = nan whatever B/0 is,
+    // where dividing their sum would give ±inf. The nll part is recomputed (a rare, degenerate
+    // case; partial sums keep the plain total).
+    CeRows<T> nll_only = a;
+    nll_only.ls = 0.0;
+    nll_only.loss_rows = nullptr;
+    nll_only.grad = nullptr;
+    const double nll_part =
+        (1.0 - a.ls) * block_sum(l.rows(), l.grain(), [&](index_t b, index_t e) { return block(nll_only, b, e); });
+    red.finish_two_parts(nll_part, total - nll_part);
+    return;
+  }
+  red.finish(total);
 }
 
 template <class T>
 Shape cross_entropy_probs_shape(View<const T> input, View<const T> target, const CrossEntropyOptions<T>& opt) {
   const Check ck{"cross_entropy"};
+  ck.contiguous("input", input);
+  ck.contiguous("target", target);
+  ck.contiguous("weight", opt.weight);
   ck.ndim_between("input", input.shape, 1, 1 << 20);
   ck.same_shape("target", target.shape, "input", input.shape);
   const RowLayout l = detail::row_layout(input.shape, input.shape.size() == 1 ? 0 : 1);
@@ -455,37 +413,31 @@ Shape cross_entropy_probs_shape(View<const T> input, View<const T> target, const
 }
 
 template <class T>
-void cross_entropy_probs_with_grad(View<const T> input, View<const T> target, const CrossEntropyOptions<T>& opt,
-                                   View<const T> grad_output, T* loss, T* grad_input) {
+void cross_entropy_probs_run(View<const T> input, View<const T> target, const CrossEntropyOptions<T>& opt,
+                             const Request<T>& request) {
   const Check ck{"cross_entropy"};
   const Shape none_shape = cross_entropy_probs_shape(input, target, opt);
   const RowLayout l = detail::row_layout(input.shape, input.shape.size() == 1 ? 0 : 1);
-  const double denom = static_cast<double>(l.rows());
-  CeRows<T> a{input.data, opt.weight.data, weight_total(opt, l.classes), opt.label_smoothing, l,
+  const detail::Reducer<T> red(ck, opt.reduction, none_shape, request, static_cast<double>(l.rows()));
+  CeRows<T> a{input.data, opt.weight.data, class_weight_sum(opt, l.classes), opt.label_smoothing, l,
               nullptr, nullptr, nullptr, 0.0};
-  run_rows(ck, l, none_shape, opt.reduction, denom, a, grad_output, loss, grad_input,
-           [&](index_t b, index_t e) { return ce_prob_block<T>(a, target.data, b, e); });
+  red.finish(run_rows(l, red, a, [&](const CeRows<T>& rows, index_t b, index_t e) {
+    return ce_prob_block<T>(rows, target.data, b, e);
+  }));
 }
 
-#define LOSSX_INSTANTIATE_CE(T, I)                                                                           \
-  template Shape cross_entropy_shape<T, I>(View<const T>, View<const I>, const CrossEntropyOptions<T>&);     \
-  template void cross_entropy_with_grad<T, I>(View<const T>, View<const I>, const CrossEntropyOptions<T>&, \
-                                              View<const T>, T*, T*);
-LOSSX_INSTANTIATE_CE(float, std::int32_t)
-LOSSX_INSTANTIATE_CE(float, std::int64_t)
-LOSSX_INSTANTIATE_CE(double, std::int32_t)
-LOSSX_INSTANTIATE_CE(double, std::int64_t)
-#undef LOSSX_INSTANTIATE_CE
+#define INSTANTIATE(T, I)                                                                                  \
+  template Shape cross_entropy_shape<T, I>(View<const T>, View<const I>, const CrossEntropyOptions<T>&);   \
+  template void cross_entropy_run<T, I>(View<const T>, View<const I>, const CrossEntropyOptions<T>&,       \
+                                        const Request<T>&);
+LOSSX_FOR_EACH_FLOAT_AND_INDEX(INSTANTIATE)
+#undef INSTANTIATE
 
-template Shape cross_entropy_probs_shape<float>(View<const float>, View<const float>,
-                                                const CrossEntropyOptions<float>&);
-template Shape cross_entropy_probs_shape<double>(View<const double>, View<const double>,
-                                                 const CrossEntropyOptions<double>&);
-template void cross_entropy_probs_with_grad<float>(View<const float>, View<const float>,
-                                                   const CrossEntropyOptions<float>&, View<const float>, float*,
-                                                   float*);
-template void cross_entropy_probs_with_grad<double>(View<const double>, View<const double>,
-                                                    const CrossEntropyOptions<double>&, View<const double>,
-                                                    double*, double*);
+#define INSTANTIATE(T)                                                                                     \
+  template Shape cross_entropy_probs_shape<T>(View<const T>, View<const T>, const CrossEntropyOptions<T>&); \
+  template void cross_entropy_probs_run<T>(View<const T>, View<const T>, const CrossEntropyOptions<T>&,    \
+                                           const Request<T>&);
+LOSSX_FOR_EACH_FLOAT(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

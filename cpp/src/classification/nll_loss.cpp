@@ -11,6 +11,7 @@
 // checked: any values (raw probabilities, say) are accepted.
 // Where 'mean' divides by zero the loss is nan, and the gradient of the rows
 // that are not ignored is -w·(g/0) (nan for w = 0); ignored rows get exactly 0.
+// Partial sums: (Σ loss_r, Σ w[y_r] over the rows not ignored). The reduction is the Reducer's.
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
@@ -19,6 +20,7 @@
 #include "lossx/classification.hpp"
 #include "core/math.hpp"
 #include "core/parallel.hpp"
+#include "core/reduce.hpp"
 #include "core/rows.hpp"
 #include "class_targets.hpp"
 
@@ -38,7 +40,7 @@ struct NllRows {
   T* loss_rows;     // 'none' output or nullptr
   T* grad;          // gradient or nullptr
   const T* g;       // per-row grad_output ('none') or nullptr
-  double gs;        // scalar grad_output / denominator (reduced)
+  double gs;        // the Reducer's grad_scale() (reduced): grad_output / denominator, or the partial scale
 };
 
 // Adds the losses of rows [r0, r1) to `total` in row order; label[k] is row r0 + k's class.
@@ -102,6 +104,9 @@ double nll_block_any_index(const NllRows<T>& a, const I* target, index_t ignore_
 template <class T, class I>
 Shape nll_loss_shape(View<const T> input, View<const I> target, const NllLossOptions<T>& opt) {
   const Check ck{"nll_loss"};
+  ck.contiguous("input", input);
+  ck.contiguous("target", target);
+  ck.contiguous("weight", opt.weight);
   const RowLayout l = detail::class_index_layout(ck, input.shape, target.shape);
   detail::check_class_weight(ck, opt.weight, l.classes);
   ck.param(opt.reduction != Reduction::BatchMean, "reduction", "be one of 'none', 'mean', 'sum'", "'batchmean'");
@@ -109,22 +114,17 @@ Shape nll_loss_shape(View<const T> input, View<const I> target, const NllLossOpt
 }
 
 template <class T, class I>
-void nll_loss_with_grad(View<const T> input, View<const I> target, const NllLossOptions<T>& opt,
-                        View<const T> grad_output, T* loss, T* grad_input) {
+void nll_loss_run(View<const T> input, View<const I> target, const NllLossOptions<T>& opt, const Request<T>& request) {
   const Check ck{"nll_loss"};
   const Shape none_shape = nll_loss_shape(input, target, opt);
   const RowLayout l = detail::class_index_layout(ck, input.shape, target.shape);
-  const Reduction red = opt.reduction;
-  const bool reduced = red != Reduction::None;
+  // The range pre-pass gives the 'mean' denominator too: Σ w_y over the targets not ignored.
   const double total_weight =
       detail::check_targets_and_total(ck, l, target.data, opt.weight.data, opt.ignore_index);
-  const double denom = red == Reduction::Mean ? total_weight : 1.0;
-  NllRows<T> a{input.data, opt.weight.data, l, reduced ? nullptr : loss, grad_input, nullptr, 0.0};
-  if (grad_input) {
-    ck.grad_output(grad_output, red, none_shape);
-    if (reduced) a.gs = static_cast<double>(grad_output.data[0]) / denom;
-    else a.g = grad_output.data;
-  }
+  const detail::Reducer<T> red(ck, opt.reduction, none_shape, request, total_weight);
+  T* grad_input = red.grad();
+  const NllRows<T> a{input.data, opt.weight.data, l, red.term_values(), grad_input, red.term_grad_output(),
+                     red.grad_scale()};
   if (grad_input) {
     // The gradient is zero except at one class per row: clear it with flat,
     // contiguous fills first (a strided clear per row is slow for K-dim inputs),
@@ -135,17 +135,13 @@ void nll_loss_with_grad(View<const T> input, View<const I> target, const NllLoss
   const double total = block_sum(l.rows(), l.grain(), [&](index_t b, index_t e) {
     return nll_block_any_index<T, I>(a, target.data, opt.ignore_index, b, e);
   });
-  if (reduced && loss) loss[0] = static_cast<T>(red == Reduction::Mean ? total / denom : total);
+  red.finish(total);
 }
 
-#define LOSSX_INSTANTIATE_NLL(T, I)                                                                  \
+#define INSTANTIATE(T, I)                                                                           \
   template Shape nll_loss_shape<T, I>(View<const T>, View<const I>, const NllLossOptions<T>&);       \
-  template void nll_loss_with_grad<T, I>(View<const T>, View<const I>, const NllLossOptions<T>&,     \
-                                         View<const T>, T*, T*);
-LOSSX_INSTANTIATE_NLL(float, std::int32_t)
-LOSSX_INSTANTIATE_NLL(float, std::int64_t)
-LOSSX_INSTANTIATE_NLL(double, std::int32_t)
-LOSSX_INSTANTIATE_NLL(double, std::int64_t)
-#undef LOSSX_INSTANTIATE_NLL
+  template void nll_loss_run<T, I>(View<const T>, View<const I>, const NllLossOptions<T>&, const Request<T>&);
+LOSSX_FOR_EACH_FLOAT_AND_INDEX(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

@@ -25,7 +25,8 @@
 //     softmax over dim 1 of an (N, C, H, W) input as fast as a last-dim one.
 // No output depends on another row, so the result is the same for any thread count.
 // The row bodies are LOSSX_INLINE so that they (and vexp) are compiled
-// into each LOSSX_SIMD_CLONES clone of softmax_block.
+// into each LOSSX_SIMD_CLONES clone of softmax_block. The max and Σ exp loops
+// are the row helpers of core/rows.hpp that cross_entropy uses too.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -34,15 +35,14 @@
 #include "lossx/classification.hpp"
 #include "core/math.hpp"
 #include "core/parallel.hpp"
+#include "core/reduce.hpp"
 #include "core/rows.hpp"
 
 namespace lossx {
 namespace {
 
+using detail::kLanes;  // neighbouring rows handled together when dim is not the last axis
 using detail::RowLayout;
-
-/// Neighbouring rows handled together when dim is not the last axis.
-constexpr index_t kLanes = 64;
 /// About this many values per parallel block (a constant: never thread-dependent).
 constexpr index_t kBlockValues = 32768;
 
@@ -64,26 +64,12 @@ LOSSX_INLINE void softmax_row(const SoftmaxArgs<T>& a, index_t base) {
   T* grad = a.grad ? a.grad + base : nullptr;
   const T* __restrict g = a.g ? a.g + base : nullptr;
 
-  T m = -std::numeric_limits<T>::infinity();
-#pragma omp simd reduction(max : m)
-  for (index_t c = 0; c < C; ++c) m = x[c] > m ? x[c] : m;
-
+  const T m = detail::row_max(x, C, detail::Unit{});
   // e_c = exp(x_c - m) goes where it is needed next: the gradient buffer for
   // log_softmax (its output does not need e), the output or else the gradient
   // buffer for softmax. Pure log_softmax forward keeps nothing.
   T* e = kLog ? grad : (out ? out : grad);
-  double S = 0.0;
-  if (e) {
-#pragma omp simd reduction(+ : S)
-    for (index_t c = 0; c < C; ++c) {
-      const T v = vexp(x[c] - m);
-      e[c] = v;
-      S += static_cast<double>(v);
-    }
-  } else {
-#pragma omp simd reduction(+ : S)
-    for (index_t c = 0; c < C; ++c) S += static_cast<double>(vexp(x[c] - m));
-  }
+  const double S = detail::row_sumexp(x, C, detail::Unit{}, m, e);
 
   if constexpr (kLog) {
     if (out) {
@@ -126,26 +112,14 @@ LOSSX_INLINE void softmax_tile(const SoftmaxArgs<T>& a, index_t base, index_t w)
     m[j] = -std::numeric_limits<T>::infinity();
     S[j] = 0.0;
   }
-  for (index_t c = 0; c < C; ++c) {
-    const T* __restrict x = a.x + base + c * s;
-#pragma omp simd
-    for (index_t j = 0; j < w; ++j) m[j] = x[j] > m[j] ? x[j] : m[j];
-  }
+  const T* xb = a.x + base;
+  detail::lanes_max(xb, C, s, w, m);
   T* e = kLog ? a.grad : (a.out ? a.out : a.grad);
-  for (index_t c = 0; c < C; ++c) {
-    const T* __restrict x = a.x + base + c * s;
-    if (e) {
-      T* __restrict ec = e + base + c * s;
-#pragma omp simd
-      for (index_t j = 0; j < w; ++j) {
-        const T v = vexp(x[j] - m[j]);
-        ec[j] = v;
-        S[j] += static_cast<double>(v);
-      }
-    } else {
-#pragma omp simd
-      for (index_t j = 0; j < w; ++j) S[j] += static_cast<double>(vexp(x[j] - m[j]));
-    }
+  if (e) {
+    T* eb = e + base;
+    for (index_t c = 0; c < C; ++c) detail::lanes_add_exp(xb + c * s, m, w, eb + c * s, S);
+  } else {
+    for (index_t c = 0; c < C; ++c) detail::lanes_add_exp<T>(xb + c * s, m, w, nullptr, S);
   }
 
   if constexpr (kLog) {
@@ -218,14 +192,20 @@ LOSSX_SIMD_CLONES void softmax_block(const SoftmaxArgs<T>& a, index_t b, index_t
 }
 
 template <class T, bool kLog>
-void softmax_run(const char* fn, View<const T> input, index_t dim, View<const T> grad_output, T* out, T* grad) {
+void run_softmax(const char* fn, View<const T> input, index_t dim, const Request<T>& request) {
   const Check ck{fn};
+  ck.contiguous("input", input);
   const index_t d = softmax_dim(fn, input.shape, dim);
-  if (grad) ck.grad_output(grad_output, Reduction::None, input.shape);
+  ck.param(!request.partial && !request.partial_grad, "request",
+           "ask for the output and/or the gradient (there is no reduction to take partial sums of)",
+           "a partial request");
+  const detail::Reducer<T> red(ck, Reduction::None, input.shape, request);  // checks grad_output
   const RowLayout l = detail::row_layout(input.shape, d);
+  T* out = red.term_values();
+  T* grad = red.grad();
   if (!out && !grad) return;
   if (input.numel() == 0) return;
-  const SoftmaxArgs<T> a{input.data, grad ? grad_output.data : nullptr, out, grad, l};
+  const SoftmaxArgs<T> a{input.data, red.term_grad_output(), out, grad, l};
   const index_t C = std::max<index_t>(l.classes, 1);
   if (l.inner == 1) {
     parallel_for(l.rows(), std::max<index_t>(1, kBlockValues / C),
@@ -248,18 +228,19 @@ index_t softmax_dim(const char* fn, const Shape& input, index_t dim) {
 }
 
 template <class T>
-void log_softmax_with_grad(View<const T> input, index_t dim, View<const T> grad_output, T* out, T* grad_input) {
-  softmax_run<T, true>("log_softmax", input, dim, grad_output, out, grad_input);
+void log_softmax_run(View<const T> input, index_t dim, const Request<T>& request) {
+  run_softmax<T, true>("log_softmax", input, dim, request);
 }
 
 template <class T>
-void softmax_with_grad(View<const T> input, index_t dim, View<const T> grad_output, T* out, T* grad_input) {
-  softmax_run<T, false>("softmax", input, dim, grad_output, out, grad_input);
+void softmax_run(View<const T> input, index_t dim, const Request<T>& request) {
+  run_softmax<T, false>("softmax", input, dim, request);
 }
 
-template void log_softmax_with_grad<float>(View<const float>, index_t, View<const float>, float*, float*);
-template void log_softmax_with_grad<double>(View<const double>, index_t, View<const double>, double*, double*);
-template void softmax_with_grad<float>(View<const float>, index_t, View<const float>, float*, float*);
-template void softmax_with_grad<double>(View<const double>, index_t, View<const double>, double*, double*);
+#define INSTANTIATE(T)                                                               \
+  template void log_softmax_run<T>(View<const T>, index_t, const Request<T>&);       \
+  template void softmax_run<T>(View<const T>, index_t, const Request<T>&);
+LOSSX_FOR_EACH_FLOAT(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

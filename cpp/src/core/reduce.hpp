@@ -75,6 +75,14 @@ class Reducer {
     const double g = static_cast<double>(out_.grad_output.data[0]);
     return is_mean() ? g / denom_ : g;
   }
+  /// As grad_scale(), for a term that 'mean' also divides by its own `term_denominator` (CTC's
+  /// max(target length, 1)): grad_output / (denominator · term_denominator) in one rounding,
+  /// or scale / term_denominator for a partial of 'mean'; 'sum' ignores the term's factor.
+  double grad_scale(double term_denominator) const {
+    if (!is_mean() || !wants_grad()) return grad_scale();
+    if (out_.partial_grad) return out_.scale / term_denominator;
+    return static_cast<double>(out_.grad_output.data[0]) / (denom_ * term_denominator);
+  }
   /// Writes the result of a pass whose terms summed to `total`.
   void finish(double total) const {
     if (out_.partial) {

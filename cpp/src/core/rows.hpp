@@ -3,12 +3,19 @@
 // An input (N, C, d1..dk) is N·d1·..·dk rows of C values each; row r starts at
 // (r / inner)·C·inner + r % inner and its values are `inner` apart. A 2-D input
 // has inner == 1 and contiguous rows, and gets a specialised stride of 1.
+//
+// The row helpers below (row_max, row_sumexp and their lane-major versions
+// lanes_max, lanes_add_exp) are the max / Σ exp(x - max) of a log-sum-exp that
+// cross_entropy, softmax / log_softmax (and the margin losses) share. They are
+// LOSSX_INLINE: they run inside the callers' LOSSX_SIMD_CLONES bodies.
 #pragma once
 
 #include <algorithm>
+#include <limits>
 #include <type_traits>
 #include <vector>
 
+#include "core/math.hpp"
 #include "lossx/core/view.hpp"
 
 namespace lossx::detail {
@@ -37,6 +44,32 @@ inline RowLayout row_layout(const Shape& shape, index_t dim) {
 /// A compile-time stride of 1, so that row loops over contiguous values specialise.
 using Unit = std::integral_constant<index_t, 1>;
 
+/// max_c x[c·s] of a row of C values (-inf for C == 0); NaN propagates through a later exp.
+template <class T, class S>
+LOSSX_INLINE T row_max(const T* x, index_t C, S s) {
+  T m = -std::numeric_limits<T>::infinity();
+#pragma omp simd reduction(max : m)
+  for (index_t c = 0; c < C; ++c) m = x[c * s] > m ? x[c * s] : m;
+  return m;
+}
+
+/// Σ_c exp(x[c·s] - m) in double, storing each exp in e[c·s] when e is given (e must not overlap x).
+template <class T, class S>
+LOSSX_INLINE double row_sumexp(const T* x, index_t C, S s, T m, T* e) {
+  double sum = 0.0;
+  if (e) {
+#pragma omp simd reduction(+ : sum)
+    for (index_t c = 0; c < C; ++c) {
+      const T v = vexp(x[c * s] - m);
+      e[c * s] = v;
+      sum += static_cast<double>(v);
+    }
+  } else {
+#pragma omp simd reduction(+ : sum)
+    for (index_t c = 0; c < C; ++c) sum += static_cast<double>(vexp(x[c * s] - m));
+  }
+  return sum;
+}
 
 }  // namespace lossx::detail
 
@@ -44,6 +77,34 @@ namespace lossx::detail {
 
 /// Rows per lane-major tile (see for_lane_tiles).
 constexpr index_t kLanes = 64;
+
+/// Lane-major row_max over L rows whose class c values lie at x[c·cs + k], k < L:
+/// m[k] = max(m[k], max_c x[c·cs + k]) (start m at -inf).
+template <class T>
+LOSSX_INLINE void lanes_max(const T* x, index_t C, index_t cs, index_t L, T* m) {
+  for (index_t c = 0; c < C; ++c) {
+    const T* xc = x + c * cs;
+#pragma omp simd
+    for (index_t k = 0; k < L; ++k) m[k] = xc[k] > m[k] ? xc[k] : m[k];
+  }
+}
+
+/// Lane-major step of row_sumexp for one class row xc of L lanes: s[k] += exp(xc[k] - m[k]),
+/// storing each exp in e[k] when e is given.
+template <class T>
+LOSSX_INLINE void lanes_add_exp(const T* xc, const T* m, index_t L, T* e, double* s) {
+  if (e) {
+#pragma omp simd
+    for (index_t k = 0; k < L; ++k) {
+      const T v = vexp(xc[k] - m[k]);
+      e[k] = v;
+      s[k] += static_cast<double>(v);
+    }
+  } else {
+#pragma omp simd
+    for (index_t k = 0; k < L; ++k) s[k] += static_cast<double>(vexp(xc[k] - m[k]));
+  }
+}
 
 /// Calls `fn(r, L, xt, tt, gt, cs)` for the rows [r0, r1) in lane-major tiles of
 /// L <= kLanes rows: the value of class c in the tile's row k is xt[c·cs + k], so

@@ -8,7 +8,8 @@
 //   loss_i = max(0, d(e_i, e_P) - d(e_i, e_Q) + margin)
 // Anchors with no positive or no negative are left out: 'none' gives 0 there,
 // 'mean' divides the sum by the number K of kept anchors (nan if K = 0, with a
-// zero gradient), 'sum' adds the kept ones.
+// zero gradient), 'sum' adds the kept ones; the partial sums are (Σ kept losses, K).
+// K is known only after the mining pass, so the Reducer gets it then (set_denominator).
 // Gradient, with c_i = grad_output_i·[z_i >= 0] for kept anchors (the clamp passes
 // the gradient at exactly 0, as triplet_margin_loss's does; a NaN z_i keeps c_i so
 // that NaN propagates) and u(x, z) = ∂d/∂δ at δ = x - z (pnorm.hpp; 0 at d = 0):
@@ -37,7 +38,7 @@
 
 #include "core/math.hpp"
 #include "core/parallel.hpp"
-#include "core/check.hpp"
+#include "core/reduce.hpp"
 #include "lossx/embedding.hpp"
 #include "pnorm.hpp"
 
@@ -293,8 +294,10 @@ inline void inverse_lists(const index_t* target, const std::vector<double>& coef
 
 template <class T, class I>
 Shape batch_hard_triplet_loss_shape(View<const T> embeddings, View<const I> labels,
-                                    const BatchHardTripletOptions& opt) {
+                                    const BatchHardTripletLossOptions& opt) {
   const Check ck{"batch_hard_triplet_loss"};
+  ck.contiguous("embeddings", embeddings);
+  ck.contiguous("labels", labels);
   ck.ndim_between("embeddings", embeddings.shape, 2, 2);
   const Shape none{embeddings.shape[0]};
   ck.shape_is("labels", labels.shape, none, "embeddings", embeddings.shape);
@@ -305,37 +308,39 @@ Shape batch_hard_triplet_loss_shape(View<const T> embeddings, View<const I> labe
 }
 
 template <class T, class I>
-void batch_hard_triplet_loss_with_grad(View<const T> embeddings, View<const I> labels,
-                                       const BatchHardTripletOptions& opt, View<const T> grad_output, T* loss,
-                                       T* grad_embeddings) {
+void batch_hard_triplet_loss_run(View<const T> embeddings, View<const I> labels,
+                                 const BatchHardTripletLossOptions& opt, const Request<T>& request) {
   const Check ck{"batch_hard_triplet_loss"};
   const Shape none = batch_hard_triplet_loss_shape(embeddings, labels, opt);
   const index_t N = none[0], D = embeddings.shape[1];
-  const bool reduced = opt.reduction != Reduction::None;
-  if (grad_embeddings) ck.grad_output(grad_output, opt.reduction, none);
+  // 'mean' divides by the kept anchors, a count known only after the mining pass (set below).
+  detail::Reducer<T> red(ck, opt.reduction, none, request);
 
   const auto n = static_cast<size_t>(N);
   std::vector<index_t> pos(n), neg(n);
   std::vector<double> dap(n), dan(n);
   const Batch<T, I> b{embeddings.data, labels.data, N, D, opt.margin, pos.data(), neg.data(),
-                      dap.data(), dan.data(), reduced ? nullptr : loss};
+                      dap.data(), dan.data(), red.term_values()};
 
   detail::with_norm(opt.p, [&](auto norm) {
     using Norm = decltype(norm);
     const auto [total, kept] =
         block_sum2(N, kAnchorBlock, [&](index_t s, index_t t) { return mine_block<T, I, Norm>(b, norm, s, t); });
-    const double denom = opt.reduction == Reduction::Mean ? kept : 1.0;
-    if (reduced && loss) loss[0] = static_cast<T>(total / denom);
+    red.set_denominator(kept);
+    red.finish(total);
+    T* grad_embeddings = red.grad();
     if (!grad_embeddings) return;
 
     // Per-anchor coefficients c_i (0 for anchors left out or with z < 0).
+    const T* g = red.term_grad_output();
+    const double gs = red.grad_scale();
     std::vector<double> coef(n, 0.0);
     for (index_t i = 0; i < N; ++i) {
       const auto u = static_cast<size_t>(i);
       if (pos[u] < 0 || neg[u] < 0) continue;
       const double z = dap[u] - dan[u] + opt.margin;
       if (!(z >= 0.0) && z == z) continue;
-      coef[u] = reduced ? static_cast<double>(grad_output.data[0]) / denom : static_cast<double>(grad_output.data[i]);
+      coef[u] = g ? static_cast<double>(g[i]) : gs;
     }
     std::vector<index_t> pstart, plist, nstart, nlist;
     inverse_lists(pos.data(), coef, pstart, plist);
@@ -347,15 +352,12 @@ void batch_hard_triplet_loss_with_grad(View<const T> embeddings, View<const I> l
   });
 }
 
-#define LOSSX_INSTANTIATE_BATCH_HARD(T, I)                                                                     \
+#define INSTANTIATE(T, I)                                                                                      \
   template Shape batch_hard_triplet_loss_shape<T, I>(View<const T>, View<const I>,                            \
-                                                     const BatchHardTripletOptions&);                         \
-  template void batch_hard_triplet_loss_with_grad<T, I>(View<const T>, View<const I>,                         \
-                                                        const BatchHardTripletOptions&, View<const T>, T*, T*);
-LOSSX_INSTANTIATE_BATCH_HARD(float, std::int32_t)
-LOSSX_INSTANTIATE_BATCH_HARD(float, std::int64_t)
-LOSSX_INSTANTIATE_BATCH_HARD(double, std::int32_t)
-LOSSX_INSTANTIATE_BATCH_HARD(double, std::int64_t)
-#undef LOSSX_INSTANTIATE_BATCH_HARD
+                                                     const BatchHardTripletLossOptions&);                     \
+  template void batch_hard_triplet_loss_run<T, I>(View<const T>, View<const I>,                               \
+                                                  const BatchHardTripletLossOptions&, const Request<T>&);
+LOSSX_FOR_EACH_FLOAT_AND_INDEX(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

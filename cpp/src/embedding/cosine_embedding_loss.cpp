@@ -20,7 +20,7 @@
 
 #include "core/math.hpp"
 #include "core/parallel.hpp"
-#include "core/check.hpp"
+#include "core/reduce.hpp"
 #include "lossx/embedding.hpp"
 
 namespace lossx {
@@ -39,7 +39,7 @@ struct CosineRows {
   T* g1;          // gradients or nullptr
   T* g2;
   const T* g;     // per-row grad_output ('none') or nullptr
-  double gs;      // reduced grad_output, divided by N for 'mean'
+  double gs;      // the gradient coefficient of a reduced call (Reducer::grad_scale)
 };
 
 template <class T>
@@ -96,8 +96,11 @@ LOSSX_SIMD_CLONES double cosine_block(const CosineRows<T>& a, index_t r0, index_
 
 template <class T>
 Shape cosine_embedding_loss_shape(View<const T> input1, View<const T> input2, View<const T> target,
-                                  const CosineEmbeddingOptions& opt) {
+                                  const CosineEmbeddingLossOptions& opt) {
   const Check ck{"cosine_embedding_loss"};
+  ck.contiguous("input1", input1);
+  ck.contiguous("input2", input2);
+  ck.contiguous("target", target);
   ck.ndim_between("input1", input1.shape, 1, 2);
   ck.same_shape("input2", input2.shape, "input1", input1.shape);
   const Shape none = input1.shape.size() == 2 ? Shape{input1.shape[0]} : Shape{};
@@ -107,34 +110,26 @@ Shape cosine_embedding_loss_shape(View<const T> input1, View<const T> input2, Vi
 }
 
 template <class T>
-void cosine_embedding_loss_with_grad(View<const T> input1, View<const T> input2, View<const T> target,
-                                     const CosineEmbeddingOptions& opt, View<const T> grad_output, T* loss,
-                                     T* grad_input1, T* grad_input2) {
+void cosine_embedding_loss_run(View<const T> input1, View<const T> input2, View<const T> target,
+                               const CosineEmbeddingLossOptions& opt, const Request<T>& request) {
   const Check ck{"cosine_embedding_loss"};
   const Shape none = cosine_embedding_loss_shape(input1, input2, target, opt);
   const index_t N = numel(none);
   const index_t D = input1.shape.back();
-  const bool reduced = opt.reduction != Reduction::None;
-  const double denom = opt.reduction == Reduction::Mean ? static_cast<double>(N) : 1.0;
-  CosineRows<T> a{input1.data, input2.data, target.data, D, opt.margin, reduced ? nullptr : loss,
-                  grad_input1, grad_input2, nullptr, 0.0};
-  if (grad_input1 || grad_input2) {
-    ck.grad_output(grad_output, opt.reduction, none);
-    if (reduced) a.gs = static_cast<double>(grad_output.data[0]) / denom;
-    else a.g = grad_output.data;
-  }
+  const detail::Reducer<T> red(ck, opt.reduction, none, request, static_cast<double>(N));
+  const CosineRows<T> a{input1.data, input2.data, target.data, D, opt.margin, red.term_values(),
+                        red.grad(), red.grad2(), red.term_grad_output(), red.grad_scale()};
   const index_t grain = std::max<index_t>(1, 32768 / std::max<index_t>(D, 1));
   const double total = block_sum(N, grain, [&](index_t b, index_t e) { return cosine_block<T>(a, b, e); });
-  if (reduced && loss) loss[0] = static_cast<T>(total / denom);
+  red.finish(total);
 }
 
-#define LOSSX_INSTANTIATE_COSINE(T)                                                                        \
+#define INSTANTIATE(T)                                                                                     \
   template Shape cosine_embedding_loss_shape<T>(View<const T>, View<const T>, View<const T>,               \
-                                                const CosineEmbeddingOptions&);                            \
-  template void cosine_embedding_loss_with_grad<T>(View<const T>, View<const T>, View<const T>,            \
-                                                   const CosineEmbeddingOptions&, View<const T>, T*, T*, T*);
-LOSSX_INSTANTIATE_COSINE(float)
-LOSSX_INSTANTIATE_COSINE(double)
-#undef LOSSX_INSTANTIATE_COSINE
+                                                const CosineEmbeddingLossOptions&);                        \
+  template void cosine_embedding_loss_run<T>(View<const T>, View<const T>, View<const T>,                  \
+                                             const CosineEmbeddingLossOptions&, const Request<T>&);
+LOSSX_FOR_EACH_FLOAT(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

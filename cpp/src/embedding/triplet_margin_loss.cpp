@@ -23,7 +23,7 @@
 
 #include "core/math.hpp"
 #include "core/parallel.hpp"
-#include "core/check.hpp"
+#include "core/reduce.hpp"
 #include "lossx/embedding.hpp"
 #include "pnorm.hpp"
 
@@ -45,7 +45,7 @@ struct TripletRows {
   T* gp;
   T* gn;
   const T* g;    // per-row grad_output ('none') or nullptr
-  double gs;     // reduced grad_output, divided by N for 'mean'
+  double gs;     // the gradient coefficient of a reduced call (Reducer::grad_scale)
 };
 
 // The number of components where |x - y + eps| reaches the max-norm d (or is NaN):
@@ -155,8 +155,11 @@ LOSSX_SIMD_CLONES double triplet_block(const TripletRows<T>& t, const Norm norm,
 
 template <class T>
 Shape triplet_margin_loss_shape(View<const T> anchor, View<const T> positive, View<const T> negative,
-                                const TripletMarginOptions& opt) {
+                                const TripletMarginLossOptions& opt) {
   const Check ck{"triplet_margin_loss"};
+  ck.contiguous("anchor", anchor);
+  ck.contiguous("positive", positive);
+  ck.contiguous("negative", negative);
   ck.ndim_between("anchor", anchor.shape, 1, 2);
   ck.same_shape("positive", positive.shape, "anchor", anchor.shape);
   ck.same_shape("negative", negative.shape, "anchor", anchor.shape);
@@ -167,22 +170,16 @@ Shape triplet_margin_loss_shape(View<const T> anchor, View<const T> positive, Vi
 }
 
 template <class T>
-void triplet_margin_loss_with_grad(View<const T> anchor, View<const T> positive, View<const T> negative,
-                                   const TripletMarginOptions& opt, View<const T> grad_output, T* loss,
-                                   T* grad_anchor, T* grad_positive, T* grad_negative) {
+void triplet_margin_loss_run(View<const T> anchor, View<const T> positive, View<const T> negative,
+                             const TripletMarginLossOptions& opt, const Request<T>& request) {
   const Check ck{"triplet_margin_loss"};
   const Shape none = triplet_margin_loss_shape(anchor, positive, negative, opt);
   const index_t N = numel(none);
   const index_t D = anchor.shape.back();
-  const bool reduced = opt.reduction != Reduction::None;
-  const double denom = opt.reduction == Reduction::Mean ? static_cast<double>(N) : 1.0;
-  TripletRows<T> t{anchor.data, positive.data, negative.data, D, static_cast<T>(opt.eps), opt.margin,
-                   reduced ? nullptr : loss, grad_anchor, grad_positive, grad_negative, nullptr, 0.0};
-  if (grad_anchor || grad_positive || grad_negative) {
-    ck.grad_output(grad_output, opt.reduction, none);
-    if (reduced) t.gs = static_cast<double>(grad_output.data[0]) / denom;
-    else t.g = grad_output.data;
-  }
+  const detail::Reducer<T> red(ck, opt.reduction, none, request, static_cast<double>(N));
+  const TripletRows<T> t{anchor.data, positive.data, negative.data, D, static_cast<T>(opt.eps), opt.margin,
+                         red.term_values(), red.grad(), red.grad2(), red.grad3(), red.term_grad_output(),
+                         red.grad_scale()};
   const index_t grain = std::max<index_t>(1, 16384 / std::max<index_t>(D, 1));
   const double total = detail::with_norm(opt.p, [&](auto norm) {
     using Norm = decltype(norm);
@@ -190,16 +187,15 @@ void triplet_margin_loss_with_grad(View<const T> anchor, View<const T> positive,
       return opt.swap ? triplet_block<T, Norm, true>(t, norm, b, e) : triplet_block<T, Norm, false>(t, norm, b, e);
     });
   });
-  if (reduced && loss) loss[0] = static_cast<T>(total / denom);
+  red.finish(total);
 }
 
-#define LOSSX_INSTANTIATE_TRIPLET(T)                                                                          \
+#define INSTANTIATE(T)                                                                                        \
   template Shape triplet_margin_loss_shape<T>(View<const T>, View<const T>, View<const T>,                    \
-                                              const TripletMarginOptions&);                                   \
-  template void triplet_margin_loss_with_grad<T>(View<const T>, View<const T>, View<const T>,                 \
-                                                 const TripletMarginOptions&, View<const T>, T*, T*, T*, T*);
-LOSSX_INSTANTIATE_TRIPLET(float)
-LOSSX_INSTANTIATE_TRIPLET(double)
-#undef LOSSX_INSTANTIATE_TRIPLET
+                                              const TripletMarginLossOptions&);                               \
+  template void triplet_margin_loss_run<T>(View<const T>, View<const T>, View<const T>,                       \
+                                           const TripletMarginLossOptions&, const Request<T>&);
+LOSSX_FOR_EACH_FLOAT(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

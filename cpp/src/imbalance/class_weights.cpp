@@ -28,6 +28,7 @@ WeightScheme parse_weight_scheme(const std::string& text) {
 template <class I>
 std::vector<index_t> class_counts(View<const I> target, index_t num_classes, index_t ignore_index) {
   const Check ck{"class_weights"};
+  ck.contiguous("target", target);
   const index_t n = target.numel();
   index_t K = num_classes;
   if (K < 0) {

@@ -10,7 +10,9 @@ namespace lossx {
 
 template <class T>
 Shape pos_weight_from_shape(View<const T> target) {
-  Check{"pos_weight_from"}.ndim_between("target", target.shape, 1, 1 << 20);
+  const Check ck{"pos_weight_from"};
+  ck.contiguous("target", target);
+  ck.ndim_between("target", target.shape, 1, 1 << 20);
   return Shape{target.shape.back()};
 }
 

@@ -24,7 +24,7 @@ struct RankingArgs {
   T* grad1;       // or nullptr
   T* grad2;       // or nullptr
   const T* g;     // per-element grad_output ('none') or nullptr
-  T gs;           // scalar grad_output (divided by n for 'mean')
+  T gs;           // the Reducer's scalar gradient coefficient otherwise
 };
 
 template <class T>
@@ -81,8 +81,11 @@ LOSSX_SIMD_CLONES double ranking_block(const RankingArgs<T>& a, index_t b, index
 
 template <class T>
 Shape margin_ranking_loss_shape(View<const T> input1, View<const T> input2, View<const T> target,
-                                const MarginRankingOptions<T>& opt) {
+                                const MarginRankingLossOptions<T>& opt) {
   const Check ck{"margin_ranking_loss"};
+  ck.contiguous("input1", input1);
+  ck.contiguous("input2", input2);
+  ck.contiguous("target", target);
   ck.same_shape("input2", input2.shape, "input1", input1.shape);
   ck.same_shape("target", target.shape, "input1", input1.shape);
   detail::check_reduction(ck, opt.reduction);
@@ -90,37 +93,25 @@ Shape margin_ranking_loss_shape(View<const T> input1, View<const T> input2, View
 }
 
 template <class T>
-void margin_ranking_loss_with_grad(View<const T> input1, View<const T> input2, View<const T> target,
-                                   const MarginRankingOptions<T>& opt, View<const T> grad_output, T* loss,
-                                   T* grad_input1, T* grad_input2) {
+void margin_ranking_loss_run(View<const T> input1, View<const T> input2, View<const T> target,
+                             const MarginRankingLossOptions<T>& opt, const Request<T>& request) {
   const Check ck{"margin_ranking_loss"};
   const Shape shape = margin_ranking_loss_shape(input1, input2, target, opt);
   const index_t n = numel(shape);
-  const bool reduced = opt.reduction != Reduction::None;
-  const bool want_grad = grad_input1 || grad_input2;
-  RankingArgs<T> a{input1.data, input2.data, target.data, static_cast<T>(opt.margin),
-                   reduced ? nullptr : loss, grad_input1, grad_input2, nullptr, T(0)};
-  const double denom = opt.reduction == Reduction::Mean ? static_cast<double>(n) : 1.0;
-  if (want_grad) {
-    ck.grad_output(grad_output, opt.reduction, shape);
-    if (reduced) a.gs = static_cast<T>(static_cast<double>(grad_output.data[0]) / denom);
-    else a.g = grad_output.data;
-  }
-  const bool want_sum = reduced && loss;
-  const double total = block_sum(n, detail::kElementGrain,
-                                 [&](index_t b, index_t e) { return ranking_block<T>(a, b, e, want_sum); });
-  if (want_sum) loss[0] = static_cast<T>(total / denom);
+  detail::Reducer<T> red(ck, opt.reduction, shape, request, static_cast<double>(n));  // 'mean' averages elements
+  const RankingArgs<T> a{input1.data, input2.data, target.data, static_cast<T>(opt.margin), red.term_values(),
+                         red.grad(), red.grad2(), red.term_grad_output(), static_cast<T>(red.grad_scale())};
+  const bool want_sum = red.wants_total();
+  red.finish(block_sum(n, detail::kElementGrain,
+                       [&](index_t b, index_t e) { return ranking_block<T>(a, b, e, want_sum); }));
 }
 
-template Shape margin_ranking_loss_shape<float>(View<const float>, View<const float>, View<const float>,
-                                                const MarginRankingOptions<float>&);
-template Shape margin_ranking_loss_shape<double>(View<const double>, View<const double>, View<const double>,
-                                                 const MarginRankingOptions<double>&);
-template void margin_ranking_loss_with_grad<float>(View<const float>, View<const float>, View<const float>,
-                                                   const MarginRankingOptions<float>&, View<const float>, float*,
-                                                   float*, float*);
-template void margin_ranking_loss_with_grad<double>(View<const double>, View<const double>, View<const double>,
-                                                    const MarginRankingOptions<double>&, View<const double>,
-                                                    double*, double*, double*);
+#define INSTANTIATE(T)                                                                                         \
+  template Shape margin_ranking_loss_shape<T>(View<const T>, View<const T>, View<const T>,                    \
+                                              const MarginRankingLossOptions<T>&);                            \
+  template void margin_ranking_loss_run<T>(View<const T>, View<const T>, View<const T>,                       \
+                                           const MarginRankingLossOptions<T>&, const Request<T>&);
+LOSSX_FOR_EACH_FLOAT(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

@@ -97,8 +97,11 @@ LOSSX_SIMD_CLONES double multi_margin_block(const MultiMarginArgs<T, I>& a, int 
 }  // namespace
 
 template <class T, class I>
-Shape multi_margin_loss_shape(View<const T> input, View<const I> target, const MultiMarginOptions<T>& opt) {
+Shape multi_margin_loss_shape(View<const T> input, View<const I> target, const MultiMarginLossOptions<T>& opt) {
   const Check ck{"multi_margin_loss"};
+  ck.contiguous("input", input);
+  ck.contiguous("target", target);
+  ck.contiguous("weight", opt.weight);
   ck.ndim_between("input", input.shape, 0, 2);
   const detail::RowLayout l = detail::margin_row_layout(input.shape);
   if (l.classes < 1) ck.fail("input", "have at least one class (C >= 1)", cat("shape ", shape_str(input.shape)));
@@ -113,8 +116,8 @@ Shape multi_margin_loss_shape(View<const T> input, View<const I> target, const M
 }
 
 template <class T, class I>
-void multi_margin_loss_with_grad(View<const T> input, View<const I> target, const MultiMarginOptions<T>& opt,
-                                 View<const T> grad_output, T* loss, T* grad_input) {
+void multi_margin_loss_run(View<const T> input, View<const I> target, const MultiMarginLossOptions<T>& opt,
+                           const Request<T>& request) {
   const Check ck{"multi_margin_loss"};
   const Shape none_shape = multi_margin_loss_shape(input, target, opt);
   const detail::RowLayout l = detail::margin_row_layout(input.shape);
@@ -123,13 +126,18 @@ void multi_margin_loss_with_grad(View<const T> input, View<const I> target, cons
     if (v < 0 || v >= l.classes)
       ck.fail("target", cat("hold class indices in [0, ", l.classes, ")"), cat(v, " at position ", r));
   }
-  const MultiMarginArgs<T, I> a{input.data, target.data, opt.weight.data, static_cast<T>(opt.margin), l, grad_input};
-  detail::row_loss(ck, l, none_shape, opt.reduction, grad_output, loss, grad_input != nullptr,
-                   [&](index_t b, index_t e, T* loss_rows, detail::RowGrad<T> rg) {
-                     return multi_margin_block<T, I>(a, opt.p, b, e, loss_rows, rg);
-                   });
+  const detail::Reducer<T> red(ck, opt.reduction, none_shape, request, static_cast<double>(l.rows()));  // rows
+  const MultiMarginArgs<T, I> a{input.data, target.data, opt.weight.data, static_cast<T>(opt.margin), l, red.grad()};
+  detail::row_loss(red, l, [&](index_t b, index_t e, T* loss_rows, detail::RowGrad<T> rg) {
+    return multi_margin_block<T, I>(a, opt.p, b, e, loss_rows, rg);
+  });
 }
 
-LOSSX_INSTANTIATE_MARGIN_INDEX(multi_margin_loss, MultiMarginOptions)
+#define INSTANTIATE(T, I)                                                                                       \
+  template Shape multi_margin_loss_shape<T, I>(View<const T>, View<const I>, const MultiMarginLossOptions<T>&); \
+  template void multi_margin_loss_run<T, I>(View<const T>, View<const I>, const MultiMarginLossOptions<T>&,    \
+                                            const Request<T>&);
+LOSSX_FOR_EACH_FLOAT_AND_INDEX(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

@@ -90,8 +90,10 @@ LOSSX_SIMD_CLONES double multilabel_margin_block(const MultilabelMarginArgs<T, I
 }  // namespace
 
 template <class T, class I>
-Shape multilabel_margin_loss_shape(View<const T> input, View<const I> target, const MultilabelMarginOptions<T>& opt) {
+Shape multilabel_margin_loss_shape(View<const T> input, View<const I> target, const MultilabelMarginLossOptions<T>& opt) {
   const Check ck{"multilabel_margin_loss"};
+  ck.contiguous("input", input);
+  ck.contiguous("target", target);
   ck.ndim_between("input", input.shape, 0, 2);
   const detail::RowLayout l = detail::margin_row_layout(input.shape);
   if (l.classes < 1) ck.fail("input", "have at least one class (C >= 1)", cat("shape ", shape_str(input.shape)));
@@ -101,9 +103,8 @@ Shape multilabel_margin_loss_shape(View<const T> input, View<const I> target, co
 }
 
 template <class T, class I>
-void multilabel_margin_loss_with_grad(View<const T> input, View<const I> target,
-                                      const MultilabelMarginOptions<T>& opt, View<const T> grad_output, T* loss,
-                                      T* grad_input) {
+void multilabel_margin_loss_run(View<const T> input, View<const I> target, const MultilabelMarginLossOptions<T>& opt,
+                                const Request<T>& request) {
   const Check ck{"multilabel_margin_loss"};
   const Shape none_shape = multilabel_margin_loss_shape(input, target, opt);
   const detail::RowLayout l = detail::margin_row_layout(input.shape);
@@ -114,13 +115,19 @@ void multilabel_margin_loss_with_grad(View<const T> input, View<const I> target,
       ck.fail("target", cat("hold labels in [0, ", l.classes, ") or -1 (the end of a row's labels)"),
               cat(v, " at flat position ", k));
   }
-  const MultilabelMarginArgs<T, I> a{input.data, target.data, l, grad_input};
-  detail::row_loss(ck, l, none_shape, opt.reduction, grad_output, loss, grad_input != nullptr,
-                   [&](index_t b, index_t e, T* loss_rows, detail::RowGrad<T> rg) {
-                     return multilabel_margin_block<T, I>(a, b, e, loss_rows, rg);
-                   });
+  const detail::Reducer<T> red(ck, opt.reduction, none_shape, request, static_cast<double>(l.rows()));  // rows
+  const MultilabelMarginArgs<T, I> a{input.data, target.data, l, red.grad()};
+  detail::row_loss(red, l, [&](index_t b, index_t e, T* loss_rows, detail::RowGrad<T> rg) {
+    return multilabel_margin_block<T, I>(a, b, e, loss_rows, rg);
+  });
 }
 
-LOSSX_INSTANTIATE_MARGIN_INDEX(multilabel_margin_loss, MultilabelMarginOptions)
+#define INSTANTIATE(T, I)                                                                                  \
+  template Shape multilabel_margin_loss_shape<T, I>(View<const T>, View<const I>,                         \
+                                                    const MultilabelMarginLossOptions<T>&);               \
+  template void multilabel_margin_loss_run<T, I>(View<const T>, View<const I>,                            \
+                                                 const MultilabelMarginLossOptions<T>&, const Request<T>&);
+LOSSX_FOR_EACH_FLOAT_AND_INDEX(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

@@ -5,7 +5,7 @@
 //        = (1/C)·Σ_c w_c·[y_c·max(-x_c, 0) + (1 - y_c)·max(x_c, 0) + log1p(exp(-|x_c|))]
 //   d/dx_c = (w_c / C)·(sigmoid(x_c) - y_c)
 // PyTorch writes it with logsigmoid, which is stable too; both agree to rounding. The loops
-// use the vectorisable exp/log1p of margin_common.hpp. 'mean' averages the rows (the loss is per row).
+// use the vectorisable exp/log1p of core/math.hpp. 'mean' averages the rows (the loss is per row).
 #include <cmath>
 
 #include "core/math.hpp"
@@ -72,8 +72,11 @@ LOSSX_SIMD_CLONES double mlsm_block(const MlsmArgs<T>& a, index_t r0, index_t r1
 
 template <class T>
 Shape multilabel_soft_margin_loss_shape(View<const T> input, View<const T> target,
-                                        const MultilabelSoftMarginOptions<T>& opt) {
+                                        const MultilabelSoftMarginLossOptions<T>& opt) {
   const Check ck{"multilabel_soft_margin_loss"};
+  ck.contiguous("input", input);
+  ck.contiguous("target", target);
+  ck.contiguous("weight", opt.weight);
   ck.ndim_between("input", input.shape, 1, 1 << 20);
   ck.same_shape("target", target.shape, "input", input.shape);
   if (opt.weight.present()) ck.class_vector("weight", opt.weight.shape, input.shape.back());
@@ -82,19 +85,24 @@ Shape multilabel_soft_margin_loss_shape(View<const T> input, View<const T> targe
 }
 
 template <class T>
-void multilabel_soft_margin_loss_with_grad(View<const T> input, View<const T> target,
-                                           const MultilabelSoftMarginOptions<T>& opt, View<const T> grad_output,
-                                           T* loss, T* grad_input) {
+void multilabel_soft_margin_loss_run(View<const T> input, View<const T> target,
+                                     const MultilabelSoftMarginLossOptions<T>& opt, const Request<T>& request) {
   const Check ck{"multilabel_soft_margin_loss"};
   const Shape none_shape = multilabel_soft_margin_loss_shape(input, target, opt);
   const detail::RowLayout l = detail::row_layout(input.shape, input.ndim() - 1);
-  const MlsmArgs<T> a{input.data, target.data, opt.weight.data, l, grad_input};
-  detail::row_loss(ck, l, none_shape, opt.reduction, grad_output, loss,
-                   grad_input != nullptr, [&](index_t b, index_t e, T* loss_rows, detail::RowGrad<T> rg) {
-                     return mlsm_block<T>(a, b, e, loss_rows, rg);
-                   });
+  const detail::Reducer<T> red(ck, opt.reduction, none_shape, request, static_cast<double>(l.rows()));  // rows
+  const MlsmArgs<T> a{input.data, target.data, opt.weight.data, l, red.grad()};
+  detail::row_loss(red, l, [&](index_t b, index_t e, T* loss_rows, detail::RowGrad<T> rg) {
+    return mlsm_block<T>(a, b, e, loss_rows, rg);
+  });
 }
 
-LOSSX_INSTANTIATE_MARGIN(multilabel_soft_margin_loss, MultilabelSoftMarginOptions)
+#define INSTANTIATE(T)                                                                                   \
+  template Shape multilabel_soft_margin_loss_shape<T>(View<const T>, View<const T>,                     \
+                                                      const MultilabelSoftMarginLossOptions<T>&);       \
+  template void multilabel_soft_margin_loss_run<T>(View<const T>, View<const T>,                        \
+                                                   const MultilabelSoftMarginLossOptions<T>&, const Request<T>&);
+LOSSX_FOR_EACH_FLOAT(INSTANTIATE)
+#undef INSTANTIATE
 
 }  // namespace lossx

@@ -147,6 +147,9 @@ template <class T>
 Shape gaussian_nll_loss_shape(View<const T> input, View<const T> target, View<const T> var,
                               const GaussianNllLossOptions<T>& opt) {
   const Check ck{"gaussian_nll_loss"};
+  ck.contiguous("input", input);
+  ck.contiguous("target", target);
+  ck.contiguous("var", var);
   detail::check_elementwise(ck, input.shape, target.shape, opt.reduction);
   var_layout(ck, input.shape, var.shape, opt.scalar_var);
   return input.shape;

@@ -14,6 +14,7 @@ struct Mse {
 template <class T>
 Shape mse_loss_shape(View<const T> input, View<const T> target, const MseLossOptions<T>& opt) {
   const Check ck{"mse_loss"};
+  ck.contiguous("weight", opt.weight);
   detail::check_elementwise(ck, input.shape, target.shape, opt.reduction);
   if (opt.weight.present()) ck.same_shape("weight", opt.weight.shape, "input", input.shape);
   return input.shape;

@@ -25,7 +25,11 @@ struct CtcDims {
 
 template <class T, class I, class L>
 CtcDims ctc_dims(const Check& ck, View<const T> log_probs, View<const I> targets, View<const L> input_lengths,
-                 View<const L> target_lengths, const CtcOptions& opt) {
+                 View<const L> target_lengths, const CtcLossOptions& opt) {
+  ck.contiguous("log_probs", log_probs);
+  ck.contiguous("targets", targets);
+  ck.contiguous("input_lengths", input_lengths);
+  ck.contiguous("target_lengths", target_lengths);
   ck.ndim_between("log_probs", log_probs.shape, 2, 3);
   CtcDims d;
   const Shape& s = log_probs.shape;
@@ -114,7 +118,7 @@ struct CtcLayout {
 /// Validates shapes and lengths (not the labels) and lays out the call for `threads` samples in flight.
 template <class T, class I, class L>
 CtcLayout ctc_layout(const Check& ck, View<const T> log_probs, View<const I> targets, View<const L> input_lengths,
-                     View<const L> target_lengths, const CtcOptions& opt, bool with_grad, int threads) {
+                     View<const L> target_lengths, const CtcLossOptions& opt, bool with_grad, int threads) {
   CtcLayout l;
   l.d = ctc_dims(ck, log_probs, targets, input_lengths, target_lengths, opt);
   const index_t N = l.d.N;

@@ -22,6 +22,8 @@
 // frames t < T' (zero_infinity: 0 and 0); input_length 0 gives 0 (target_length 0) or
 // inf, with a zero gradient; target_length 0 gives -Σ_t x_t[b]. lossx also allows
 // N = 0 ('mean' nan, 'sum' 0) and rejects labels outside [0, C) or equal to blank.
+// Partial sums: (Σ_n loss_n / max(L_n, 1), N) under 'mean', (Σ_n loss_n, N) under 'sum';
+// sample n's gradient coefficient under 'mean' is Reducer::grad_scale(max(L_n, 1)).
 //
 // How it runs: one task per sample (parallel_for, grain 1), samples handed out
 // longest first; each sample's loss goes to its own slot and the batch reduction is
@@ -54,7 +56,7 @@
 
 #include "core/math.hpp"
 #include "core/parallel.hpp"
-#include "core/check.hpp"
+#include "core/reduce.hpp"
 #include "lossx/sequence.hpp"
 #include "ctc_layout.hpp"
 
@@ -297,7 +299,7 @@ class SlotPool {
 // Sample n with recursions in W: returns its loss -log p (inf if impossible); with `grad`,
 // writes its gradient rows for t < T' (grad points at grad[0, n, 0]); returns how many.
 template <class W, class T, class I>
-double ctc_sample(const CtcLayout& l, const T* log_probs, const I* targets, const CtcOptions& opt, index_t n,
+double ctc_sample(const CtcLayout& l, const T* log_probs, const I* targets, const CtcLossOptions& opt, index_t n,
                   unsigned char* ws, T* grad, double gs, index_t& filled) {
   const index_t frames = l.input_len[n], L = l.target_len[n], C = l.d.C, frame = l.d.N * C;
   const I* lab = targets + l.target_off[n];
@@ -331,7 +333,7 @@ double ctc_sample(const CtcLayout& l, const T* log_probs, const I* targets, cons
 // Sample n: returns its loss -log p (inf if impossible); with `grad`, writes its T
 // gradient rows (grad points at grad[0, n, 0]): the gradient for t < T', 0 beyond.
 template <class T, class I>
-double ctc_one(const CtcLayout& l, const T* log_probs, const I* targets, const CtcOptions& opt, index_t n,
+double ctc_one(const CtcLayout& l, const T* log_probs, const I* targets, const CtcLossOptions& opt, index_t n,
                unsigned char* ws, T* grad, double gs) {
   double nll;
   index_t filled = 0;  // gradient rows written
@@ -352,7 +354,7 @@ double ctc_one(const CtcLayout& l, const T* log_probs, const I* targets, const C
 
 template <class T, class I, class L>
 Shape ctc_loss_shape(View<const T> log_probs, View<const I> targets, View<const L> input_lengths,
-                     View<const L> target_lengths, const CtcOptions& opt) {
+                     View<const L> target_lengths, const CtcLossOptions& opt) {
   const detail::CtcDims d =
       detail::ctc_dims(Check{"ctc_loss"}, log_probs, targets, input_lengths, target_lengths, opt);
   return d.batched ? Shape{d.N} : Shape{};
@@ -360,7 +362,7 @@ Shape ctc_loss_shape(View<const T> log_probs, View<const I> targets, View<const 
 
 template <class T, class I, class L>
 std::size_t ctc_loss_workspace_size(View<const T> log_probs, View<const I> targets, View<const L> input_lengths,
-                                    View<const L> target_lengths, const CtcOptions& opt, bool with_grad,
+                                    View<const L> target_lengths, const CtcLossOptions& opt, bool with_grad,
                                     int threads) {
   Check{"ctc_loss"}.param(threads >= 1, "threads", "be >= 1", threads);
   return detail::ctc_layout(Check{"ctc_loss"}, log_probs, targets, input_lengths, target_lengths, opt, with_grad,
@@ -369,16 +371,21 @@ std::size_t ctc_loss_workspace_size(View<const T> log_probs, View<const I> targe
 }
 
 template <class T, class I, class L>
-void ctc_loss_with_grad(View<const T> log_probs, View<const I> targets, View<const L> input_lengths,
-                        View<const L> target_lengths, const CtcOptions& opt, View<const T> grad_output, T* loss,
-                        T* grad_log_probs, void* workspace, std::size_t workspace_bytes) {
+void ctc_loss_run(View<const T> log_probs, View<const I> targets, View<const L> input_lengths,
+                  View<const L> target_lengths, const CtcLossOptions& opt, const Request<T>& request, void* workspace,
+                  std::size_t workspace_bytes) {
   const Check ck{"ctc_loss"};
   const CtcLayout l = detail::ctc_layout(ck, log_probs, targets, input_lengths, target_lengths, opt,
-                                         grad_log_probs != nullptr, get_num_threads());
+                                         request.grad != nullptr, get_num_threads());
   detail::ctc_check_labels(ck, l, targets.data, opt.blank);
   const index_t N = l.d.N;
-  const Reduction red = opt.reduction;
-  if (grad_log_probs) ck.grad_output(grad_output, red, l.d.batched ? Shape{N} : Shape{});
+  // 'mean' is the mean over samples of loss_n / max(L_n, 1): the denominator is N, and each
+  // term carries its own factor 1 / max(L_n, 1) (Reducer::grad_scale(term_denominator)).
+  const detail::Reducer<T> red(ck, opt.reduction, l.d.batched ? Shape{N} : Shape{}, request,
+                               static_cast<double>(N));
+  T* grad_log_probs = red.grad();
+  const T* g = red.term_grad_output();
+  auto term_denominator = [&](index_t n) { return static_cast<double>(std::max<index_t>(l.target_len[n], 1)); };
 
   // A caller's workspace holds as many slots as its byte count allows (it may have been sized
   // for fewer threads than now run): the samples that find no free slot allocate their own.
@@ -401,52 +408,37 @@ void ctc_loss_with_grad(View<const T> log_probs, View<const I> targets, View<con
   parallel_for(N, 1, [&](index_t i0, index_t i1) {
     for (index_t i = i0; i < i1; ++i) {
       const index_t n = l.order[i];
-      double gs = 0.0;  // d (reduced loss) / d loss_n
-      if (grad_log_probs) {
-        if (red == Reduction::None) {
-          gs = static_cast<double>(grad_output.data[n]);
-        } else {
-          gs = static_cast<double>(grad_output.data[0]);
-          if (red == Reduction::Mean)
-            gs /= static_cast<double>(N) * static_cast<double>(std::max<index_t>(l.target_len[n], 1));
-        }
-      }
+      // d (what was asked for) / d loss_n
+      const double gs = !grad_log_probs ? 0.0 : g ? static_cast<double>(g[n]) : red.grad_scale(term_denominator(n));
       SlotPool::Lease lease(pool);
       nll[n] = ctc_one<T, I>(l, log_probs.data, targets.data, opt, n, lease.data,
                              grad_log_probs ? grad_log_probs + n * l.d.C : nullptr, gs);
     }
   });
-  if (!loss) return;
   auto value = [&](index_t n) {
     const double v = nll[n];
     return opt.zero_infinity && std::isinf(v) && v > 0 ? 0.0 : v;
   };
-  if (red == Reduction::None) {
+  if (T* loss = red.term_values()) {
     for (index_t n = 0; n < N; ++n) loss[n] = static_cast<T>(value(n));
     return;
   }
+  if (!red.wants_total()) return;
   double total = 0.0;  // serial, in sample order: the same sum for any thread count
-  for (index_t n = 0; n < N; ++n)
-    total += red == Reduction::Mean ? value(n) / static_cast<double>(std::max<index_t>(l.target_len[n], 1))
-                                    : value(n);
-  loss[0] = static_cast<T>(red == Reduction::Mean ? total / static_cast<double>(N) : total);
+  for (index_t n = 0; n < N; ++n) total += red.is_mean() ? value(n) / term_denominator(n) : value(n);
+  red.finish(total);
 }
 
-#define LOSSX_INSTANTIATE_CTC(T, I, L)                                                                          \
+#define INSTANTIATE(T, I, L)                                                                                   \
   template Shape ctc_loss_shape<T, I, L>(View<const T>, View<const I>, View<const L>, View<const L>,            \
-                                         const CtcOptions&);                                                    \
+                                         const CtcLossOptions&);                                                \
   template std::size_t ctc_loss_workspace_size<T, I, L>(View<const T>, View<const I>, View<const L>,            \
-                                                        View<const L>, const CtcOptions&, bool, int);           \
-  template void ctc_loss_with_grad<T, I, L>(View<const T>, View<const I>, View<const L>, View<const L>,         \
-                                            const CtcOptions&, View<const T>, T*, T*, void*, std::size_t);
-#define LOSSX_INSTANTIATE_CTC_T(T)                             \
-  LOSSX_INSTANTIATE_CTC(T, std::int32_t, std::int32_t)         \
-  LOSSX_INSTANTIATE_CTC(T, std::int32_t, std::int64_t)         \
-  LOSSX_INSTANTIATE_CTC(T, std::int64_t, std::int32_t)         \
-  LOSSX_INSTANTIATE_CTC(T, std::int64_t, std::int64_t)
-LOSSX_INSTANTIATE_CTC_T(float)
-LOSSX_INSTANTIATE_CTC_T(double)
-#undef LOSSX_INSTANTIATE_CTC_T
-#undef LOSSX_INSTANTIATE_CTC
+                                                        View<const L>, const CtcLossOptions&, bool, int);       \
+  template void ctc_loss_run<T, I, L>(View<const T>, View<const I>, View<const L>, View<const L>,               \
+                                      const CtcLossOptions&, const Request<T>&, void*, std::size_t);
+#define INSTANTIATE_LENGTHS(T, I) INSTANTIATE(T, I, std::int32_t) INSTANTIATE(T, I, std::int64_t)
+LOSSX_FOR_EACH_FLOAT_AND_INDEX(INSTANTIATE_LENGTHS)
+#undef INSTANTIATE_LENGTHS
+#undef INSTANTIATE
 
 }  // namespace lossx
