@@ -102,15 +102,11 @@ inline std::int64_t any_label(Reader& r, index_t c, index_t ignore_index) {
   }
 }
 
-// Inputs that hit the two known defects (docs/RELIABILITY.md), off by default so that a run
-// is not stopped by them on every other input; LOSSX_FUZZ_KNOWN_DEFECTS=1 turns them on (once
-// they are fixed, make that the default):
-//  - dimensions that are negative or multiply past INT64_MAX: lossx::numel (cpp/src/core/error.cpp)
-//    wraps around and no shape check rejects them (cpp/tests/test_families.cpp,
-//    shapes_that_overflow_int64_are_value_errors);
-//  - strided Views given to a loss that does not read strides (all but the elementwise ones): no
-//    loss checks View::strides, so they are read as contiguous (cpp/tests/test_families.cpp,
-//    strided_views_are_value_errors_where_not_read).
+// Inputs that hit a known defect (docs/RELIABILITY.md, D1), off by default so that a run is not
+// stopped by it on every other input; LOSSX_FUZZ_KNOWN_DEFECTS=1 turns them on (once it is fixed,
+// make that the default): dimensions that are negative or multiply past INT64_MAX: lossx::numel
+// (cpp/src/core/error.cpp) wraps around and no shape check rejects them
+// (cpp/tests/test_families.cpp, shapes_that_overflow_int64_are_value_errors).
 inline bool known_defects() {
   static const bool on = [] {
     const char* v = std::getenv("LOSSX_FUZZ_KNOWN_DEFECTS");
@@ -119,10 +115,11 @@ inline bool known_defects() {
   return on;
 }
 inline bool hostile_dims() { return known_defects(); }
-// Whether to give strides to an argument that must be contiguous (a ValueError is expected).
+// Whether to give strides to an argument that must be contiguous (a ValueError is expected; D2,
+// fixed on main in 40d37f2).
 template <class R>
 bool strided_rows(R& r) {
-  return r.byte() % 8 == 0 && known_defects();
+  return r.byte() % 8 == 0;
 }
 
 // A dimension: usually small, sometimes large (2^31, 2^62: valid, but more than we can back with

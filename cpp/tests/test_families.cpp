@@ -229,15 +229,11 @@ LOSSX_TEST(threads_bound_is_a_value_error) {
   CHECK(lossx::get_num_threads() == before);
 }
 
-// Found by the fuzzers (docs/RELIABILITY.md): View::strides is read only by the elementwise
-// losses; lossx/core/view.hpp says every other argument of every loss "must be contiguous
-// (ValueError otherwise)", but no loss checks it: a strided View is read as if contiguous (wrong
-// values; with a zero or negative stride, or a buffer smaller than the shape, reads outside it:
-// fuzz_classification found cross_entropy_probs_with_grad reading a strided (4, 32768, 2, 5) input
-// past its buffer, SEGV in ce_prob_lanes). Every argument here is in bounds (a transposed (2, 3)
-// inside 64 elements), so the calls compute garbage instead of crashing.
-LOSSX_TEST_XFAIL(strided_views_are_value_errors_where_not_read,
-                 "no loss checks View::strides; fix in cpp/src (a require_contiguous in every NAME_shape)") {
+// Found by the fuzzers (docs/RELIABILITY.md, D2): no loss checked View::strides, so a strided View
+// given to a loss that does not read strides was read as if contiguous (fuzz_classification:
+// cross_entropy_probs_with_grad on a strided (4, 32768, 2, 5) input read past its buffer, SEGV in
+// ce_prob_lanes). Fixed on main (40d37f2, Check::contiguous); this pins it across the families.
+LOSSX_TEST(strided_views_are_value_errors_where_not_read) {
   std::vector<double> buf(64, 0.25), lab(64, 1.0);
   const std::vector<std::int64_t> y(8, 1);
   const lossx::View<const double> xs{buf.data(), {2, 3}, {1, 2}};  // transposed: not contiguous
