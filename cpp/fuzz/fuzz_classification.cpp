@@ -102,7 +102,11 @@ void softmaxes(Reader& r) {
   const index_t nx = checked_numel(xs);
   // The output has the input's shape ('none' is the only "reduction").
   drive<T>(r, log ? "log_softmax" : "softmax", {nx}, x.huge, bad_dim || x.strided, lossx::Reduction::None,
-           [&] { return xs; }, {nx},
+           [&] {  // no softmax_shape: the kernel alone is checked for a refusal of a bad shape
+             if (checked_numel(xs) < 0) throw lossx::ValueError("(harness) softmax has no shape function");
+             return xs;
+           },
+           {nx},
            [&](lossx::View<const T> go, T* out, T* g, T*, T*) {
              if (log) lossx::log_softmax_with_grad<T>(x.view, dim, go, out, g);
              else lossx::softmax_with_grad<T>(x.view, dim, go, out, g);
