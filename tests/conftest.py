@@ -44,8 +44,7 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(config, items):
     run_slow = config.getoption("--run-slow") or os.environ.get("LOSSX_RUN_SLOW") == "1"
     skip_slow = pytest.mark.skip(reason="slow: builds the C++ library; run with --run-slow or LOSSX_RUN_SLOW=1")
-    # `torch` is the marker's former name, still used by branches in flight.
-    torch_items = [item for item in items if item.get_closest_marker("requires_torch") or item.get_closest_marker("torch")]
+    torch_items = [item for item in items if item.get_closest_marker("requires_torch")]
     why = _torch_import_error() if torch_items else None
     for item in items:
         if not run_slow and item.get_closest_marker("slow"):
