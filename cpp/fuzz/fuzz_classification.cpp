@@ -102,7 +102,11 @@ void softmaxes(Reader& r) {
   const index_t nx = checked_numel(xs);
   // The output has the input's shape ('none' is the only "reduction").
   drive<T>(r, log ? "log_softmax" : "softmax", {nx}, x.huge, bad_dim || x.strided, lossx::Reduction::None,
-           [&] { return xs; }, {nx},
+           [&] {  // softmax's shape check is softmax_dim (the output has the input's shape)
+             lossx::softmax_dim(log ? "log_softmax" : "softmax", xs, dim);
+             return xs;
+           },
+           {nx},
            [&](lossx::View<const T> go, T* out, T* g, T*, T*) {
              if (log) lossx::log_softmax_with_grad<T>(x.view, dim, go, out, g);
              else lossx::softmax_with_grad<T>(x.view, dim, go, out, g);
