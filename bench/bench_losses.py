@@ -13,7 +13,10 @@ ratio torch / lossx (> 1: lossx is faster).
 from __future__ import annotations
 
 import argparse
+import datetime
+import os
 import platform
+import subprocess
 import time
 
 import numpy as np
@@ -137,6 +140,21 @@ def bench(names, threads, repeats):
     return rows
 
 
+def machine_line():
+    """CPU model (lscpu), the C++ compiler on PATH (the one `pip install .` built lossx with), today's date."""
+    def first_line(cmd, prefix=""):
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout
+        except OSError:
+            return "unknown"
+        lines = [ln for ln in out.splitlines() if ln.startswith(prefix)]
+        return lines[0][len(prefix):].strip() if lines else "unknown"
+
+    cpu = first_line(["lscpu"], "Model name:")
+    return (f"Machine: {cpu} ({os.cpu_count()} CPUs, {platform.machine()}); compiler: "
+            f"{first_line(['c++', '--version'])}; measured {datetime.date.today().isoformat()}.\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
@@ -152,6 +170,7 @@ def main():
             f.write(f"Produced by `python bench/bench_losses.py --threads {' '.join(map(str, a.threads))} "
                     f"--repeats {a.repeats} --out {a.out}` on {platform.processor() or platform.machine()}, "
                     f"{lossx.__name__} {lossx.__version__}, torch {torch.__version__}, numpy {np.__version__}.\n"
+                    + machine_line() +
                     "Medians of interleaved repeats; ratio = torch / lossx (> 1: lossx faster). float32, "
                     "reduction 'mean' unless stated; lossx runs NAME_with_grad, PyTorch the functional loss "
                     "and .backward() (gradients for the same inputs).\n\n"

@@ -1,3 +1,12 @@
+"""Shared fixtures and the two opt-in markers (registered in pyproject.toml):
+
+- ``requires_torch``: the test compares against PyTorch. Skipped when ``import torch`` fails,
+  except under ``LOSSX_REQUIRE_TORCH=1`` (.ci/run's run with PyTorch installed), where a missing
+  torch stops the run with an error instead of turning every comparison into a skip.
+- ``slow``: the test builds the C++ library (minutes). Skipped unless ``--run-slow`` or
+  ``LOSSX_RUN_SLOW=1`` (.ci/run turns it on).
+"""
+
 import os
 import sys
 
@@ -7,6 +16,43 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 import cases as _cases  # noqa: E402
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run the tests marked slow (the C++ build, ctest and the example consumer); "
+                          "same as LOSSX_RUN_SLOW=1")
+
+
+def _torch_import_error():
+    """None if torch imports, else why it does not."""
+    try:
+        import torch  # noqa: F401
+    except ImportError as e:
+        return str(e)
+    return None
+
+
+def pytest_configure(config):
+    if os.environ.get("LOSSX_REQUIRE_TORCH") == "1":
+        why = _torch_import_error()
+        if why is not None:
+            raise pytest.UsageError(f"LOSSX_REQUIRE_TORCH=1 but torch does not import ({why}): "
+                                    "the PyTorch comparison tests would all be skipped")
+
+
+def pytest_collection_modifyitems(config, items):
+    run_slow = config.getoption("--run-slow") or os.environ.get("LOSSX_RUN_SLOW") == "1"
+    skip_slow = pytest.mark.skip(reason="slow: builds the C++ library; run with --run-slow or LOSSX_RUN_SLOW=1")
+    torch_items = [item for item in items if item.get_closest_marker("requires_torch")]
+    why = _torch_import_error() if torch_items else None
+    for item in items:
+        if not run_slow and item.get_closest_marker("slow"):
+            item.add_marker(skip_slow)
+    if why is not None:
+        skip_torch = pytest.mark.skip(reason=f"requires_torch: PyTorch is not installed ({why})")
+        for item in torch_items:
+            item.add_marker(skip_torch)
 
 
 def pytest_generate_tests(metafunc):

@@ -23,10 +23,6 @@ DTYPES = [np.float32, np.float64]
 inf, nan = np.inf, np.nan
 
 
-def _torch():
-    return pytest.importorskip("torch")
-
-
 # ====================================================================== softmax / log_softmax
 
 SOFTMAX = ["log_softmax", "softmax"]
@@ -96,8 +92,9 @@ def test_softmax_with_grad_is_forward_and_backward(name, dtype, shape, dim, rng)
 @pytest.mark.parametrize("name", SOFTMAX)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape,dim", [((6, 9), 1), ((2, 5, 3, 4), 1), ((4, 3, 70), 0), ((5,), -1), ((), 0)])
+@pytest.mark.requires_torch
 def test_softmax_matches_torch(name, dtype, shape, dim, rng):
-    torch = _torch()
+    import torch
     x = _x(rng, shape, dtype)
     g = np.asarray(rng.standard_normal(shape)).astype(dtype)
     tx = torch.from_numpy(x.copy()).requires_grad_(True)
@@ -205,8 +202,9 @@ def test_softmax_implicit_dim_warns(name, ndim, implicit, rng):
 
 
 @pytest.mark.parametrize("name", SOFTMAX)
+@pytest.mark.requires_torch
 def test_softmax_implicit_dim_like_torch(name, rng):
-    torch = _torch()
+    import torch
     x = _x(rng, (2, 3, 4), np.float64)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Implicit dimension choice")
@@ -235,8 +233,9 @@ def test_softmax_dtype_casts_input_first(name, src, dst, rng):
     np.testing.assert_array_equal(_sm(name)(x, 1, dtype=np.dtype(dst).name), out)
 
 
+@pytest.mark.requires_torch
 def test_softmax_dtype_like_torch(rng):
-    torch = _torch()
+    import torch
     x = _x(rng, (3, 5), np.float32)
     tx = torch.from_numpy(x.copy()).requires_grad_(True)
     tout = torch.nn.functional.log_softmax(tx, 1, dtype=torch.float64)
@@ -309,8 +308,9 @@ def test_tutorial_values():
     assert float(lossx.cross_entropy([[1.0, 2.0, 3.0]], [2])) == pytest.approx(0.4076, abs=5e-5)
 
 
+@pytest.mark.requires_torch
 def test_tutorial_values_match_torch():
-    torch = _torch()
+    import torch
     F = torch.nn.functional
     p, t = torch.tensor(PRED, dtype=torch.float64), torch.tensor(TARGET, dtype=torch.float64)
     assert float(lossx.cross_entropy(PRED, TARGET)) == pytest.approx(float(F.cross_entropy(p, t)), rel=1e-12)
@@ -481,8 +481,9 @@ def test_nll_loss_weighted_mean(rng):
     np.testing.assert_allclose(grad, expect, rtol=1e-15)
 
 
+@pytest.mark.requires_torch
 def test_nll_loss_kdim_matches_torch(rng):
-    torch = _torch()
+    import torch
     x = rng.standard_normal((2, 4, 3, 5))
     y = rng.integers(0, 4, (2, 3, 5))
     y[0, 0] = 1
@@ -516,8 +517,9 @@ def test_bce_at_zero_and_one(dtype):
     assert grad[3] == 0 and grad[4] == 0
 
 
+@pytest.mark.requires_torch
 def test_bce_at_zero_and_one_matches_torch():
-    torch = _torch()
+    import torch
     for dtype in DTYPES:
         x = np.array([0, 1, 0, 1e-30, 0.5], dtype)
         y = np.array([1, 0, 0.5, 1, 0.25], dtype)
@@ -652,8 +654,9 @@ def test_kl_div_pointwise_semantics():
     assert grad[0] == pytest.approx(-math.exp(-2), rel=1e-14)
 
 
+@pytest.mark.requires_torch
 def test_kl_div_pointwise_matches_torch():
-    torch = _torch()
+    import torch
     x = np.array([-inf, 1.0, 2.0, -1.0, 0.5])
     t = np.array([0.0, 0.0, -1.0, 2.0, 0.25])
     tx = torch.from_numpy(x.copy()).requires_grad_(True)
@@ -723,8 +726,9 @@ def test_bce_backward_clamp_is_pytorchs_float_epsilon():
     assert got[0] != (x[0] - y[0]) / 1e-12  # not the exact 1e-12
 
 
+@pytest.mark.requires_torch
 def test_bce_backward_clamp_matches_torch():
-    torch = _torch()
+    import torch
     x = np.array([0.0, 1e-13, 5e-13, 1 - 1e-13, 1.0, 0.3])
     y = np.array([1.0, 1.0, 1.0, 0.0, 0.0, 1.0])
     tx = torch.tensor(x, requires_grad=True)
@@ -745,8 +749,9 @@ def test_cross_entropy_smoothing_zero_total_weight_is_nan(dtype):
     assert np.isfinite(lossx.cross_entropy(x, y, w, label_smoothing=0.1, reduction="sum"))
 
 
+@pytest.mark.requires_torch
 def test_cross_entropy_smoothing_zero_total_weight_matches_torch():
-    torch = _torch()
+    import torch
     x = np.array([[0.5, -1.0], [0.2, 0.3]])
     y = np.array([0, 0])
     w = np.array([0.0, 1.0])

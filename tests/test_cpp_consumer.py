@@ -1,6 +1,8 @@
-"""The C++ library on its own: build it without Python, install its CMake package,
-build examples/cpp against it with find_package(lossx), run it, check its numbers.
+"""The C++ library on its own: build it without Python (with its C++ tests), run ctest,
+install its CMake package, build examples/cpp against it with find_package(lossx), run it,
+check its numbers. One C++ build serves all three.
 
+Marked slow (a few minutes on 2 cores): run with --run-slow or LOSSX_RUN_SLOW=1, as .ci/run does.
 Needs cmake and a C++17 compiler (cmake comes with the test extra). Skipped where
 they are missing, except in CI (CI=true), where a missing tool is a failure.
 """
@@ -33,16 +35,19 @@ def _run(*cmd, cwd=None):
     return proc.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (ROOT / "cpp" / "CMakeLists.txt").exists(), reason="needs the source tree")
-def test_installed_cmake_package_and_example(tmp_path):
+def test_ctest_installed_cmake_package_and_example(tmp_path):
     cmake = _tool("cmake")
     if shutil.which("c++") is None and shutil.which("g++") is None:
         _tool("c++")
     gen = ["-G", "Ninja"] if shutil.which("ninja") else []
     build, prefix, example = tmp_path / "build", tmp_path / "prefix", tmp_path / "example"
     _run(cmake, "-S", str(ROOT), "-B", str(build), *gen, f"-DCMAKE_INSTALL_PREFIX={prefix}",
-         "-DCMAKE_BUILD_TYPE=Release", "-DLOSSX_BUILD_PYTHON=OFF")
-    _run(cmake, "--build", str(build), "-j", "2")
+         "-DCMAKE_BUILD_TYPE=Release", "-DLOSSX_BUILD_PYTHON=OFF", "-DLOSSX_BUILD_TESTS=ON")
+    _run(cmake, "--build", str(build), "-j", str(os.cpu_count() or 2))
+    ctest_out = _run(_tool("ctest"), "--test-dir", str(build), "--output-on-failure")
+    assert "100% tests passed" in ctest_out, ctest_out
     _run(cmake, "--install", str(build))
     assert (prefix / "include" / "lossx" / "lossx.hpp").exists()
     _run(cmake, "-S", str(ROOT / "examples" / "cpp"), "-B", str(example), *gen, f"-DCMAKE_PREFIX_PATH={prefix}")

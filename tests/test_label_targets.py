@@ -191,8 +191,10 @@ def test_cross_entropy_probability_targets_stay_float_only():
 
 
 @pytest.mark.parametrize("name", LOSSES)
+@pytest.mark.requires_torch
 def test_torch_integer_tensor_target(name):
-    torch = pytest.importorskip("torch")
+    import torch
+
     preds, labels = _make(name, np.float32)
     want = _call(name, preds, labels.astype(np.float32), "mean")
     _assert_bitwise(_call(name, preds, torch.from_numpy(labels), "mean"), want)

@@ -35,9 +35,8 @@ try:
     import torch
 
     F = torch.nn.functional
-except ImportError:  # the PyTorch comparisons are skipped, the rest still runs
+except ImportError:  # conftest skips the requires_torch tests; the others use torch only if present
     torch = F = None
-needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-5)}
 
 
@@ -46,7 +45,7 @@ def _torch_args(args):
     return torch.from_numpy(np.asarray(tg).astype(np.int64)), il, tl
 
 
-@needs_torch
+@pytest.mark.requires_torch
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", CTC_CASES, ids=[c.variant for c in CTC_CASES])
 def test_matches_torch_forward_and_logits_gradient(case, dtype, rng):
@@ -71,7 +70,7 @@ def test_matches_torch_forward_and_logits_gradient(case, dtype, rng):
             np.testing.assert_allclose(via_lossx, xt.grad.numpy(), **TOL[dtype], err_msg=f"lossx composition {r}")
 
 
-@needs_torch
+@pytest.mark.requires_torch
 def test_torch_leaf_gradient_is_true_gradient_plus_exp(rng):
     """PyTorch's gradient w.r.t. a leaf log_probs is exp(log_probs)·g_n + lossx's, on frames t < T_n."""
     lp, tg, il, tl = ctc_batch(rng, np.float64, 5, T=12, C=6, S=5)
@@ -84,7 +83,7 @@ def test_torch_leaf_gradient_is_true_gradient_plus_exp(rng):
     assert not np.allclose(lpt.grad.numpy(), ours)
 
 
-@needs_torch
+@pytest.mark.requires_torch
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("layout", ["padded", "concatenated"])
 @pytest.mark.parametrize("lengths", ["int32", "int64", "list"])
@@ -103,7 +102,7 @@ def test_matches_torch_variants(rng, reduction, layout, lengths):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
-@needs_torch
+@pytest.mark.requires_torch
 def test_long_sequence_no_underflow(rng):
     """T = 5000 frames: probabilities near 1e-4000 stay exact in log space; float64 to 1e-9 relative."""
     T, C = 5000, 20
@@ -297,21 +296,21 @@ def test_unbatched_equals_batch_row(rng):
     assert lossx.ctc_loss(lp[:, 0], labels, int(il[0]), 2) == batch[0] / 2
 
 
-@needs_torch
-def test_impossible_alignment_inf_and_nan_gradient(rng):
+def _impossible_alignment(rng):
     lp = log_softmax(rng.standard_normal((6, 2, 4)))
     tg = np.array([[1, 1, 1], [1, 2, 3]])
     il, tl = np.array([4, 6]), np.array([3, 3])  # 1,1,1 needs 5 frames
+    return lp, tg, il, tl
+
+
+def test_impossible_alignment_inf_and_nan_gradient(rng):
+    lp, tg, il, tl = _impossible_alignment(rng)
     loss = lossx.ctc_loss(lp, tg, il, tl, reduction="none")
     assert loss[0] == np.inf and np.isfinite(loss[1])
     assert lossx.ctc_loss(lp, tg, il, tl, reduction="sum") == np.inf
     grad = lossx.ctc_loss_backward(np.ones(2), lp, tg, il, tl, reduction="none")
     assert np.all(np.isnan(grad[:4, 0])) and np.all(grad[4:, 0] == 0)
     assert np.all(np.isfinite(grad[:, 1]))
-    # as PyTorch
-    lpt = torch.from_numpy(lp.copy()).requires_grad_()
-    torch_ctc(F, lpt, torch.from_numpy(tg), il, tl, reduction="none").backward(torch.ones(2, dtype=torch.float64))
-    np.testing.assert_array_equal(np.isnan(grad), np.isnan(lpt.grad.numpy()))
     # zero_infinity: loss 0, gradient 0 for that sample, the other unchanged
     loss_z, grad_z = lossx.ctc_loss_with_grad(lp, tg, il, tl, reduction="none", zero_infinity=True)
     assert loss_z[0] == 0 and loss_z[1] == loss[1]
@@ -319,7 +318,15 @@ def test_impossible_alignment_inf_and_nan_gradient(rng):
     np.testing.assert_array_equal(grad_z[:, 1], grad[:, 1])
 
 
-@needs_torch
+@pytest.mark.requires_torch
+def test_impossible_alignment_nan_gradient_as_torch(rng):
+    lp, tg, il, tl = _impossible_alignment(rng)
+    grad = lossx.ctc_loss_backward(np.ones(2), lp, tg, il, tl, reduction="none")
+    lpt = torch.from_numpy(lp.copy()).requires_grad_()
+    torch_ctc(F, lpt, torch.from_numpy(tg), il, tl, reduction="none").backward(torch.ones(2, dtype=torch.float64))
+    np.testing.assert_array_equal(np.isnan(grad), np.isnan(lpt.grad.numpy()))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_tight_alignments(rng, dtype):
     """Input lengths at or just above the minimum (L + repeats): a single alignment or a handful."""
@@ -342,10 +349,15 @@ def test_tight_alignments(rng, dtype):
     assert np.all(loss == np.inf)
 
 
-def test_input_length_zero_and_target_length_zero(rng):
+def _zero_lengths(rng):
     lp = log_softmax(rng.standard_normal((5, 4, 3)))
     tg = np.array([[1, 2], [1, 2], [0, 0], [2, 1]])
     il, tl = np.array([0, 0, 5, 3]), np.array([0, 2, 0, 0])
+    return lp, tg, il, tl
+
+
+def test_input_length_zero_and_target_length_zero(rng):
+    lp, tg, il, tl = _zero_lengths(rng)
     loss, grad = lossx.ctc_loss_with_grad(lp, tg, il, tl, reduction="none", blank=0)
     assert loss[0] == 0 and loss[1] == np.inf
     np.testing.assert_allclose(loss[2], -lp[:, 2, 0].sum(), rtol=1e-15)
@@ -357,8 +369,13 @@ def test_input_length_zero_and_target_length_zero(rng):
     expect[3:] = 0
     np.testing.assert_allclose(grad[:, 3], expect, rtol=0, atol=1e-15)
     assert np.all(grad[3:, 3] == 0)
+
+
+@pytest.mark.requires_torch
+def test_input_length_zero_and_target_length_zero_as_torch(rng):
+    lp, tg, il, tl = _zero_lengths(rng)
     want = torch_ctc(F, torch.from_numpy(lp), torch.from_numpy(tg), il, tl, reduction="none").numpy()
-    np.testing.assert_allclose(loss, want, rtol=1e-14)
+    np.testing.assert_allclose(lossx.ctc_loss(lp, tg, il, tl, reduction="none"), want, rtol=1e-14)
 
 
 def test_unnormalised_log_probs_shift(rng):

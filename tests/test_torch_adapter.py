@@ -24,7 +24,7 @@ from lossx.torch import _adapter  # noqa: E402
 from lossx.torch import nn as lnn  # noqa: E402
 from lossx.torch.functional import LossxFallbackWarning  # noqa: E402
 
-pytestmark = pytest.mark.torch
+pytestmark = pytest.mark.requires_torch
 F = torch.nn.functional
 
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=2e-5, atol=2e-5)}

@@ -102,8 +102,8 @@ void softmaxes(Reader& r) {
   const index_t nx = checked_numel(xs);
   // The output has the input's shape ('none' is the only "reduction").
   drive<T>(r, log ? "log_softmax" : "softmax", {nx}, x.huge, bad_dim || x.strided, lossx::Reduction::None,
-           [&] {  // no softmax_shape: the kernel alone is checked for a refusal of a bad shape
-             if (checked_numel(xs) < 0) throw lossx::ValueError("(harness) softmax has no shape function");
+           [&] {  // softmax's shape check is softmax_dim (the output has the input's shape)
+             lossx::softmax_dim(log ? "log_softmax" : "softmax", xs, dim);
              return xs;
            },
            {nx},

@@ -102,19 +102,9 @@ inline std::int64_t any_label(Reader& r, index_t c, index_t ignore_index) {
   }
 }
 
-// Inputs that hit a known defect (docs/RELIABILITY.md, D1), off by default so that a run is not
-// stopped by it on every other input; LOSSX_FUZZ_KNOWN_DEFECTS=1 turns them on (once it is fixed,
-// make that the default): dimensions that are negative or multiply past INT64_MAX: lossx::numel
-// (cpp/src/core/error.cpp) wraps around and no shape check rejects them
-// (cpp/tests/test_families.cpp, shapes_that_overflow_int64_are_value_errors).
-inline bool known_defects() {
-  static const bool on = [] {
-    const char* v = std::getenv("LOSSX_FUZZ_KNOWN_DEFECTS");
-    return v != nullptr && v[0] == '1';
-  }();
-  return on;
-}
-inline bool hostile_dims() { return known_defects(); }
+// Dimensions that are negative or multiply past INT64_MAX (docs/RELIABILITY.md, D1, fixed:
+// Check::dims refuses them with a ValueError before any read), always generated now.
+inline bool hostile_dims() { return true; }
 // Whether to give strides to an argument that must be contiguous (a ValueError is expected; D2,
 // fixed on main in 40d37f2).
 template <class R>

@@ -127,14 +127,13 @@ LOSSX_TEST(regression_errors_name_the_argument) {
   CHECK_THROWS(lossx::ValueError, lossx::huber_loss<double>(view(x, {3}), view(x, {3}), h, &loss), "'delta'");
 }
 
-// Found by the size review (docs/RELIABILITY.md): lossx::numel (cpp/src/core/error.cpp:10) multiplies
-// the dimensions with no overflow check (signed overflow, undefined behaviour) and no shape check
-// rejects a negative dimension or a product past INT64_MAX. (2^40, 2^40) wraps to 0 elements and
+// Found by the size review (docs/RELIABILITY.md), fixed: lossx::numel multiplied the dimensions
+// with no overflow check (signed overflow, undefined behaviour) and no shape check rejected a
+// negative dimension or a product past INT64_MAX (now Check::dims, in every kernel's first check). (2^40, 2^40) wraps to 0 elements and
 // l1_loss returns 0 for it; (2^32 + 1, 2^32 + 1) wraps to 2^33 + 1 and l1_loss reads 2^33 + 1
 // elements from a 3-element buffer (SEGV; not called here); (-1, -1) counts as 1 element.
 // Only the non-crashing shapes are called here.
-LOSSX_TEST_XFAIL(shapes_that_overflow_int64_are_value_errors,
-                 "lossx::numel wraps around; fix in cpp/src/core (a checked numel in every NAME_shape)") {
+LOSSX_TEST(shapes_that_overflow_int64_are_value_errors) {
   const std::vector<double> x(3, 0.5), y(3, 0.0);
   Options<&lossx::l1_loss<double>> opt;
   opt.reduction = lossx::Reduction::Sum;
@@ -256,12 +255,11 @@ LOSSX_TEST(strided_views_are_value_errors_where_not_read) {
   CHECK_THROWS(lossx::ValueError, lossx::log_softmax<double>(xs, 1, out.data()), "'input'");
 }
 
-// Found by the fuzzers (docs/RELIABILITY.md), low severity (C++ API only: Python parses strings):
-// a Reduction value outside the enum (static_cast<lossx::Reduction>(7)) is not rejected; the
-// kernels treat it as Reduction::Sum (cross_entropy of this batch gives 2.815..., the sum).
+// Found by the fuzzers (docs/RELIABILITY.md), fixed (the Reducer checks the value), low severity
+// (C++ API only: Python parses strings): a Reduction value outside the enum
+// (static_cast<lossx::Reduction>(7)) was not rejected; the kernels treated it as Reduction::Sum.
 // BatchMean on a loss without it is rejected as it should be.
-LOSSX_TEST_XFAIL(reduction_outside_the_enum_is_a_value_error,
-                 "kernels treat an unknown Reduction as Sum; fix in cpp/src (check the enum in the reducer)") {
+LOSSX_TEST(reduction_outside_the_enum_is_a_value_error) {
   const std::vector<double> x{1, 2, 3, 1, 2, 3}, y(6, 0.5);
   const std::vector<std::int64_t> t{2, 0};
   double loss[2] = {0, 0};

@@ -1,5 +1,6 @@
 // Regression losses through the C++ API: strided (incl. zero-stride, broadcast) views are
 // read in place by the elementwise kernels and give the contiguous result bitwise.
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -35,4 +36,22 @@ LOSSX_TEST(mse_weight_must_be_contiguous) {
   CHECK_THROWS(lossx::ValueError,
                (lossx::mse_loss<double>({x.data(), {2, 3}}, {x.data(), {2, 3}}, opt, &loss)),
                "mse_loss: 'weight' must be a contiguous (row-major) array");
+}
+
+LOSSX_TEST(shapes_whose_element_count_overflows_are_value_errors) {
+  const std::vector<double> x(3, 0.5);
+  lossx::L1LossOptions<double> opt;
+  opt.reduction = lossx::Reduction::Sum;
+  double loss = 0.0;
+  const lossx::index_t big = lossx::index_t(1) << 40;
+  CHECK_THROWS(lossx::ValueError, lossx::l1_loss<double>({x.data(), {big, big}}, {x.data(), {big, big}}, opt, &loss),
+               "l1_loss: 'input' must have at most");
+  CHECK_THROWS(lossx::ValueError, lossx::l1_loss<double>({x.data(), {-1, -1}}, {x.data(), {-1, -1}}, opt, &loss),
+               "l1_loss: 'input' must have dimensions >= 0");
+  lossx::CrossEntropyOptions<double> ce;
+  const std::vector<std::int64_t> y(3, 0);
+  CHECK_THROWS(lossx::ValueError,
+               (lossx::cross_entropy<double, std::int64_t>({x.data(), {big, big}}, {y.data(), {big}}, ce, &loss)),
+               "cross_entropy: 'input' must have at most");
+  CHECK_THROWS(lossx::ValueError, lossx::numel({big, big}), "has no valid element count");
 }

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import operator
 import warnings
+from typing import Any, Callable, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from . import _convert as cv
 from . import _core
-from ._api import loss
+from ._api import Prepared, loss
 
 __all__ = [
     "binary_cross_entropy",
@@ -50,7 +52,7 @@ __all__ = [
 ]
 
 
-def _class_or_prob_target(target, x, fn):
+def _class_or_prob_target(target: ArrayLike, x: np.ndarray, fn: str) -> np.ndarray:
     """Class indices (integer) or probabilities (float, the input's shape and dtype)."""
     a = cv.array(target, "target", fn)
     if a.dtype.kind != "f":
@@ -72,7 +74,15 @@ def _class_or_prob_target(target, x, fn):
 
 
 @loss()
-def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    weight: ArrayLike | None = None,
+    *,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Prepared:
     r"""Cross-entropy between softmax(``input``) and ``target``, as ``torch.nn.functional.cross_entropy``.
 
     For a row of logits :math:`x` (classes along dim 1, or dim 0 for a 1-D input) and
@@ -140,14 +150,14 @@ def _implicit_dim(ndim: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def _softmax_dtype(dtype, fn):
+def _softmax_dtype(dtype: object, fn: str) -> np.dtype | None:
     """``dtype=`` as a NumPy float dtype (float32/float64); torch dtypes are accepted by name."""
     if dtype is None:
         return None
     if type(dtype).__module__.startswith("torch"):
         dtype = str(dtype).replace("torch.", "")
     try:
-        d = np.dtype(dtype)
+        d = np.dtype(cast("DTypeLike", dtype))  # anything else: np.dtype's TypeError, reworded below
     except TypeError:
         raise TypeError(f"{fn}: 'dtype' must be float32 or float64; got {dtype!r}") from None
     if d not in (np.dtype(np.float32), np.dtype(np.float64)):
@@ -155,10 +165,10 @@ def _softmax_dtype(dtype, fn):
     return d
 
 
-def _cast_gradient(core, dtype):
+def _cast_gradient(core: Callable[..., Any], dtype: np.dtype) -> Callable[..., Any]:
     """Wraps a core function so that the gradient comes back in ``dtype`` (the caller's input dtype)."""
 
-    def call(mode, g, *args):
+    def call(mode: int, g: Any, *args: Any) -> Any:
         out = core(mode, g, *args)
         if mode == 1:
             return out.astype(dtype)
@@ -166,11 +176,12 @@ def _cast_gradient(core, dtype):
             return out[0], out[1].astype(dtype)
         return out
 
-    call.__wrapped__ = core  # _api checks the argument names against the compiled function's
+    # _api checks the argument names against the compiled function's
+    call.__wrapped__ = core  # type: ignore[attr-defined]
     return call
 
 
-def _softmax_args(core, input, dim, dtype, fn):
+def _softmax_args(core: Callable[..., Any], input: ArrayLike, dim: int | None, dtype: object, fn: str) -> Prepared:
     x = cv.prediction(input, "input", fn)
     if dim is None:
         dim = _implicit_dim(x.ndim)
@@ -192,7 +203,7 @@ def _softmax_args(core, input, dim, dtype, fn):
 
 
 @loss()
-def log_softmax(input, dim=None, *, dtype=None):
+def log_softmax(input: ArrayLike, dim: int | None = None, *, dtype: object = None) -> Prepared:
     r"""Logarithm of the softmax along ``dim``, as ``torch.nn.functional.log_softmax``.
 
     .. math::
@@ -235,7 +246,7 @@ log_softmax_with_grad = log_softmax.with_grad
 
 
 @loss()
-def softmax(input, dim=None, *, dtype=None):
+def softmax(input: ArrayLike, dim: int | None = None, *, dtype: object = None) -> Prepared:
     r"""Softmax along ``dim``, as ``torch.nn.functional.softmax``.
 
     .. math::
@@ -275,7 +286,14 @@ softmax_with_grad = softmax.with_grad
 
 
 @loss()
-def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
+def nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    weight: ArrayLike | None = None,
+    *,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Prepared:
     r"""Negative log-likelihood of class indices, as ``torch.nn.functional.nll_loss``.
 
     For a row of log-probabilities :math:`x` (classes along dim 1, or dim 0 for a 1-D input)
@@ -329,20 +347,22 @@ nll_loss_partial_backward = nll_loss.partial_backward
 # ---------------------------------------------------------------- binary cross-entropy
 
 
-def _pair(input, target, fn):
+def _pair(input: ArrayLike, target: ArrayLike, fn: str) -> tuple[np.ndarray, np.ndarray]:
     """kl_div's input and float target, read in place in any layout."""
     x = cv.prediction(input, "input", fn, strided=True)
     return x, cv.float_target(target, x.dtype, "target", fn, strided=True)
 
 
-def _labelled(input, target, fn):
+def _labelled(input: ArrayLike, target: ArrayLike, fn: str) -> tuple[np.ndarray, np.ndarray]:
     """``input`` and its 0/1 ``target`` (integer and bool arrays are converted exactly)."""
     x = cv.prediction(input, "input", fn, strided=True)
     return x, cv.label_target(target, x.dtype, "target", fn, strided=True)
 
 
 @loss()
-def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
+def binary_cross_entropy(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None, *, reduction: str = "mean"
+) -> Prepared:
     r"""Binary cross-entropy of probabilities, as ``torch.nn.functional.binary_cross_entropy``.
 
     .. math::
@@ -388,7 +408,14 @@ binary_cross_entropy_partial_backward = binary_cross_entropy.partial_backward
 
 
 @loss()
-def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(
+    input: ArrayLike,
+    target: ArrayLike,
+    weight: ArrayLike | None = None,
+    *,
+    reduction: str = "mean",
+    pos_weight: ArrayLike | None = None,
+) -> Prepared:
     r"""Binary cross-entropy of logits, as ``torch.nn.functional.binary_cross_entropy_with_logits``.
 
     With :math:`p` = ``pos_weight`` (1 if absent) and :math:`\sigma` the sigmoid:
@@ -445,7 +472,7 @@ binary_cross_entropy_with_logits_partial_backward = binary_cross_entropy_with_lo
 
 
 @loss(reductions=("none", "batchmean", "sum", "mean"))
-def kl_div(input, target, *, reduction="mean", log_target=False):
+def kl_div(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", log_target: bool = False) -> Prepared:
     r"""Pointwise Kullback-Leibler divergence, as ``torch.nn.functional.kl_div``.
 
     ``input`` holds log-probabilities :math:`x`; ``target`` holds probabilities :math:`t`

@@ -9,9 +9,11 @@ evaluation) ``NAME_partial`` and ``NAME_partial_backward``.
 
 from __future__ import annotations
 
+from numpy.typing import ArrayLike
+
 from . import _convert as cv
 from . import _core
-from ._api import loss
+from ._api import Prepared, loss
 
 __all__ = [
     "batch_hard_triplet_loss",
@@ -33,7 +35,9 @@ __all__ = [
 
 
 @loss(grads="``input1`` and ``input2`` (a tuple)")
-def cosine_embedding_loss(input1, input2, target, margin=0, *, reduction="mean"):
+def cosine_embedding_loss(
+    input1: ArrayLike, input2: ArrayLike, target: ArrayLike, margin: float = 0, *, reduction: str = "mean"
+) -> Prepared:
     r"""Cosine embedding loss, as ``torch.nn.functional.cosine_embedding_loss``.
 
     For each pair of rows :math:`(x_1, x_2)` with target :math:`y`:
@@ -92,7 +96,17 @@ cosine_embedding_loss_partial_backward = cosine_embedding_loss.partial_backward
 
 
 @loss(grads="``anchor``, ``positive`` and ``negative`` (a tuple)")
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, *, reduction="mean"):
+def triplet_margin_loss(
+    anchor: ArrayLike,
+    positive: ArrayLike,
+    negative: ArrayLike,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    *,
+    reduction: str = "mean",
+) -> Prepared:
     r"""Triplet margin loss, as ``torch.nn.functional.triplet_margin_loss``.
 
     With PyTorch's ``pairwise_distance`` :math:`d(x, y) = \lVert x - y + \text{eps}\rVert_p`
@@ -166,7 +180,9 @@ triplet_margin_loss_partial_backward = triplet_margin_loss.partial_backward
 
 
 @loss(grads="``embeddings``")
-def batch_hard_triplet_loss(embeddings, labels, margin=1.0, p=2, *, reduction="mean"):
+def batch_hard_triplet_loss(
+    embeddings: ArrayLike, labels: ArrayLike, margin: float = 1.0, p: float = 2, *, reduction: str = "mean"
+) -> Prepared:
     r"""Batch-hard triplet loss (Hermans et al., 2017): the hardest triplet of each anchor in a batch.
 
     Beyond PyTorch. With :math:`d(x, y) = \lVert x - y\rVert_p` (no eps), for each anchor

@@ -14,10 +14,11 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _convert as cv
 from . import _core
-from ._api import loss
+from ._api import Prepared, loss
 
 __all__ = [
     "margin_ranking_loss",
@@ -53,7 +54,7 @@ __all__ = [
 ]
 
 
-def _pair(input, target, fn, strided=False):
+def _pair(input: ArrayLike, target: ArrayLike, fn: str, strided: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """``input`` and its label ``target`` (integer and bool arrays are converted exactly);
     ``strided``: the kernel reads them in place in any layout (the elementwise losses)."""
     x = cv.prediction(input, "input", fn, strided)
@@ -61,7 +62,9 @@ def _pair(input, target, fn, strided=False):
 
 
 @loss(grads="``input1`` and ``input2`` (a tuple)")
-def margin_ranking_loss(input1, input2, target, margin=0, *, reduction="mean"):
+def margin_ranking_loss(
+    input1: ArrayLike, input2: ArrayLike, target: ArrayLike, margin: float = 0, *, reduction: str = "mean"
+) -> Prepared:
     r"""Ranking hinge :math:`\max(0, -y(x_1 - x_2) + m)`, as ``torch.nn.functional.margin_ranking_loss``.
 
     With :math:`y = 1` the loss asks :math:`x_1` to rank above :math:`x_2` by at least
@@ -113,7 +116,9 @@ margin_ranking_loss_partial_backward = margin_ranking_loss.partial_backward
 
 
 @loss()
-def hinge_embedding_loss(input, target, margin=1.0, *, reduction="mean"):
+def hinge_embedding_loss(
+    input: ArrayLike, target: ArrayLike, margin: float = 1.0, *, reduction: str = "mean"
+) -> Prepared:
     r"""Hinge embedding loss, as ``torch.nn.functional.hinge_embedding_loss``.
 
     .. math:: \ell = [y \ne 1]\,\max(0, m - x) + [y \ne -1]\,x
@@ -154,7 +159,7 @@ hinge_embedding_loss_partial_backward = hinge_embedding_loss.partial_backward
 
 
 @loss()
-def soft_margin_loss(input, target, *, reduction="mean"):
+def soft_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean") -> Prepared:
     r"""Two-class logistic loss :math:`\log(1 + e^{-yx})`, as ``torch.nn.functional.soft_margin_loss``.
 
     Computed as the stable softplus :math:`\max(-yx, 0) + \log(1 + e^{-|yx|})`; gradient
@@ -193,7 +198,9 @@ soft_margin_loss_partial_backward = soft_margin_loss.partial_backward
 
 
 @loss()
-def multilabel_soft_margin_loss(input, target, weight=None, *, reduction="mean"):
+def multilabel_soft_margin_loss(
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None, *, reduction: str = "mean"
+) -> Prepared:
     r"""Multi-label one-versus-all logistic loss, as ``torch.nn.functional.multilabel_soft_margin_loss``.
 
     For a row of :math:`C` logits :math:`x` (the last dim) with 0/1 targets :math:`y`:
@@ -235,7 +242,7 @@ multilabel_soft_margin_loss_partial = multilabel_soft_margin_loss.partial
 multilabel_soft_margin_loss_partial_backward = multilabel_soft_margin_loss.partial_backward
 
 
-def _power(p, fn):
+def _power(p: float, fn: str) -> int:
     """``p`` of multi_margin_loss: 1 or 2 (as a number: 2.0 is accepted, like PyTorch)."""
     if not isinstance(p, numbers.Real) or p not in (1, 2):
         raise ValueError(f"{fn}: 'p' must be 1 or 2 (only p == 1 and p == 2 are supported); got {p!r}")
@@ -243,7 +250,15 @@ def _power(p, fn):
 
 
 @loss()
-def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, *, reduction="mean"):
+def multi_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    p: float = 1,
+    margin: float = 1.0,
+    weight: ArrayLike | None = None,
+    *,
+    reduction: str = "mean",
+) -> Prepared:
     r"""Multi-class hinge loss, as ``torch.nn.functional.multi_margin_loss``.
 
     For a row of :math:`C` scores :math:`x` with class :math:`y`:
@@ -294,7 +309,7 @@ multi_margin_loss_partial_backward = multi_margin_loss.partial_backward
 
 
 @loss()
-def multilabel_margin_loss(input, target, *, reduction="mean"):
+def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean") -> Prepared:
     r"""Multi-label hinge loss, as ``torch.nn.functional.multilabel_margin_loss``.
 
     Each target row lists the row's labels (class indices) first and ends the list with -1;

@@ -9,10 +9,11 @@ partial sums of its reduction (for chunked evaluation) ``NAME_partial`` and
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _convert as cv
 from . import _core
-from ._api import loss
+from ._api import Prepared, loss
 
 __all__ = [
     "ctc_loss",
@@ -25,7 +26,7 @@ __all__ = [
 _LENGTH_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
 
 
-def _lengths(x, name: str, fn: str) -> np.ndarray:
+def _lengths(x: ArrayLike, name: str, fn: str) -> np.ndarray:
     """CTC lengths: an int, a sequence of ints, or an integer array/tensor (no floats)."""
     if isinstance(x, (bool, np.bool_)):
         raise TypeError(f"{fn}: '{name}' must be integers (an int, a sequence of ints or an integer array); got bool")
@@ -47,7 +48,15 @@ def _lengths(x, name: str, fn: str) -> np.ndarray:
 
 
 @loss("``log_probs``")
-def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+def ctc_loss(
+    log_probs: ArrayLike,
+    targets: ArrayLike,
+    input_lengths: ArrayLike,
+    target_lengths: ArrayLike,
+    blank: int = 0,
+    reduction: str = "mean",
+    zero_infinity: bool = False,
+) -> Prepared:
     r"""Connectionist Temporal Classification loss, as ``torch.nn.functional.ctc_loss``.
 
     For sample :math:`n` with frames :math:`x_t = \text{log\_probs}[t, n, :]`,

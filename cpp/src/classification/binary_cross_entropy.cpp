@@ -72,7 +72,7 @@ template <class T>
 Shape binary_cross_entropy_shape(View<const T> input, View<const T> target, const BinaryCrossEntropyOptions<T>& opt) {
   const Check ck{"binary_cross_entropy"};
   ck.contiguous("weight", opt.weight);
-  detail::check_elementwise(ck, input.shape, target.shape, opt.reduction);
+  detail::check_elementwise(ck, input, target, opt.reduction);
   if (opt.weight.present()) ck.broadcast_strides("weight", opt.weight.shape, "target", target.shape);
   return input.shape;
 }

@@ -48,7 +48,7 @@ Shape binary_cross_entropy_with_logits_shape(View<const T> input, View<const T> 
   const Check ck{"binary_cross_entropy_with_logits"};
   ck.contiguous("weight", opt.weight);
   ck.contiguous("pos_weight", opt.pos_weight);
-  detail::check_elementwise(ck, input.shape, target.shape, opt.reduction);
+  detail::check_elementwise(ck, input, target, opt.reduction);
   if (opt.weight.present()) ck.broadcast_strides("weight", opt.weight.shape, "target", target.shape);
   if (opt.pos_weight.present()) ck.broadcast_strides("pos_weight", opt.pos_weight.shape, "target", target.shape);
   return input.shape;

@@ -40,6 +40,8 @@ struct KlDivLogTarget {
 template <class T>
 Shape kl_div_shape(View<const T> input, View<const T> target, const KlDivOptions<T>&) {
   const Check ck{"kl_div"};
+  ck.strides("input", input);
+  ck.strides("target", target);
   ck.same_shape("target", target.shape, "input", input.shape);
   return input.shape;
 }

@@ -220,6 +220,7 @@ void run_softmax(const char* fn, View<const T> input, index_t dim, const Request
 }  // namespace
 
 index_t softmax_dim(const char* fn, const Shape& input, index_t dim) {
+  Check{fn}.dims("input", input);
   const index_t nd = std::max<index_t>(static_cast<index_t>(input.size()), 1);  // a 0-d input has one axis here
   if (dim < -nd || dim >= nd)
     Check{fn}.fail("dim", cat("lie in [", -nd, ", ", nd - 1, "] for an input of shape ", shape_str(input)),

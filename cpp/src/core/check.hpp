@@ -50,14 +50,19 @@ struct Check {
   void param(bool cond, const char* arg, const std::string& expected, const V& got) const {
     if (!cond) fail(arg, expected, cat(got));
   }
-  /// `v` must be contiguous (only the elementwise losses read strided views).
+  /// Every dimension of `shape` is >= 0 and the element count (and its size in bytes) fits in
+  /// int64: a shape that overflows cannot describe real memory, and counting it would wrap around.
+  void dims(const char* arg, const Shape& shape) const;
+  /// `v` must be a valid contiguous array (only the elementwise losses read strided views).
   template <class T>
   void contiguous(const char* arg, const View<T>& v) const {
+    dims(arg, v.shape);
     if (!v.contiguous()) fail(arg, "be a contiguous (row-major) array for this loss", "a strided view");
   }
-  /// Strides must have one entry per dimension (or none).
+  /// A possibly strided array: valid dimensions and one stride per dimension (or none).
   template <class T>
   void strides(const char* arg, const View<T>& v) const {
+    dims(arg, v.shape);
     if (!v.strides.empty() && v.strides.size() != v.shape.size())
       fail(arg, cat("have one stride per dimension (", v.shape.size(), ")"), cat(v.strides.size(), " strides"));
   }

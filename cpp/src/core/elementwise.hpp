@@ -18,8 +18,12 @@
 namespace lossx::detail {
 
 /// Input and target of an elementwise loss share one shape; no 'batchmean'.
-inline void check_elementwise(const Check& ck, const Shape& input, const Shape& target, Reduction r) {
-  ck.same_shape("target", target, "input", input);
+/// Input and target may be strided (see View); their dimensions must be valid.
+template <class T>
+void check_elementwise(const Check& ck, const View<const T>& input, const View<const T>& target, Reduction r) {
+  ck.strides("input", input);
+  ck.strides("target", target);
+  ck.same_shape("target", target.shape, "input", input.shape);
   ck.param(r != Reduction::BatchMean, "reduction", "be one of 'none', 'mean', 'sum'", "'batchmean'");
 }
 

@@ -2,12 +2,20 @@
 #include "core/check.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace lossx {
 
 index_t numel(const Shape& shape) {
+  // Checked: a negative dimension or a product past int64 is an error, never a wrapped count
+  // (kernels validate their arguments with Check::dims first, which names the argument).
+  for (index_t d : shape)
+    if (d == 0) return 0;
   index_t n = 1;
-  for (index_t d : shape) n *= d;
+  for (index_t d : shape) {
+    if (d < 0 || __builtin_mul_overflow(n, d, &n))
+      throw ValueError(cat("lossx: the shape ", shape_str(shape), " has no valid element count"));
+  }
   return n;
 }
 
@@ -47,6 +55,20 @@ void Check::fail(const std::string& arg, const std::string& expected, const std:
 
 void Check::fail_type(const std::string& arg, const std::string& expected, const std::string& got) const {
   throw TypeError(cat(loss, ": '", arg, "' must ", expected, "; got ", got));
+}
+
+void Check::dims(const char* arg, const Shape& shape) const {
+  // Byte sizes of up to 16-byte elements must fit as well.
+  constexpr index_t kMaxElements = std::numeric_limits<index_t>::max() / 16;
+  index_t n = 1;
+  bool overflow = false, empty = false;
+  for (index_t d : shape) {
+    if (d < 0) fail(arg, "have dimensions >= 0", cat("shape ", shape_str(shape)));
+    empty = empty || d == 0;
+    if (!overflow) overflow = __builtin_mul_overflow(n, d, &n) || n > kMaxElements;
+  }
+  if (overflow && !empty)
+    fail(arg, cat("have at most ", kMaxElements, " elements"), cat("shape ", shape_str(shape)));
 }
 
 void Check::shape_is(const char* arg, const Shape& got, const Shape& want, const char* other,

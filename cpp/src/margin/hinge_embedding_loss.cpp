@@ -30,7 +30,7 @@ struct Hinge {
 
 template <class T>
 Shape hinge_embedding_loss_shape(View<const T> input, View<const T> target, const HingeEmbeddingLossOptions<T>& opt) {
-  detail::check_elementwise(Check{"hinge_embedding_loss"}, input.shape, target.shape, opt.reduction);
+  detail::check_elementwise(Check{"hinge_embedding_loss"}, input, target, opt.reduction);
   return input.shape;
 }
 

@@ -25,7 +25,7 @@ struct SoftMargin {
 
 template <class T>
 Shape soft_margin_loss_shape(View<const T> input, View<const T> target, const SoftMarginLossOptions<T>& opt) {
-  detail::check_elementwise(Check{"soft_margin_loss"}, input.shape, target.shape, opt.reduction);
+  detail::check_elementwise(Check{"soft_margin_loss"}, input, target, opt.reduction);
   return input.shape;
 }
 

@@ -150,7 +150,7 @@ Shape gaussian_nll_loss_shape(View<const T> input, View<const T> target, View<co
   ck.contiguous("input", input);
   ck.contiguous("target", target);
   ck.contiguous("var", var);
-  detail::check_elementwise(ck, input.shape, target.shape, opt.reduction);
+  detail::check_elementwise(ck, input, target, opt.reduction);
   var_layout(ck, input.shape, var.shape, opt.scalar_var);
   return input.shape;
 }

@@ -27,7 +27,7 @@ template <class T>
 Shape huber_loss_shape(View<const T> input, View<const T> target, const HuberLossOptions<T>& opt) {
   const Check ck{"huber_loss"};
   ck.contiguous("weight", opt.weight);
-  detail::check_elementwise(ck, input.shape, target.shape, opt.reduction);
+  detail::check_elementwise(ck, input, target, opt.reduction);
   ck.param(opt.delta > 0.0, "delta", "be > 0", opt.delta);
   if (opt.weight.present()) ck.same_shape("weight", opt.weight.shape, "input", input.shape);
   return input.shape;

@@ -15,7 +15,7 @@ template <class T>
 Shape mse_loss_shape(View<const T> input, View<const T> target, const MseLossOptions<T>& opt) {
   const Check ck{"mse_loss"};
   ck.contiguous("weight", opt.weight);
-  detail::check_elementwise(ck, input.shape, target.shape, opt.reduction);
+  detail::check_elementwise(ck, input, target, opt.reduction);
   if (opt.weight.present()) ck.same_shape("weight", opt.weight.shape, "input", input.shape);
   return input.shape;
 }

@@ -35,7 +35,7 @@ void run(const Check& ck, const Shape& shape, View<const T> input, View<const T>
 
 template <class T>
 Shape poisson_nll_loss_shape(View<const T> input, View<const T> target, const PoissonNllLossOptions<T>& opt) {
-  detail::check_elementwise(Check{"poisson_nll_loss"}, input.shape, target.shape, opt.reduction);
+  detail::check_elementwise(Check{"poisson_nll_loss"}, input, target, opt.reduction);
   return input.shape;
 }
 

@@ -26,7 +26,7 @@ struct SmoothL1 {
 template <class T>
 Shape smooth_l1_loss_shape(View<const T> input, View<const T> target, const SmoothL1LossOptions<T>& opt) {
   const Check ck{"smooth_l1_loss"};
-  detail::check_elementwise(ck, input.shape, target.shape, opt.reduction);
+  detail::check_elementwise(ck, input, target, opt.reduction);
   ck.param(opt.beta >= 0.0, "beta", "be >= 0", opt.beta);
   return input.shape;
 }

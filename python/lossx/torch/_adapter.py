@@ -21,6 +21,7 @@ called, so the adapter follows lossx's numbers (and its internal refactors).
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn, TypeVar, cast
 
 import torch
 
@@ -28,12 +29,25 @@ import lossx
 
 _LOSSX_DTYPES = (torch.float32, torch.float64)
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+_T = TypeVar("_T")
+
+if TYPE_CHECKING:
+
+    class _Ctx(torch.autograd.function.BackwardCFunction):
+        """What the autograd nodes below keep on their ``ctx`` (for type checkers only)."""
+
+        #: (plan, which differentiable arguments want a gradient, the forward's arguments, reduction, options)
+        call: tuple[Plan, tuple[bool, ...], tuple[Any, ...], str, dict[str, Any]]
+        grads: tuple[torch.Tensor, ...] | None
+        name: str
+
 
 class LossxFallbackWarning(UserWarning):
     """A lossx.torch loss ran PyTorch's own function (CUDA/meta tensors, float16, bfloat16)."""
 
 
-_warned: set = set()
+_warned: set[tuple[str, str]] = set()
 
 
 def _warn_fallback(name: str, reason: str) -> None:
@@ -71,7 +85,16 @@ class Plan:
     __slots__ = ("name", "arg_names", "diff", "diff_slots", "fixed", "single", "rest", "dim", "fused_none", "tensor_kwargs", "torch_fn",
                  "forward", "with_grad", "backward")
 
-    def __init__(self, name, arg_names, diff=(0,), dim=None, fused_none=True, tensor_kwargs=(), torch_name=None):
+    def __init__(
+        self,
+        name: str,
+        arg_names: Iterable[str],
+        diff: Iterable[int] = (0,),
+        dim: int | None = None,
+        fused_none: bool | Callable[[tuple[Any, ...]], bool] = True,
+        tensor_kwargs: Iterable[str] = (),
+        torch_name: str | None = None,
+    ) -> None:
         self.name = name
         self.arg_names = tuple(arg_names)
         self.diff = tuple(diff)
@@ -82,10 +105,12 @@ class Plan:
         self.dim = dim
         self.fused_none = fused_none
         self.tensor_kwargs = tuple(tensor_kwargs)
-        self.torch_fn = getattr(torch.nn.functional, torch_name) if torch_name else None
-        self.forward = getattr(lossx, name)
-        self.with_grad = getattr(lossx, name + "_with_grad")
-        self.backward = getattr(lossx, name + "_backward")
+        self.torch_fn: Callable[..., torch.Tensor] | None = (
+            getattr(torch.nn.functional, torch_name) if torch_name else None
+        )
+        self.forward: Callable[..., Any] = getattr(lossx, name)
+        self.with_grad: Callable[..., Any] = getattr(lossx, name + "_with_grad")
+        self.backward: Callable[..., Any] = getattr(lossx, name + "_backward")
 
 
 class LossxFunction(torch.autograd.Function):
@@ -99,7 +124,7 @@ class LossxFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, plan, reduction, kwargs, *args):
+    def forward(ctx: _Ctx, plan: Plan, reduction: str, kwargs: dict[str, Any], *args: Any) -> torch.Tensor:
         arrays = [a.detach().numpy() if isinstance(a, torch.Tensor) else a for a in args]
         if plan.tensor_kwargs:
             kwargs = {k: v.detach().numpy() if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()}
@@ -123,7 +148,7 @@ class LossxFunction(torch.autograd.Function):
         return torch.from_numpy(out)
 
     @staticmethod
-    def backward(ctx, grad_output):
+    def backward(ctx: _Ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         if torch.is_grad_enabled():
             # create_graph=True: lossx gives first derivatives only. The gradients returned
             # here are marked (_FirstDerivativeOnly) so that differentiating them raises a
@@ -131,7 +156,8 @@ class LossxFunction(torch.autograd.Function):
             with torch.no_grad():
                 grads = _backward(ctx, grad_output)
             inputs = [a for a in _arguments(ctx) if isinstance(a, torch.Tensor) and a.requires_grad]
-            return tuple(g if g is None else _FirstDerivativeOnly.apply(ctx.call[0].name, g, *inputs) for g in grads)
+            return tuple(g if g is None else _FirstDerivativeOnly.apply(ctx.call[0].name, g, *inputs)  # type: ignore[no-untyped-call]
+                         for g in grads)
         return _backward(ctx, grad_output)
 
 
@@ -139,12 +165,12 @@ class _FirstDerivativeOnly(torch.autograd.Function):
     """Identity on a lossx gradient whose backward (a second derivative) raises."""
 
     @staticmethod
-    def forward(ctx, name, grad, *inputs):
+    def forward(ctx: _Ctx, name: str, grad: torch.Tensor, *inputs: torch.Tensor) -> torch.Tensor:
         ctx.name = name
         return grad.clone()
 
     @staticmethod
-    def backward(ctx, *grad_outputs):
+    def backward(ctx: _Ctx, *grad_outputs: torch.Tensor) -> NoReturn:
         raise RuntimeError(
             f"lossx.torch.functional.{ctx.name}: trying to differentiate twice (double backward, e.g. "
             "create_graph=True then grad again); lossx computes first derivatives only - use "
@@ -152,14 +178,14 @@ class _FirstDerivativeOnly(torch.autograd.Function):
         )
 
 
-def _arguments(ctx):
+def _arguments(ctx: _Ctx) -> tuple[Any, ...]:
     """The forward's positional arguments (reading saved_tensors checks that no tensor among
     them was modified in place since the forward)."""
     ctx.saved_tensors
     return ctx.call[2]
 
 
-def _backward(ctx, grad_output):
+def _backward(ctx: _Ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
     plan, want, _, reduction, kwargs = ctx.call
     grads = ctx.grads
     if grads is not None:
@@ -173,21 +199,22 @@ def _backward(ctx, grad_output):
                     x.mul_(g)
         else:
             for x in grads:
-                x.mul_(g if g.dim() == x.dim() else g.unsqueeze(plan.dim))
+                # plan.dim is None only where the output has the input's shape (then g.dim() == x.dim())
+                x.mul_(g if g.dim() == x.dim() else g.unsqueeze(cast(int, plan.dim)))
     else:
         arrays = [a.detach().numpy() if isinstance(a, torch.Tensor) else a for a in _arguments(ctx)]
         grads = plan.backward(grad_output.detach().numpy(), *arrays, reduction=reduction, **kwargs)
         grads = tuple(map(torch.from_numpy, grads)) if isinstance(grads, tuple) else (torch.from_numpy(grads),)
     if plan.single:  # one differentiable argument, the first (which requires grad, or we would not be here)
         return (None, None, None, grads[0]) + plan.rest
-    result = [None] * (3 + len(plan.arg_names))
+    result: list[torch.Tensor | None] = [None] * (3 + len(plan.arg_names))
     for pos, wanted, grad in zip(plan.diff, want, grads):
         if wanted:
             result[3 + pos] = grad
     return tuple(result)
 
 
-def _fallback_reason(t: torch.Tensor):
+def _fallback_reason(t: torch.Tensor) -> str | None:
     if not t.is_cpu:
         return f"'{t.device.type}' tensors"
     if t.is_floating_point() and t.dtype not in _LOSSX_DTYPES:
@@ -195,7 +222,7 @@ def _fallback_reason(t: torch.Tensor):
     return None
 
 
-def _refuse(plan: Plan, arg: str):
+def _refuse(plan: Plan, arg: str) -> NoReturn:
     grads = ", ".join(f"'{plan.arg_names[i]}'" for i in plan.diff)
     raise RuntimeError(
         f"lossx.torch.functional.{plan.name}: '{arg}' requires grad, but lossx computes gradients only "
@@ -203,7 +230,7 @@ def _refuse(plan: Plan, arg: str):
     )
 
 
-def _evaluate(plan: Plan, args, reduction, kwargs):
+def _evaluate(plan: Plan, args: tuple[Any, ...], reduction: str, kwargs: dict[str, Any]) -> torch.Tensor:
     """The loss alone, outside autograd."""
     arrays = [a.detach().numpy() if isinstance(a, torch.Tensor) else a for a in args]
     if plan.tensor_kwargs:
@@ -211,8 +238,13 @@ def _evaluate(plan: Plan, args, reduction, kwargs):
     return torch.from_numpy(plan.forward(*arrays, reduction=reduction, **kwargs))
 
 
-@torch.compiler.disable
-def run(plan: Plan, args: tuple, reduction: str, kwargs: dict):
+def _graph_break(fn: _F) -> _F:
+    """``torch.compiler.disable`` (untyped in PyTorch's hints), keeping ``fn``'s type."""
+    return cast(_F, torch.compiler.disable(fn))  # type: ignore[no-untyped-call]
+
+
+@_graph_break
+def run(plan: Plan, args: tuple[Any, ...], reduction: str, kwargs: dict[str, Any]) -> torch.Tensor:
     """Compute ``plan``'s loss on ``args`` (tensors and plain values) through lossx, differentiably.
 
     ``args`` are the positional data arguments of lossx's function (dtype promotion
@@ -245,10 +277,11 @@ def run(plan: Plan, args: tuple, reduction: str, kwargs: dict):
             v = kwargs.get(k)
             if isinstance(v, torch.Tensor) and v.requires_grad:
                 _refuse(plan, k)
-    return LossxFunction.apply(plan, reduction, kwargs, *args)
+    out: torch.Tensor = LossxFunction.apply(plan, reduction, kwargs, *args)  # type: ignore[no-untyped-call]
+    return out
 
 
-def promote(*tensors):
+def promote(*tensors: Any) -> tuple[Any, ...]:
     """Cast float tensors to their common dtype by PyTorch's type promotion (``torch.result_type``).
 
     Differentiable casts (outside the lossx node), so gradients come back in each
@@ -270,7 +303,7 @@ def promote(*tensors):
     return tuple(t.to(dt) if isinstance(t, torch.Tensor) and t.is_floating_point() else t for t in tensors)
 
 
-def labels_as(target, input):
+def labels_as(target: _T, input: object) -> _T | torch.Tensor:
     """Integer or bool label tensors (±1, 0/1, counts) as the input's dtype, exactly as PyTorch promotes them."""
     if (isinstance(target, torch.Tensor) and isinstance(input, torch.Tensor) and not target.is_floating_point()
             and not target.is_complex() and input.is_floating_point()):

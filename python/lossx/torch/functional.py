@@ -27,7 +27,10 @@ Common to every function (besides its own notes):
 
 from __future__ import annotations
 
+from typing import Any, Callable, Sequence, TypeVar
+
 import torch
+from torch import Tensor
 from torch.nn import _reduction
 
 from ._adapter import LossxFallbackWarning, Plan, labels_as, promote, run
@@ -58,24 +61,27 @@ __all__ = [
 ]
 
 
-def _reduce(size_average, reduce, reduction):
+def _reduce(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
     """PyTorch's legacy mapping (and deprecation warning) when ``size_average``/``reduce`` is given."""
     if size_average is not None or reduce is not None:
         return _reduction.legacy_get_string(size_average, reduce)
     return reduction
 
 
-def _pair(input, target, int_labels=True):
+def _pair(input: Tensor, target: Tensor, int_labels: bool = True) -> tuple[Any, ...]:
     """Input and target in PyTorch's promoted dtype; integer labels as the input's dtype if allowed."""
     if int_labels:
         target = labels_as(target, input)
     return promote(input, target)
 
 
-def _doc(summary, notes=""):
+_F = TypeVar("_F", bound=Callable[..., Tensor])
+
+
+def _doc(summary: str, notes: str = "") -> Callable[[_F], _F]:
     """Attach a docstring: the summary, this function's notes, and where the common rules are."""
 
-    def wrap(f):
+    def wrap(f: _F) -> _F:
         common = ("the rules common to every lossx.torch function (fallback for non-CPU / float16 / bfloat16 "
                   "tensors, refused gradients of targets and weights, no double backward, lossx's shape checks); "
                   "see the :mod:`lossx.torch.functional` module docstring.")
@@ -90,7 +96,7 @@ def _doc(summary, notes=""):
     return wrap
 
 
-_ELEMENTWISE = dict(dim=None)
+_ELEMENTWISE: dict[str, Any] = dict(dim=None)
 _INPUT_TARGET = ("input", "target")
 
 # ---------------------------------------------------------------- regression
@@ -108,38 +114,71 @@ _GAUSSIAN = Plan("gaussian_nll_loss", ("input", "target", "var"), diff=(0, 2), t
 
 
 @_doc("Mean absolute error, ``|input - target|``.")
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+def l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
     reduction = _reduce(size_average, reduce, reduction)
     return run(_L1, _pair(input, target), reduction, {"weight": weight})
 
 
 @_doc("Mean squared error, ``(input - target)**2``.")
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+def mse_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
     reduction = _reduce(size_average, reduce, reduction)
     return run(_MSE, _pair(input, target), reduction, {"weight": weight})
 
 
 @_doc("Smooth L1 loss (quadratic below ``beta``, linear above).")
-def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+def smooth_l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
     reduction = _reduce(size_average, reduce, reduction)
     return run(_SMOOTH_L1, _pair(input, target), reduction, {"beta": beta})
 
 
 @_doc("Huber loss, ``delta * smooth_l1_loss(beta=delta)``.")
-def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+def huber_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0, weight: Tensor | None = None
+) -> Tensor:
     return run(_HUBER, _pair(input, target), reduction, {"delta": delta, "weight": weight})
 
 
 @_doc("Poisson negative log-likelihood.")
-def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
-                     reduction="mean"):
+def poisson_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    size_average: bool | None = None,
+    eps: float = 1e-8,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     reduction = _reduce(size_average, reduce, reduction)
     return run(_POISSON, _pair(input, target), reduction, {"log_input": log_input, "full": full, "eps": eps})
 
 
 @_doc("Gaussian negative log-likelihood; differentiable in ``input`` and ``var``.",
       "``var`` may be a tensor (gradient supported) or a Python float, as in PyTorch.")
-def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+def gaussian_nll_loss(
+    input: Tensor, target: Tensor, var: Tensor | float, full: bool = False, eps: float = 1e-6, reduction: str = "mean"
+) -> Tensor:
     input, target, var = promote(*_pair(input, target), var)
     return run(_GAUSSIAN, (input, target, var), reduction, {"full": full, "eps": eps})
 
@@ -157,8 +196,16 @@ _KL = Plan("kl_div", _INPUT_TARGET, torch_name="kl_div", **_ELEMENTWISE)
 @_doc("Cross-entropy of logits against class indices or class probabilities.",
       "class indices may be of any integer dtype (PyTorch: int64/uint8); ``weight`` is converted to the "
       "input's dtype (PyTorch raises on a mismatch).")
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
-                  label_smoothing=0.0):
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     reduction = _reduce(size_average, reduce, reduction)
     if isinstance(target, torch.Tensor) and target.is_floating_point():
         input, target = promote(input, target)
@@ -168,27 +215,56 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 @_doc("Negative log-likelihood of log-probabilities at class indices (K-dim inputs included).",
       "class indices may be of any integer dtype (PyTorch: int64/uint8).")
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     reduction = _reduce(size_average, reduce, reduction)
     return run(_NLL, (input, target, weight), reduction, {"ignore_index": ignore_index})
 
 
 @_doc("Binary cross-entropy of probabilities (logs clamped at -100, PyTorch's backward).")
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     reduction = _reduce(size_average, reduce, reduction)
     return run(_BCE, (*_pair(input, target, int_labels=False), weight), reduction, {})
 
 
 @_doc("Binary cross-entropy of logits, with optional ``weight`` and ``pos_weight``.")
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
-                                     pos_weight=None):
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
     reduction = _reduce(size_average, reduce, reduction)
     return run(_BCE_LOGITS, (*_pair(input, target, int_labels=False), weight), reduction, {"pos_weight": pos_weight})
 
 
 @_doc("Pointwise KL divergence of log-probabilities ``input`` from ``target``.",
       "``reduction='mean'`` gives PyTorch's value without its warning on every call.")
-def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+def kl_div(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
     reduction = _reduce(size_average, reduce, reduction)
     return run(_KL, _pair(input, target, int_labels=False), reduction, {"log_target": log_target})
 
@@ -208,42 +284,77 @@ _MULTILABEL_MARGIN = Plan("multilabel_margin_loss", _INPUT_TARGET, dim=-1, torch
 
 @_doc("Margin ranking loss ``max(0, -target * (input1 - input2) + margin)``; differentiable in both inputs.",
       "the three tensors must have one shape (PyTorch broadcasts within the same ndim).")
-def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+def margin_ranking_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     reduction = _reduce(size_average, reduce, reduction)
     input1, input2, target = promote(input1, input2, labels_as(target, input1))
     return run(_RANKING, (input1, input2, target), reduction, {"margin": margin})
 
 
 @_doc("Hinge embedding loss of distances ``input`` with ±1 labels.")
-def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+def hinge_embedding_loss(
+    input: Tensor,
+    target: Tensor,
+    margin: float = 1.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     reduction = _reduce(size_average, reduce, reduction)
     return run(_HINGE, _pair(input, target), reduction, {"margin": margin})
 
 
 @_doc("Soft margin loss ``log(1 + exp(-target * input))``.",
       "computed with a stable softplus (finite where PyTorch's float32 overflows to inf).")
-def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+def soft_margin_loss(
+    input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean"
+) -> Tensor:
     reduction = _reduce(size_average, reduce, reduction)
     return run(_SOFT_MARGIN, _pair(input, target), reduction, {})
 
 
 @_doc("Multi-label one-versus-all logistic loss, averaged over the classes (last dim).",
       "``weight`` must be ``(C,)``.")
-def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+def multilabel_soft_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     reduction = _reduce(size_average, reduce, reduction)
     return run(_MULTILABEL_SOFT, (*_pair(input, target), weight), reduction, {})
 
 
 @_doc("Multi-class hinge loss at class indices (``p`` = 1 or 2).",
       "an empty batch gives nan ('mean') / 0 ('sum') where PyTorch returns uninitialised memory.")
-def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+def multi_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     reduction = _reduce(size_average, reduce, reduction)
     return run(_MULTI_MARGIN, (input, target), reduction, {"p": p, "margin": margin, "weight": weight})
 
 
 @_doc("Multi-label hinge loss with -1-terminated class-index targets.",
       "an empty batch gives nan ('mean') / 0 ('sum') where PyTorch returns uninitialised memory.")
-def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+def multilabel_margin_loss(
+    input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean"
+) -> Tensor:
     reduction = _reduce(size_average, reduce, reduction)
     return run(_MULTILABEL_MARGIN, (input, target), reduction, {})
 
@@ -260,7 +371,15 @@ _BATCH_HARD = Plan("batch_hard_triplet_loss", ("embeddings", "labels"), dim=-1, 
 
 
 @_doc("Cosine embedding loss of ``(input1, input2)`` pairs with ±1 labels; differentiable in both inputs.")
-def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+def cosine_embedding_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     reduction = _reduce(size_average, reduce, reduction)
     input1, input2, target = promote(input1, input2, labels_as(target, input1))
     return run(_COSINE, (input1, input2, target), reduction, {"margin": margin})
@@ -268,14 +387,26 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
 
 @_doc("Triplet margin loss with PyTorch's ``pairwise_distance`` (eps added to the difference).",
       "anchor, positive and negative must have one shape, ``(N, D)`` or ``(D,)``, and ``p > 0``.")
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
-                        reduce=None, reduction="mean"):
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     reduction = _reduce(size_average, reduce, reduction)
     return run(_TRIPLET, promote(anchor, positive, negative), reduction,
                {"margin": margin, "p": p, "eps": eps, "swap": swap})
 
 
-def batch_hard_triplet_loss(embeddings, labels, margin=1.0, p=2, *, reduction="mean"):
+def batch_hard_triplet_loss(
+    embeddings: Tensor, labels: Tensor, margin: float = 1.0, p: float = 2, *, reduction: str = "mean"
+) -> Tensor:
     """Batch-hard triplet loss (hardest positive and negative per anchor), differentiable in ``embeddings``.
 
     Same signature as :func:`lossx.batch_hard_triplet_loss` (PyTorch has no such loss, so
@@ -298,6 +429,14 @@ _CTC = Plan("ctc_loss", ("log_probs", "targets", "input_lengths", "target_length
       "log-probabilities that do not come from a ``log_softmax`` it is right where PyTorch's is not "
       "(PyTorch returns the logits' gradient there too). CTC labels outside ``[0, C)`` or equal to "
       "``blank`` raise ``ValueError``.")
-def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+def ctc_loss(
+    log_probs: Tensor,
+    targets: Tensor,
+    input_lengths: Tensor | Sequence[int],
+    target_lengths: Tensor | Sequence[int],
+    blank: int = 0,
+    reduction: str = "mean",
+    zero_infinity: bool = False,
+) -> Tensor:
     return run(_CTC, (log_probs, targets, input_lengths, target_lengths), reduction,
                {"blank": blank, "zero_infinity": zero_infinity})

@@ -20,8 +20,10 @@ shape checks, the true CTC gradient on inputs that are not log-softmax outputs).
 from __future__ import annotations
 
 import warnings
+from typing import Sequence
 
 import torch
+from torch import Tensor
 
 from . import functional as F
 
@@ -56,35 +58,35 @@ _nn = torch.nn
 class L1Loss(_nn.L1Loss):
     """``torch.nn.L1Loss`` computed by :func:`lossx.torch.functional.l1_loss`."""
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class MSELoss(_nn.MSELoss):
     """``torch.nn.MSELoss`` computed by :func:`lossx.torch.functional.mse_loss`."""
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_nn.SmoothL1Loss):
     """``torch.nn.SmoothL1Loss`` computed by :func:`lossx.torch.functional.smooth_l1_loss`."""
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
 class HuberLoss(_nn.HuberLoss):
     """``torch.nn.HuberLoss`` computed by :func:`lossx.torch.functional.huber_loss`."""
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
 class PoissonNLLLoss(_nn.PoissonNLLLoss):
     """``torch.nn.PoissonNLLLoss`` computed by :func:`lossx.torch.functional.poisson_nll_loss`."""
 
-    def forward(self, log_input, target):
+    def forward(self, log_input: Tensor, target: Tensor) -> Tensor:
         return F.poisson_nll_loss(log_input, target, log_input=self.log_input, full=self.full, eps=self.eps,
                                   reduction=self.reduction)
 
@@ -95,7 +97,7 @@ class GaussianNLLLoss(_nn.GaussianNLLLoss):
     Differentiable in ``input`` and ``var``.
     """
 
-    def forward(self, input, target, var):
+    def forward(self, input: Tensor, target: Tensor, var: Tensor | float) -> Tensor:
         return F.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps, reduction=self.reduction)
 
 
@@ -105,7 +107,7 @@ class CrossEntropyLoss(_nn.CrossEntropyLoss):
     ``weight`` is a buffer, as in PyTorch (class indices of any integer dtype are accepted).
     """
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction,
                                label_smoothing=self.label_smoothing)
 
@@ -113,7 +115,7 @@ class CrossEntropyLoss(_nn.CrossEntropyLoss):
 class NLLLoss(_nn.NLLLoss):
     """``torch.nn.NLLLoss`` computed by :func:`lossx.torch.functional.nll_loss` (K-dim inputs included)."""
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
@@ -131,7 +133,7 @@ with warnings.catch_warnings():
 class BCELoss(_nn.BCELoss):
     """``torch.nn.BCELoss`` computed by :func:`lossx.torch.functional.binary_cross_entropy`."""
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
@@ -141,7 +143,7 @@ class BCEWithLogitsLoss(_nn.BCEWithLogitsLoss):
     ``weight`` and ``pos_weight`` are buffers, as in PyTorch.
     """
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
 
@@ -149,42 +151,42 @@ class BCEWithLogitsLoss(_nn.BCEWithLogitsLoss):
 class KLDivLoss(_nn.KLDivLoss):
     """``torch.nn.KLDivLoss`` computed by :func:`lossx.torch.functional.kl_div` (no warning for 'mean')."""
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
 class MarginRankingLoss(_nn.MarginRankingLoss):
     """``torch.nn.MarginRankingLoss`` computed by :func:`lossx.torch.functional.margin_ranking_loss`."""
 
-    def forward(self, input1, input2, target):
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
         return F.margin_ranking_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
 
 
 class HingeEmbeddingLoss(_nn.HingeEmbeddingLoss):
     """``torch.nn.HingeEmbeddingLoss`` computed by :func:`lossx.torch.functional.hinge_embedding_loss`."""
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
 
 
 class SoftMarginLoss(_nn.SoftMarginLoss):
     """``torch.nn.SoftMarginLoss`` computed by :func:`lossx.torch.functional.soft_margin_loss` (stable softplus)."""
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.soft_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiLabelSoftMarginLoss(_nn.MultiLabelSoftMarginLoss):
     """``torch.nn.MultiLabelSoftMarginLoss`` computed by :func:`lossx.torch.functional.multilabel_soft_margin_loss`."""
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.multilabel_soft_margin_loss(input, target, self.weight, reduction=self.reduction)
 
 
 class MultiMarginLoss(_nn.MultiMarginLoss):
     """``torch.nn.MultiMarginLoss`` computed by :func:`lossx.torch.functional.multi_margin_loss`."""
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.multi_margin_loss(input, target, p=self.p, margin=self.margin, weight=self.weight,
                                    reduction=self.reduction)
 
@@ -192,21 +194,21 @@ class MultiMarginLoss(_nn.MultiMarginLoss):
 class MultiLabelMarginLoss(_nn.MultiLabelMarginLoss):
     """``torch.nn.MultiLabelMarginLoss`` computed by :func:`lossx.torch.functional.multilabel_margin_loss`."""
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.multilabel_margin_loss(input, target, reduction=self.reduction)
 
 
 class CosineEmbeddingLoss(_nn.CosineEmbeddingLoss):
     """``torch.nn.CosineEmbeddingLoss`` computed by :func:`lossx.torch.functional.cosine_embedding_loss`."""
 
-    def forward(self, input1, input2, target):
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
         return F.cosine_embedding_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
 
 
 class TripletMarginLoss(_nn.TripletMarginLoss):
     """``torch.nn.TripletMarginLoss`` computed by :func:`lossx.torch.functional.triplet_margin_loss`."""
 
-    def forward(self, anchor, positive, negative):
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
         return F.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p, eps=self.eps,
                                      swap=self.swap, reduction=self.reduction)
 
@@ -218,7 +220,13 @@ class CTCLoss(_nn.CTCLoss):
     log-probabilities from anywhere else it is the true gradient (PyTorch's is not).
     """
 
-    def forward(self, log_probs, targets, input_lengths, target_lengths):
+    def forward(
+        self,
+        log_probs: Tensor,
+        targets: Tensor,
+        input_lengths: Tensor | Sequence[int],
+        target_lengths: Tensor | Sequence[int],
+    ) -> Tensor:
         return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=self.blank,
                           reduction=self.reduction, zero_infinity=self.zero_infinity)
 
@@ -245,5 +253,5 @@ class BatchHardTripletLoss(torch.nn.modules.loss._Loss):
         self.margin = margin
         self.p = p
 
-    def forward(self, embeddings, labels):
+    def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
         return F.batch_hard_triplet_loss(embeddings, labels, margin=self.margin, p=self.p, reduction=self.reduction)
