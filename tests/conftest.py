@@ -1,13 +1,16 @@
-"""Shared fixtures and the two opt-in markers (registered in pyproject.toml):
+"""Shared fixtures and the opt-in markers (registered in pyproject.toml; bigmem below):
 
 - ``requires_torch``: the test compares against PyTorch. Skipped when ``import torch`` fails,
   except under ``LOSSX_REQUIRE_TORCH=1`` (.ci/run's run with PyTorch installed), where a missing
   torch stops the run with an error instead of turning every comparison into a skip.
 - ``slow``: the test builds the C++ library (minutes). Skipped unless ``--run-slow`` or
   ``LOSSX_RUN_SLOW=1`` (.ci/run turns it on).
+- ``bigmem``: the test needs ~20 GiB (tests/test_sizes.py). Skipped unless ``LOSSX_BIGMEM=1`` or a
+  ``-m`` expression names it; .ci/run does not.
 """
 
 import os
+import re
 import sys
 
 import numpy as np
@@ -34,6 +37,11 @@ def _torch_import_error():
 
 
 def pytest_configure(config):
+    # bigmem (registered here; its pyproject line is in docs/RELIABILITY.md): opt-in only.
+    config.addinivalue_line("markers", "bigmem: needs about 20 GiB of memory; opt-in with LOSSX_BIGMEM=1 or -m bigmem")
+    # hypothesis' failure report imports mypy_extensions (when installed), which warns on import;
+    # with filterwarnings = error that warning would replace the report of the real failure.
+    config.addinivalue_line("filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
     if os.environ.get("LOSSX_REQUIRE_TORCH") == "1":
         why = _torch_import_error()
         if why is not None:
@@ -46,9 +54,14 @@ def pytest_collection_modifyitems(config, items):
     skip_slow = pytest.mark.skip(reason="slow: builds the C++ library; run with --run-slow or LOSSX_RUN_SLOW=1")
     torch_items = [item for item in items if item.get_closest_marker("requires_torch")]
     why = _torch_import_error() if torch_items else None
+    # bigmem runs only when asked for: LOSSX_BIGMEM=1, or a -m expression naming it (not "not bigmem").
+    run_bigmem = os.environ.get("LOSSX_BIGMEM") == "1" or re.search(r"(?<!not )\bbigmem\b", config.getoption("-m") or "")
+    skip_bigmem = pytest.mark.skip(reason="bigmem: needs ~20 GiB; opt in with LOSSX_BIGMEM=1 or -m bigmem")
     for item in items:
         if not run_slow and item.get_closest_marker("slow"):
             item.add_marker(skip_slow)
+        if not run_bigmem and item.get_closest_marker("bigmem"):
+            item.add_marker(skip_bigmem)
     if why is not None:
         skip_torch = pytest.mark.skip(reason=f"requires_torch: PyTorch is not installed ({why})")
         for item in torch_items:
@@ -63,25 +76,3 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
-
-
-# Markers of the reliability tests (their pyproject registration is in docs/RELIABILITY.md;
-# registering here too keeps --strict-markers happy until it lands, and duplicates are harmless).
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: takes more than a few seconds")
-    # hypothesis' failure report imports mypy_extensions (when installed), which warns on import;
-    # with filterwarnings = error that warning would replace the report of the real failure.
-    config.addinivalue_line("filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
-    config.addinivalue_line("markers", "bigmem: needs about 20 GiB of memory; opt-in with LOSSX_BIGMEM=1 or -m bigmem")
-
-
-def pytest_collection_modifyitems(config, items):
-    """bigmem tests run only when asked for: LOSSX_BIGMEM=1, or a -m expression naming bigmem."""
-    import re
-
-    if os.environ.get("LOSSX_BIGMEM") == "1" or re.search(r"(?<!not )\bbigmem\b", config.getoption("-m") or ""):
-        return
-    skip = pytest.mark.skip(reason="needs ~20 GiB: opt in with LOSSX_BIGMEM=1 or -m bigmem")
-    for item in items:
-        if "bigmem" in item.keywords:
-            item.add_marker(skip)
