@@ -37,8 +37,6 @@ def _torch_import_error():
 
 
 def pytest_configure(config):
-    # bigmem (registered here; its pyproject line is in docs/RELIABILITY.md): opt-in only.
-    config.addinivalue_line("markers", "bigmem: needs about 20 GiB of memory; opt-in with LOSSX_BIGMEM=1 or -m bigmem")
     # hypothesis' failure report imports mypy_extensions (when installed), which warns on import;
     # with filterwarnings = error that warning would replace the report of the real failure.
     config.addinivalue_line("filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
