@@ -5,6 +5,7 @@ loss's PyTorch signature (a call missing an argument is an error before it runs)
 from __future__ import annotations
 
 import importlib.util
+import os
 import pathlib
 import subprocess
 import sys
@@ -20,8 +21,13 @@ PKG = pathlib.Path(lossx.__file__).resolve().parent
 def _mypy(*args: str, cwd: pathlib.Path) -> subprocess.CompletedProcess[str]:
     if importlib.util.find_spec("mypy") is None:
         pytest.skip("mypy is not installed (pip install '.[test]')")
+    env = dict(os.environ)
+    if "site-packages" not in str(PKG):
+        # lossx imported from the source tree (PYTHONPATH=python): mypy reads MYPYPATH, not PYTHONPATH.
+        # An installed lossx is found in site-packages (it has py.typed).
+        env["MYPYPATH"] = str(PKG.parent)
     return subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
+                          cwd=cwd, timeout=300, env=env)
 
 
 def test_package_is_marked_typed():
@@ -70,9 +76,9 @@ def test_user_code_is_checked_against_the_signatures(tmp_path):
     )
     bad = tmp_path / "bad.py"
     bad.write_text("import numpy as np\nimport lossx\nlossx.mse_loss(np.zeros(3), np.zeros(3), 'sum')\n")
-    ok = _mypy("--strict", str(good), cwd=PKG.parent)
+    ok = _mypy("--strict", str(good), cwd=tmp_path)
     assert ok.returncode == 0, ok.stdout
-    ko = _mypy(str(bad), cwd=PKG.parent)
+    ko = _mypy(str(bad), cwd=tmp_path)
     # mypy names the callee '"__call__" of "LossFunction"' (every loss's type), not mse_loss: the error
     # must be on line 3, the mse_loss call, and be about its arguments (reduction is keyword-only).
     assert ko.returncode != 0 and "bad.py:3: error: Too many positional arguments" in ko.stdout, ko.stdout
