@@ -14,13 +14,13 @@ namespace {
 template <class T>
 struct Hinge {
   T margin;
-  T value(T x, T y, T) const {
+  LOSSX_INLINE T value(T x, T y, T) const {
     const T h = margin - x;
     const T hinge = y != T(1) ? (h < T(0) ? T(0) : h) : T(0);
     const T self = y != T(-1) ? x : T(0);
     return hinge + self;
   }
-  T grad(T x, T y, T) const {  // selects only (no &&), so that the driver's loops vectorise
+  LOSSX_INLINE T grad(T x, T y, T) const {  // selects only (no &&), so that the driver's loops vectorise
     const T hinge = margin - x >= T(0) ? T(-1) : T(0);
     const T self = y != T(-1) ? T(1) : T(0);
     return (y != T(1) ? hinge : T(0)) + self;

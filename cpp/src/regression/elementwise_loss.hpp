@@ -9,8 +9,8 @@ namespace lossx::detail {
 /// |x - y|; gradient sign(x - y) with sign(0) = 0 and sign(nan) = 0, as PyTorch's l1 backward.
 template <class T>
 struct AbsError {
-  T value(T x, T y, T) const { return std::fabs(x - y); }
-  T grad(T x, T y, T) const {
+  LOSSX_INLINE T value(T x, T y, T) const { return std::fabs(x - y); }
+  LOSSX_INLINE T grad(T x, T y, T) const {
     const T d = x - y;
     return static_cast<T>((T(0) < d) - (d < T(0)));
   }

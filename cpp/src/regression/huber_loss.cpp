@@ -12,11 +12,11 @@ namespace {
 template <class T>
 struct Huber {
   T delta;
-  T value(T x, T y, T) const {
+  LOSSX_INLINE T value(T x, T y, T) const {
     const T z = std::fabs(x - y);
     return z < delta ? T(0.5) * z * z : delta * (z - T(0.5) * delta);
   }
-  T grad(T x, T y, T) const {
+  LOSSX_INLINE T grad(T x, T y, T) const {
     const T d = x - y;
     return d < -delta ? -delta : d > delta ? delta : d;
   }

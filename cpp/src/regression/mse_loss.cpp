@@ -6,8 +6,8 @@ namespace lossx {
 namespace {
 template <class T>
 struct Mse {
-  T value(T x, T y, T) const { return (x - y) * (x - y); }
-  T grad(T x, T y, T) const { return T(2) * (x - y); }
+  LOSSX_INLINE T value(T x, T y, T) const { return (x - y) * (x - y); }
+  LOSSX_INLINE T grad(T x, T y, T) const { return T(2) * (x - y); }
 };
 }  // namespace
 

@@ -18,11 +18,11 @@ T stirling(T y) {
 template <class T, bool LogInput, bool Full>
 struct PoissonNll {
   T eps;
-  T value(T x, T y, T) const {
+  LOSSX_INLINE T value(T x, T y, T) const {
     const T l = LogInput ? vexp(x) - y * x : x - y * std::log(x + eps);
     return Full ? l + stirling(y) : l;
   }
-  T grad(T x, T y, T) const { return LogInput ? vexp(x) - y : T(1) - y / (x + eps); }
+  LOSSX_INLINE T grad(T x, T y, T) const { return LogInput ? vexp(x) - y : T(1) - y / (x + eps); }
 };
 
 template <class T, bool LogInput, bool Full>

@@ -12,11 +12,11 @@ namespace {
 template <class T>
 struct SmoothL1 {
   T beta;
-  T value(T x, T y, T) const {
+  LOSSX_INLINE T value(T x, T y, T) const {
     const T z = std::fabs(x - y);
     return z < beta ? T(0.5) * z * z / beta : z - T(0.5) * beta;
   }
-  T grad(T x, T y, T) const {
+  LOSSX_INLINE T grad(T x, T y, T) const {
     const T d = x - y;
     return d < -beta ? T(-1) : d > beta ? T(1) : d / beta;
   }
