@@ -369,8 +369,8 @@ def run(args: argparse.Namespace, out: TextIO, progress: bool = True) -> DemoRes
         say("".join(f"#{test[i]:<5d}{y_test[i]} -> {pred[i]}".ljust(width) for i in group).rstrip())
         say("".join(f"loss {losses[i]:.3f}".ljust(width) for i in group).rstrip())
         art = [ascii_digit(images[test[i]]) for i in group]
-        for r in range(8):
-            say("".join(("|" + a[r] + "|").ljust(width) for a in art).rstrip())
+        for line in range(8):
+            say("".join(("|" + a[line] + "|").ljust(width) for a in art).rstrip())
         say()
 
     result = DemoResult(images, labels, train, test, mean, scale, weight, model, history,
@@ -391,7 +391,7 @@ def run(args: argparse.Namespace, out: TextIO, progress: bool = True) -> DemoRes
             t = time_loss_and_grad(z, y, w, args.repeats)
             result.timings.append(t)
             say(f"{f'{t.rows:,} x {t.classes}':>16} {_seconds(t.lossx_seconds):>10} {_seconds(t.numpy_seconds):>10} "
-                f"{t.numpy_seconds / t.lossx_seconds:>8.1f}x   {t.max_grad_difference:.1e}")
+                f"{_ratio(t.numpy_seconds / t.lossx_seconds):>9}   {t.max_grad_difference:.1e}")
     return result
 
 
@@ -401,6 +401,10 @@ def _load() -> str:
         return f", load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     except (AttributeError, OSError):
         return ""
+
+
+def _ratio(r: float) -> str:
+    return f"{r:.1f}x" if r >= 1 else f"{r:.2f}x"
 
 
 def _seconds(t: float) -> str:
