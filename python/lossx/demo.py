@@ -236,7 +236,7 @@ def _progress(total: int, enabled: bool) -> Any:
         tqdm = importlib.import_module("tqdm").tqdm
     except ImportError:
         return None
-    return tqdm(total=total, unit="batch", file=sys.stderr, leave=False, dynamic_ncols=True)
+    return tqdm(total=total, desc="training", unit="batch", file=sys.stderr, leave=False, dynamic_ncols=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -276,9 +276,21 @@ def _check(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO, progress: bool = True) -> DemoResult:
-    """Run the demo with parsed options, printing to ``out``; return what it computed."""
+    """Run the demo with parsed options (:func:`main`'s), printing to ``out``; return what it computed.
+
+    ``progress=False`` never shows the progress bar; otherwise it is shown on stderr when stderr
+    is a terminal and ``--quiet`` is not given. lossx's thread count is restored at the end.
+    """
+    threads = lossx.get_num_threads()
     if args.threads is not None:
         lossx.set_num_threads(args.threads)
+    try:
+        return _run(args, out, progress)
+    finally:
+        lossx.set_num_threads(threads)
+
+
+def _run(args: argparse.Namespace, out: TextIO, progress: bool) -> DemoResult:
     split_rng, init_rng, shuffle_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(args.seed).spawn(3))
 
     images, labels = load_digits()
@@ -304,11 +316,12 @@ def run(args: argparse.Namespace, out: TextIO, progress: bool = True) -> DemoRes
     say(f"lossx demo: handwritten digits (UCI optdigits, {len(labels):,} images of 8x8 pixels, 10 classes, CC BY 4.0)")
     say(f"data     {len(train):,} to train, {len(test):,} held out (stratified, seed {args.seed}); pixels standardised")
     say(f"model    {arch}, SGD momentum 0.9, lr {args.lr:g}, batch {args.batch_size}, {args.epochs} epochs")
+    say("loss     lossx.cross_entropy_with_grad: the loss and its gradient in one call")
     if weight is None:
-        say("loss     lossx.cross_entropy_with_grad (loss and gradient in one call), no class weights")
+        say("weights  none")
     else:
-        say(f"loss     lossx.cross_entropy_with_grad (loss and gradient in one call), weight = "
-            f"lossx.class_weights(scheme='{args.weights}'): {weight.min():.3f} .. {weight.max():.3f}")
+        say(f"weights  lossx.class_weights(train labels, scheme='{args.weights}'): "
+            f"{weight.min():.3f} .. {weight.max():.3f}")
     say(f"threads  {lossx.get_num_threads()} (lossx)")
     say()
 
