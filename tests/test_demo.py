@@ -178,7 +178,7 @@ def test_hardest_samples_are_the_top_ten_losses(fast_run):
     per_sample = ref.cross_entropy(r.test_logits, y, reduction="none")
     top = np.argsort(-per_sample)[:10]
     np.testing.assert_array_equal(np.sort(per_sample[r.hardest]), np.sort(per_sample[top]))
-    block = text[text.index("the ten hardest"):text.index("loss + gradient")].splitlines()[1:]
+    block = text[text.index("the 10 hardest"):text.index("loss + gradient")].splitlines()[1:]
     headers = [ln for ln in block if ln.startswith("#")]
     shown = [(int(a), int(b), int(c)) for ln in headers for a, b, c in re.findall(r"#(\d+)\s+(\d) -> (\d)", ln)]
     assert [s[0] for s in shown] == list(r.test[top])
@@ -244,7 +244,7 @@ def test_python_m_lossx_demo_end_to_end():
                          env=env)
     assert out.returncode == 0, out.stderr
     assert out.stderr == ""  # no progress bar when stderr is not a terminal
-    for needed in ("epoch   2/2", "held-out images, per class", "the ten hardest", "speed-up"):
+    for needed in ("epoch   2/2", "held-out images, per class", "the 10 hardest", "speed-up"):
         assert needed in out.stdout
 
 

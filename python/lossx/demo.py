@@ -290,28 +290,34 @@ def run(args: argparse.Namespace, out: TextIO, progress: bool = True) -> DemoRes
         lossx.set_num_threads(threads)
 
 
+class _Printer:
+    """Prints lines to ``out``, above the progress bar while there is one."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.bar: Any = None
+
+    def __call__(self, line: str = "") -> None:
+        if self.bar is not None:
+            self.bar.write(line, file=self.out)
+        else:
+            print(line, file=self.out)
+
+
 def _run(args: argparse.Namespace, out: TextIO, progress: bool) -> DemoResult:
     split_rng, init_rng, shuffle_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(args.seed).spawn(3))
+    say = _Printer(out)
 
     images, labels = load_digits()
     train, test = stratified_split(labels, args.held_out, split_rng)
     mean = images[train].mean(axis=0).astype(np.float32)
     std = images[train].std(axis=0).astype(np.float32)
     scale = np.where(std > 0, std, np.float32(1)).astype(np.float32)
-    x_train, x_test = standardise(images[train], mean, scale), standardise(images[test], mean, scale)
-    y_train, y_test = labels[train], labels[test]
     classes = 10
     weight = None if args.weights == "none" else lossx.class_weights(
-        y_train, num_classes=classes, scheme=args.weights, dtype=np.float32)
+        labels[train], num_classes=classes, scheme=args.weights, dtype=np.float32)
     model = Mlp.init(64, args.hidden, classes, init_rng)
 
-    def say(line: str = "") -> None:
-        if bar is not None:
-            bar.write(line, file=out)
-        else:
-            print(line, file=out)
-
-    bar = None
     arch = f"MLP 64 -> {args.hidden} (ReLU) -> 10" if args.hidden else "softmax regression 64 -> 10"
     say(f"lossx demo: handwritten digits (UCI optdigits, {len(labels):,} images of 8x8 pixels, 10 classes, CC BY 4.0)")
     say(f"data     {len(train):,} to train, {len(test):,} held out (stratified, seed {args.seed}); pixels standardised")
@@ -325,87 +331,110 @@ def _run(args: argparse.Namespace, out: TextIO, progress: bool) -> DemoResult:
     say(f"threads  {lossx.get_num_threads()} (lossx)")
     say()
 
-    steps = -(-len(train) // args.batch_size)
-    bar = _progress(args.epochs * steps, progress and not args.quiet and sys.stderr.isatty())
-    velocity = [np.zeros_like(p) for p in model.params()]
-    history: List[Epoch] = []
-    t_start = time.perf_counter()
-    try:
-        for epoch in range(1, args.epochs + 1):
-            order = shuffle_rng.permutation(len(train))
-            for k in range(steps):
-                rows = order[k * args.batch_size:(k + 1) * args.batch_size]
-                _, grads = model.loss_and_grads(x_train[rows], y_train[rows], weight)
-                for p_, v, g in zip(model.params(), velocity, grads):
-                    v *= np.float32(0.9)
-                    v -= np.float32(args.lr) * g
-                    p_ += v
-                if bar is not None:
-                    bar.update(1)
-            z_train, z_test = model.logits(x_train), model.logits(x_test)
-            history.append(Epoch(
-                loss=float(lossx.cross_entropy(z_train, y_train, weight)),
-                train_accuracy=float(np.mean(z_train.argmax(axis=1) == y_train)),
-                test_accuracy=float(np.mean(z_test.argmax(axis=1) == y_test)),
-            ))
-            h = history[-1]
-            say(f"epoch {epoch:>3}/{args.epochs}  train loss {h.loss:.4f}  train accuracy {h.train_accuracy:.3f}  "
-                f"held-out accuracy {h.test_accuracy:.3f}")
-    finally:
-        if bar is not None:
-            bar.close()
-            bar = None
-    say(f"trained in {time.perf_counter() - t_start:.2f} s")
+    x_train, x_test = standardise(images[train], mean, scale), standardise(images[test], mean, scale)
+    bar = progress and not args.quiet and sys.stderr.isatty()
+    history = _train(model, (x_train, labels[train]), (x_test, labels[test]), weight, args, shuffle_rng, say, bar)
 
     # Score the held-out images one by one: the plain (unweighted) cross-entropy of each.
     test_logits = model.logits(x_test)
-    losses = lossx.cross_entropy(test_logits, y_test, reduction="none")
-    pred = test_logits.argmax(axis=1)
-    report = class_report(y_test, losses)
-    say()
-    say(f"held-out images, per class: lossx.cross_entropy(logits, labels, reduction='none'), "
-        f"mean {float(losses.mean()):.4f}")
-    say(f"{'class':>7} {'count':>7} {'total loss':>11} {'mean loss':>10} {'accuracy':>9}   mistaken for")
-    for c, r in report.items():
-        mine = y_test == c
-        wrong = np.bincount(pred[mine][pred[mine] != c], minlength=classes)
-        mistaken = ", ".join(f"{d} ({wrong[d]})" for d in np.argsort(-wrong, kind="stable") if wrong[d] > 0)
-        say(f"{c:>7} {int(r['count']):>7} {r['total']:>11.4f} {r['mean']:>10.4f} "
-            f"{np.mean(pred[mine] == c):>9.3f}   {mistaken or '-'}")
-
+    losses = lossx.cross_entropy(test_logits, labels[test], reduction="none")
+    report = class_report(labels[test], losses)
     hardest = np.argsort(-losses, kind="stable")[:10]
     say()
-    say("the ten hardest held-out images (highest loss): sample number, true -> predicted label, loss")
-    width = 20
-    for start in range(0, len(hardest), 4):
-        group = hardest[start:start + 4]
-        say("".join(f"#{test[i]:<5d}{y_test[i]} -> {pred[i]}".ljust(width) for i in group).rstrip())
-        say("".join(f"loss {losses[i]:.3f}".ljust(width) for i in group).rstrip())
-        art = [ascii_digit(images[test[i]]) for i in group]
-        for line in range(8):
-            say("".join(("|" + a[line] + "|").ljust(width) for a in art).rstrip())
-        say()
+    _print_class_table(say, report, labels[test], test_logits.argmax(axis=1), float(losses.mean()))
+    say()
+    _print_hardest(say, hardest, test, labels[test], test_logits.argmax(axis=1), losses, images)
 
     result = DemoResult(images, labels, train, test, mean, scale, weight, model, history,
                         test_logits, losses, report, hardest)
     if args.repeats > 0:
         all_logits = model.logits(standardise(images, mean, scale))
         w = weight if weight is not None else np.ones(classes, np.float32)
-        reps = -(-args.bench_rows // len(labels))
-        big_logits = np.ascontiguousarray(np.tile(all_logits, (reps, 1))[:args.bench_rows])
-        big_labels = np.tile(labels, reps)[:args.bench_rows]
-        batch = slice(0, min(args.batch_size, len(labels)))
-        batches = [(np.ascontiguousarray(all_logits[batch]), labels[batch]), (big_logits, big_labels)]
-        n = lossx.get_num_threads()
-        say(f"loss + gradient, weighted cross-entropy, float32: median of {args.repeats} interleaved runs, "
-            f"lossx on {n} thread{'s' if n > 1 else ''}{_load()}")
-        say(f"{'batch':>16} {'lossx':>10} {'NumPy':>10} {'speed-up':>9}   max |grad difference|")
-        for z, y in batches:
-            t = time_loss_and_grad(z, y, w, args.repeats)
-            result.timings.append(t)
-            say(f"{f'{t.rows:,} x {t.classes}':>16} {_seconds(t.lossx_seconds):>10} {_seconds(t.numpy_seconds):>10} "
-                f"{_ratio(t.numpy_seconds / t.lossx_seconds):>9}   {t.max_grad_difference:.1e}")
+        result.timings = _print_timing(say, all_logits, labels, w, args)
     return result
+
+
+def _train(model: Mlp, train: Tuple[F32, I64], test: Tuple[F32, I64], weight: Optional[F32],
+           args: argparse.Namespace, rng: np.random.Generator, say: _Printer, bar: bool) -> List[Epoch]:
+    """Minibatch SGD with momentum 0.9; one line per epoch. Returns the epochs' numbers."""
+    (x_train, y_train), (x_test, y_test) = train, test
+    steps = -(-len(y_train) // args.batch_size)
+    velocity = [np.zeros_like(p) for p in model.params()]
+    history: List[Epoch] = []
+    t_start = time.perf_counter()
+    say.bar = _progress(args.epochs * steps, bar)
+    try:
+        for epoch in range(1, args.epochs + 1):
+            order = rng.permutation(len(y_train))
+            for k in range(steps):
+                rows = order[k * args.batch_size:(k + 1) * args.batch_size]
+                _, grads = model.loss_and_grads(x_train[rows], y_train[rows], weight)
+                for p, v, g in zip(model.params(), velocity, grads):
+                    v *= np.float32(0.9)
+                    v -= np.float32(args.lr) * g
+                    p += v
+                if say.bar is not None:
+                    say.bar.update(1)
+            z_train, z_test = model.logits(x_train), model.logits(x_test)
+            h = Epoch(loss=float(lossx.cross_entropy(z_train, y_train, weight)),
+                      train_accuracy=float(np.mean(z_train.argmax(axis=1) == y_train)),
+                      test_accuracy=float(np.mean(z_test.argmax(axis=1) == y_test)))
+            history.append(h)
+            say(f"epoch {epoch:>3}/{args.epochs}  train loss {h.loss:.4f}  train accuracy {h.train_accuracy:.3f}  "
+                f"held-out accuracy {h.test_accuracy:.3f}")
+    finally:
+        if say.bar is not None:
+            say.bar.close()
+            say.bar = None
+    say(f"trained in {time.perf_counter() - t_start:.2f} s")
+    return history
+
+
+def _print_class_table(say: _Printer, report: ClassReport, labels: I64, pred: I64, mean_loss: float) -> None:
+    """The per-class report (count, total, mean loss) with each class's accuracy and confusions."""
+    say(f"held-out images, per class: lossx.cross_entropy(logits, labels, reduction='none'), mean {mean_loss:.4f}")
+    say(f"{'class':>7} {'count':>7} {'total loss':>11} {'mean loss':>10} {'accuracy':>9}   mistaken for")
+    for c, r in report.items():
+        mine = pred[labels == c]
+        wrong = np.bincount(mine[mine != c], minlength=10)
+        mistaken = ", ".join(f"{d} ({wrong[d]})" for d in np.argsort(-wrong, kind="stable") if wrong[d] > 0)
+        say(f"{c:>7} {int(r['count']):>7} {r['total']:>11.4f} {r['mean']:>10.4f} "
+            f"{np.mean(mine == c):>9.3f}   {mistaken or '-'}")
+
+
+def _print_hardest(say: _Printer, hardest: I64, test: I64, labels: I64, pred: I64, losses: F32,
+                   images: NDArray[np.uint8], per_row: int = 4, width: int = 20) -> None:
+    """The hardest held-out images as ASCII art, ``per_row`` side by side."""
+    say(f"the {len(hardest)} hardest held-out images (highest loss): sample number, true -> predicted label, loss")
+    for start in range(0, len(hardest), per_row):
+        group = hardest[start:start + per_row]
+        say("".join(f"#{test[i]:<5d}{labels[i]} -> {pred[i]}".ljust(width) for i in group).rstrip())
+        say("".join(f"loss {losses[i]:.3f}".ljust(width) for i in group).rstrip())
+        art = [ascii_digit(images[test[i]]) for i in group]
+        for line in range(8):
+            say("".join(("|" + a[line] + "|").ljust(width) for a in art).rstrip())
+        say()
+
+
+def _print_timing(say: _Printer, logits: F32, labels: I64, weight: F32, args: argparse.Namespace) -> List[Timing]:
+    """Time lossx against NumPy on a training minibatch and on the digits' logits repeated to
+    ``--bench-rows`` rows; one line each."""
+    reps = -(-args.bench_rows // len(labels))
+    batches = [
+        (np.ascontiguousarray(logits[:args.batch_size]), labels[:args.batch_size]),
+        (np.ascontiguousarray(np.tile(logits, (reps, 1))[:args.bench_rows]), np.tile(labels, reps)[:args.bench_rows]),
+    ]
+    n = lossx.get_num_threads()
+    say(f"loss + gradient, weighted cross-entropy, float32: median of {args.repeats} interleaved runs, "
+        f"lossx on {n} thread{'s' if n > 1 else ''}{_load()}")
+    say(f"{'batch':>16} {'lossx':>10} {'NumPy':>10} {'speed-up':>9}   max |grad difference|")
+    timings = []
+    for z, y in batches:
+        t = time_loss_and_grad(z, y, weight, args.repeats)
+        timings.append(t)
+        say(f"{f'{t.rows:,} x {t.classes}':>16} {_seconds(t.lossx_seconds):>10} {_seconds(t.numpy_seconds):>10} "
+            f"{_ratio(t.numpy_seconds / t.lossx_seconds):>9}   {t.max_grad_difference:.1e}")
+    return timings
 
 
 def _load() -> str:
