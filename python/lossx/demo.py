@@ -30,11 +30,13 @@ from numpy.typing import NDArray
 
 import lossx
 
-from ._report import ClassReport, class_report
+from ._report import class_report
 
 F32 = NDArray[np.float32]
 I64 = NDArray[np.int64]
 LossAndGrad = Callable[[F32, I64, F32], Tuple[Any, F32]]
+#: What ``class_report`` returns: ``{class: {"count": n, "total": Σ loss, "mean": Σ loss / n}}``.
+ClassReport = Dict[int, Dict[str, float]]
 
 #: Characters for pixel values 0..16, darkest last (each pixel is drawn two characters wide).
 _SHADES = " .:-=+*#%@"
