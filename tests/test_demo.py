@@ -255,20 +255,22 @@ def test_class_report_equals_numpy():
     labels[rng.random(500) < 0.1] = -100
     losses = rng.exponential(size=500)
     rep = class_report(labels, losses, ignore_index=-100)
-    assert list(rep) == sorted(set(labels.tolist()) - {-100})
-    for c, row in rep.items():
-        m = labels == c
-        assert row["count"] == m.sum()
-        assert row["total"] == pytest.approx(losses[m].sum(), rel=1e-12)
-        assert row["mean"] == pytest.approx(losses[m].mean(), rel=1e-12)
-    assert -100 in class_report(labels, losses)
+    kept = labels != -100
+    assert [c["label"] for c in rep["classes"]] == sorted(set(labels[kept].tolist()))
+    for c in rep["classes"]:
+        m = labels == c["label"]
+        assert c["count"] == m.sum()
+        assert c["total"] == pytest.approx(losses[m].sum(), rel=1e-12)
+        assert c["mean"] == pytest.approx(losses[m].mean(), rel=1e-12)
+    assert rep["count"] == kept.sum() and rep["ignored"] == (~kept).sum()
+    assert rep["mean"] == pytest.approx(losses[kept].mean(), rel=1e-12)
+    assert -100 in [c["label"] for c in class_report(labels, losses)["classes"]]
     table = format_class_report(rep, top=3)
-    worst = sorted(rep, key=lambda c: -rep[c]["mean"])[:3]
-    assert [int(ln.split()[0]) for ln in table.splitlines()[1:]] == worst
+    worst = sorted(rep["classes"], key=lambda c: -c["mean"])[:3]
+    rows = [ln.split() for ln in table.splitlines() if ln.split() and ln.split()[0].lstrip("-").isdigit()]
+    assert [int(r[0]) for r in rows] == [c["label"] for c in worst]
 
 
 def test_class_report_bad_input():
     with pytest.raises(ValueError, match="'losses'"):
         class_report([0, 1], [1.0])
-    with pytest.raises(TypeError, match="'labels'"):
-        class_report([0.5, 1.0], [1.0, 2.0])

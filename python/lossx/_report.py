@@ -1,68 +1,75 @@
 """Per-class loss reports: which classes a model gets wrong (``lossx eval --by-class``, ``lossx demo``).
 
-A minimal version of the API shared with the command line: :func:`class_report` sums per-sample
-losses by class, :func:`format_class_report` prints them as a table.
+A minimal version of the module the ``lossx`` command line shares (same names, same report
+layout): :func:`class_report` sums per-sample losses by label, :func:`format_class_report`
+prints the result as a table. A report is a plain dict (JSON-ready)::
+
+    {"classes": [{"label": 0, "count": 3, "total": 1.5, "mean": 0.5}, ...],  # sorted by label
+     "count": 10, "total": 4.2, "mean": 0.42,     # over every sample that is not ignored
+     "ignored": 2, "ignore_index": -100}           # samples whose label is ignore_index
 """
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+import math
+from typing import Any, Dict, Optional
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-#: ``{class: {"count": n, "total": sum of the losses, "mean": total / n}}``, classes in increasing order.
-ClassReport = Dict[int, Dict[str, float]]
 
-
-def class_report(labels: ArrayLike, losses: ArrayLike, *, ignore_index: Optional[int] = None) -> ClassReport:
-    """Count, total and mean of per-sample ``losses`` for each class in ``labels``.
+def class_report(labels: ArrayLike, losses: ArrayLike, *, ignore_index: Optional[int] = None) -> Dict[str, Any]:
+    """Count, total and mean of the per-sample ``losses`` for each label value.
 
     Args:
-      labels: integer class of each sample, any shape.
-      losses: the per-sample losses (e.g. ``reduction='none'``), the shape of ``labels``.
-      ignore_index: samples with this label are left out.
+      labels: integer class of each sample (flattened).
+      losses: the per-sample losses (e.g. ``reduction='none'``), as many as ``labels``.
+      ignore_index: samples with this label are left out (and counted in ``"ignored"``).
 
     Returns:
-      ``{class: {"count": n, "total": Σ loss, "mean": Σ loss / n}}`` for every class that occurs,
-      in increasing class order; totals are summed in float64.
+      The report dict of the module docstring; totals are float64 sums.
 
     Example:
-      >>> class_report([0, 1, 1], [0.5, 1.0, 2.0])[1]
-      {'count': 2, 'total': 3.0, 'mean': 1.5}
+      >>> r = class_report([0, 1, 1], [0.5, 1.0, 2.0])
+      >>> r["classes"][1], r["mean"]
+      ({'label': 1, 'count': 2, 'total': 3.0, 'mean': 1.5}, 1.1666666666666667)
     """
     y = np.asarray(labels)
-    loss = np.asarray(losses, dtype=np.float64)
+    loss = np.asarray(losses, dtype=np.float64).reshape(-1)
     if y.dtype.kind not in "iub":
-        raise TypeError(f"class_report: 'labels' must hold integers; got dtype {y.dtype}")
-    if y.shape != loss.shape:
-        raise ValueError(f"class_report: 'losses' must have the shape of 'labels' {y.shape}; got {loss.shape}")
-    y, loss = y.reshape(-1).astype(np.int64), loss.reshape(-1)
+        raise ValueError(f"class_report: 'labels' must hold integers; got dtype {y.dtype}")
+    y = y.reshape(-1).astype(np.int64)
+    if y.size != loss.size:
+        raise ValueError(f"class_report: 'labels' and 'losses' must have the same number of elements; "
+                         f"got {y.size} labels and {loss.size} losses")
+    ignored = 0
     if ignore_index is not None:
         keep = y != ignore_index
+        ignored = int(y.size - np.count_nonzero(keep))
         y, loss = y[keep], loss[keep]
-    classes, index = np.unique(y, return_inverse=True)
-    counts = np.bincount(index, minlength=len(classes))
-    totals = np.bincount(index, weights=loss, minlength=len(classes))
-    return {
-        int(c): {"count": int(n), "total": float(t), "mean": float(t) / int(n)}
-        for c, n, t in zip(classes, counts, totals)
-    }
+    keys, index = np.unique(y, return_inverse=True)
+    counts = np.bincount(index, minlength=len(keys))
+    totals = np.bincount(index, weights=loss, minlength=len(keys))
+    classes = [{"label": int(k), "count": int(n), "total": float(t), "mean": float(t) / int(n)}
+               for k, n, t in zip(keys, counts, totals)]
+    count, total = int(y.size), math.fsum(totals.tolist())
+    return {"classes": classes, "count": count, "total": total, "mean": total / count if count else math.nan,
+            "ignored": ignored, "ignore_index": ignore_index}
 
 
-def format_class_report(report: ClassReport, *, top: Optional[int] = None) -> str:
-    """The report of :func:`class_report` as a text table, one line per class.
+def format_class_report(report: Dict[str, Any], *, top: Optional[int] = None) -> str:
+    """The report of :func:`class_report` as a text table, one line per class and one for all.
 
     ``top=k`` keeps the ``k`` classes with the highest mean loss, worst first; by default every
-    class is listed in class order.
+    class is listed by label.
     """
-    classes = list(report)
+    classes = list(report["classes"])
     if top is not None:
         if top < 0:
             raise ValueError(f"format_class_report: 'top' must be >= 0; got {top}")
-        classes = sorted(classes, key=lambda c: -report[c]["mean"])[:top]
-    lines = [f"{'class':>7} {'count':>9} {'total loss':>12} {'mean loss':>10}"]
+        classes = sorted(classes, key=lambda c: (-c["mean"], c["label"]))[:top]
+    lines = [f"{'class':>7} {'count':>9} {'total':>12} {'mean':>10}"]
     for c in classes:
-        r = report[c]
-        lines.append(f"{c:>7} {int(r['count']):>9,} {r['total']:>12.4f} {r['mean']:>10.4f}")
+        lines.append(f"{c['label']:>7} {c['count']:>9,} {c['total']:>12.4f} {c['mean']:>10.4f}")
+    lines.append(f"{'all':>7} {report['count']:>9,} {report['total']:>12.4f} {report['mean']:>10.4f}")
     return "\n".join(lines)

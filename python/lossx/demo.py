@@ -35,8 +35,8 @@ from ._report import class_report
 F32 = NDArray[np.float32]
 I64 = NDArray[np.int64]
 LossAndGrad = Callable[[F32, I64, F32], Tuple[Any, F32]]
-#: What ``class_report`` returns: ``{class: {"count": n, "total": Σ loss, "mean": Σ loss / n}}``.
-ClassReport = Dict[int, Dict[str, float]]
+#: What ``class_report`` returns: ``{"classes": [{"label", "count", "total", "mean"}, ...], ...}``.
+ClassReport = Dict[str, Any]
 
 #: Characters for pixel values 0..16, darkest last (each pixel is drawn two characters wide).
 _SHADES = " .:-=+*#%@"
@@ -396,11 +396,12 @@ def _print_class_table(say: _Printer, report: ClassReport, labels: I64, pred: I6
     """The per-class report (count, total, mean loss) with each class's accuracy and confusions."""
     say(f"held-out images, per class: lossx.cross_entropy(logits, labels, reduction='none'), mean {mean_loss:.4f}")
     say(f"{'class':>7} {'count':>7} {'total loss':>11} {'mean loss':>10} {'accuracy':>9}   mistaken for")
-    for c, r in report.items():
+    for r in report["classes"]:
+        c = r["label"]
         mine = pred[labels == c]
         wrong = np.bincount(mine[mine != c], minlength=10)
         mistaken = ", ".join(f"{d} ({wrong[d]})" for d in np.argsort(-wrong, kind="stable") if wrong[d] > 0)
-        say(f"{c:>7} {int(r['count']):>7} {r['total']:>11.4f} {r['mean']:>10.4f} "
+        say(f"{c:>7} {r['count']:>7} {r['total']:>11.4f} {r['mean']:>10.4f} "
             f"{np.mean(mine == c):>9.3f}   {mistaken or '-'}")
 
 
