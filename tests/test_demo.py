@@ -225,7 +225,9 @@ def test_softmax_regression_and_unweighted(extra):
 
 @pytest.mark.parametrize("argv, message", [
     (["--epochs", "0"], "--epochs must be >= 1"),
-    (["--held-out", "1.5"], "--held-out must lie strictly between 0 and 1"),
+    (["--held-out", "1.5"], "--held-out must lie in [0.05, 0.95]"),
+    (["--bench-rows", "2000000"], "--bench-rows must be <= 1000000"),
+    (["--lr", "-1"], "--lr must be > 0"),
     (["--threads", "0"], "--threads must lie in"),
     (["--weights", "sqrt"], "invalid choice"),
 ])

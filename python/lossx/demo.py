@@ -249,18 +249,19 @@ def _parser() -> argparse.ArgumentParser:
         "held-out images and the speed of lossx against NumPy. Offline, a few seconds.",
         epilog="example: lossx demo --epochs 20 --hidden 0 --threads 1",
     )
-    p.add_argument("--epochs", type=int, default=10, help="passes over the training split (default 10)")
-    p.add_argument("--hidden", type=int, default=32, help="hidden units; 0 trains a softmax regression (default 32)")
-    p.add_argument("--batch-size", type=int, default=32, help="minibatch size (default 32)")
-    p.add_argument("--lr", type=float, default=0.05, help="learning rate of SGD with momentum 0.9 (default 0.05)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the split, the initial weights and the shuffling")
-    p.add_argument("--held-out", type=float, default=0.25, help="fraction of each class held out (default 0.25)")
+    p.add_argument("--epochs", type=int, metavar="N", default=10, help="passes over the training split (default 10)")
+    p.add_argument("--hidden", type=int, metavar="N", default=32, help="hidden units; 0 trains a softmax regression (default 32)")
+    p.add_argument("--batch-size", type=int, metavar="N", default=32, help="minibatch size (default 32)")
+    p.add_argument("--lr", type=float, metavar="X", default=0.05, help="learning rate of SGD with momentum 0.9 (default 0.05)")
+    p.add_argument("--seed", type=int, metavar="N", default=0, help="seed of the split, the initial weights and the shuffling")
+    p.add_argument("--held-out", type=float, metavar="X", default=0.25, help="fraction of each class held out, in [0.05, 0.95] (default 0.25)")
     p.add_argument("--weights", choices=["balanced", "inverse", "effective", "none"], default="balanced",
+                   metavar="{balanced,inverse,effective,none}",
                    help="class weights from lossx.class_weights(scheme=...) on the training labels (default balanced)")
-    p.add_argument("--threads", type=int, default=None, help="lossx threads (default: all cores)")
-    p.add_argument("--bench-rows", type=int, default=100_000,
-                   help="rows of the large timing batch: the digits' logits repeated (default 100000)")
-    p.add_argument("--repeats", type=int, default=15, help="timing repeats; 0 skips the timing (default 15)")
+    p.add_argument("--threads", type=int, metavar="N", default=None, help="lossx threads (default: all cores)")
+    p.add_argument("--bench-rows", type=int, metavar="N", default=100_000,
+                   help="rows of the large timing batch, the digits' logits repeated; at most 1000000 (default 100000)")
+    p.add_argument("--repeats", type=int, metavar="N", default=15, help="timing repeats; 0 skips the timing (default 15)")
     p.add_argument("--quiet", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
     return p
 
@@ -269,8 +270,10 @@ def _check(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
     for name, low in (("epochs", 1), ("hidden", 0), ("batch_size", 1), ("bench_rows", 1), ("repeats", 0)):
         if getattr(a, name) < low:
             p.error(f"--{name.replace('_', '-')} must be >= {low}; got {getattr(a, name)}")
-    if not 0 < a.held_out < 1:
-        p.error(f"--held-out must lie strictly between 0 and 1; got {a.held_out}")
+    if not 0.05 <= a.held_out <= 0.95:  # so that each class has images on both sides of the split
+        p.error(f"--held-out must lie in [0.05, 0.95]; got {a.held_out}")
+    if a.bench_rows > 1_000_000:
+        p.error(f"--bench-rows must be <= 1000000 (NumPy's temporaries grow with it); got {a.bench_rows}")
     if not a.lr > 0:
         p.error(f"--lr must be > 0; got {a.lr}")
     if a.threads is not None and not 1 <= a.threads <= lossx.max_num_threads():
