@@ -276,3 +276,18 @@ def test_class_report_equals_numpy():
 def test_class_report_bad_input():
     with pytest.raises(ValueError, match="'losses'"):
         class_report([0, 1], [1.0])
+
+
+@pytest.mark.parametrize("content", [b"", b"not gzip", gzip.compress(b"1,2,3\n"), gzip.compress(b"\xff\xfe")])
+def test_a_damaged_data_file_gives_one_line(content, tmp_path, monkeypatch, capsys):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "digits.csv.gz").write_bytes(content)
+    monkeypatch.setattr(demo.importlib.resources, "files", lambda package: tmp_path)
+    with pytest.raises(demo.DataFileError, match="digits.csv.gz"):
+        demo.load_digits()
+    assert demo.main(FAST) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("lossx demo: error: the data file") and "digits.csv.gz" in err and err.count("\n") == 1
+    (tmp_path / "data" / "digits.csv.gz").unlink()
+    with pytest.raises(demo.DataFileError, match="missing"):
+        demo.load_digits()

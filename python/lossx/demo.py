@@ -43,21 +43,31 @@ _SHADES = " .:-=+*#%@"
 
 
 # ----------------------------------------------------------------------------------------- data
+class DataFileError(ValueError):
+    """The shipped data file is missing or damaged (a broken installation)."""
+
+
 def load_digits() -> Tuple[NDArray[np.uint8], I64]:
     """The handwritten digits shipped with lossx: ``(images, labels)``.
 
     ``images`` is ``(1797, 64)`` uint8, the 8x8 pixels (values 0..16) row by row;
     ``labels`` is ``(1797,)`` int64, the digit 0..9. Read from the package data
     (``lossx/data/digits.csv.gz``; source, citation and licence in ``lossx/data/README.md``).
+    Raises :class:`DataFileError` naming the file when it is missing or not what it should be.
     """
     resource = importlib.resources.files("lossx").joinpath("data", "digits.csv.gz")
     try:
-        raw = resource.read_bytes()
+        text = gzip.decompress(resource.read_bytes()).decode("ascii")
+        if not text.strip():
+            raise ValueError("no data")
+        table = np.loadtxt(text.splitlines(), delimiter=",", dtype=np.int64, ndmin=2)
     except FileNotFoundError:
-        raise FileNotFoundError(f"lossx demo: the data file {resource} is missing from the installed package") from None
-    table = np.loadtxt(gzip.decompress(raw).decode("ascii").splitlines(), delimiter=",", dtype=np.int64, ndmin=2)
-    if table.shape != (1797, 65):
-        raise ValueError(f"lossx demo: {resource} must hold 1797 rows of 64 pixels and a label; got shape {table.shape}")
+        raise DataFileError(f"the data file {resource} is missing from the installed lossx package") from None
+    except (OSError, EOFError, UnicodeDecodeError, ValueError) as e:
+        raise DataFileError(f"the data file {resource} is damaged ({e}); reinstall lossx") from None
+    if table.shape != (1797, 65) or table.min() < 0 or table[:, :64].max() > 16 or table[:, 64].max() > 9:
+        raise DataFileError(f"the data file {resource} must hold 1797 rows of 64 pixels (0..16) and a label (0..9); "
+                            f"got shape {table.shape}")
     return table[:, :64].astype(np.uint8), np.ascontiguousarray(table[:, 64])
 
 
@@ -250,18 +260,23 @@ def _parser() -> argparse.ArgumentParser:
         epilog="example: lossx demo --epochs 20 --hidden 0 --threads 1",
     )
     p.add_argument("--epochs", type=int, metavar="N", default=10, help="passes over the training split (default 10)")
-    p.add_argument("--hidden", type=int, metavar="N", default=32, help="hidden units; 0 trains a softmax regression (default 32)")
+    p.add_argument("--hidden", type=int, metavar="N", default=32,
+                   help="hidden units; 0 trains a softmax regression (default 32)")
     p.add_argument("--batch-size", type=int, metavar="N", default=32, help="minibatch size (default 32)")
-    p.add_argument("--lr", type=float, metavar="X", default=0.05, help="learning rate of SGD with momentum 0.9 (default 0.05)")
-    p.add_argument("--seed", type=int, metavar="N", default=0, help="seed of the split, the initial weights and the shuffling")
-    p.add_argument("--held-out", type=float, metavar="X", default=0.25, help="fraction of each class held out, in [0.05, 0.95] (default 0.25)")
+    p.add_argument("--lr", type=float, metavar="X", default=0.05,
+                   help="learning rate of SGD with momentum 0.9 (default 0.05)")
+    p.add_argument("--seed", type=int, metavar="N", default=0,
+                   help="seed of the split, the initial weights and the shuffling")
+    p.add_argument("--held-out", type=float, metavar="X", default=0.25,
+                   help="fraction of each class held out, in [0.05, 0.95] (default 0.25)")
     p.add_argument("--weights", choices=["balanced", "inverse", "effective", "none"], default="balanced",
                    metavar="{balanced,inverse,effective,none}",
                    help="class weights from lossx.class_weights(scheme=...) on the training labels (default balanced)")
     p.add_argument("--threads", type=int, metavar="N", default=None, help="lossx threads (default: all cores)")
     p.add_argument("--bench-rows", type=int, metavar="N", default=100_000,
                    help="rows of the large timing batch, the digits' logits repeated; at most 1000000 (default 100000)")
-    p.add_argument("--repeats", type=int, metavar="N", default=15, help="timing repeats; 0 skips the timing (default 15)")
+    p.add_argument("--repeats", type=int, metavar="N", default=15,
+                   help="timing repeats; 0 skips the timing (default 15)")
     p.add_argument("--quiet", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
     return p
 
@@ -466,13 +481,17 @@ def _seconds(t: float) -> str:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """The ``lossx demo`` command: parse ``argv`` (default ``sys.argv[1:]``), run, return the exit code.
 
-    Bad options exit through argparse (status 2, one line on stderr); Ctrl-C returns 130.
+    Bad options exit through argparse (status 2, one line on stderr); a missing or damaged data
+    file prints one line and returns 1; Ctrl-C returns 130.
     """
     parser = _parser()
     args = parser.parse_args(argv)
     _check(parser, args)
     try:
         run(args, sys.stdout)
+    except DataFileError as e:
+        print(f"lossx demo: error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("lossx demo: interrupted", file=sys.stderr)
         return 130
