@@ -82,7 +82,7 @@ def test_ctrl_c_during_a_long_call_leaves_the_process_usable(tmp_path, where, th
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+        proc.communicate()                # reaps the child and closes its pipes (no ResourceWarning later)
     assert proc.returncode == 0 and out.strip() == "ok", err[-3000:]
 
 
