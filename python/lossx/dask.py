@@ -1,3 +1,6 @@
+# dask's public API is only partly annotated (blockwise, rechunk, from_array, ... are untyped):
+# mypy --strict would flag every call into it, so this file lifts those two checks.
+# mypy: disable-error-code="no-untyped-call,no-any-return"
 """lossx's losses over dask arrays: data beyond one machine, on a ``dask.distributed`` cluster.
 
 ``lossx.dask.NAME(...)`` exists for every loss ``lossx.NAME`` that has a reduction, with the
@@ -137,7 +140,7 @@ _LOSSES: Dict[str, Tuple[Callable[..., Any], _Layout]] = {}
 
 def _dask_loss(f: LossFunction[P], layout: _Layout) -> Callable[P, da.Array]:
     """``lossx.dask.NAME``: ``lossx.NAME``'s signature and documentation, over dask arrays."""
-    name = f.__name__
+    name: str = getattr(f, "__name__")
     _LOSSES[name] = (f, layout)
 
     def call(*args: P.args, **kwargs: P.kwargs) -> da.Array:
@@ -235,7 +238,7 @@ def _zero_rows(a: Any, axis: int) -> np.ndarray:
         shape = list(a.shape)
         shape[axis] = 0
         return np.empty(tuple(shape), dtype=a.dtype)
-    return a[(slice(None),) * axis + (slice(0, 0),)]  # type: ignore[no-any-return]
+    return a[(slice(None),) * axis + (slice(0, 0),)]
 
 
 def _placeholder(a: Any) -> Any:
@@ -271,7 +274,7 @@ def _block(name: str, names: Tuple[str, ...], mode: str, *values: Any) -> np.nda
     f = _LOSSES[name][0]
     kwargs = dict(zip(names, values))
     if mode == "none":
-        return f(**kwargs)  # type: ignore[no-any-return]
+        return f(**kwargs)
     total, denom = f.partial(**kwargs)  # type: ignore[attr-defined]
     return np.array([[total, denom]], dtype=np.float64)
 
