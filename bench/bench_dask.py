@@ -5,7 +5,8 @@
 
 cross_entropy over (rows x classes) float32 logits and int64 labels, 'mean' and 'none':
 
-* in memory: ``lossx.cross_entropy(x, y)`` in this process, with lossx's default threads (all cores);
+* in memory: ``lossx.cross_entropy(x, y)`` in this process, with lossx's default threads (all
+  cores), and with 1 thread;
 * dask: ``lossx.dask.cross_entropy(X, Y).compute()`` on a ``LocalCluster(n_workers=2,
   threads_per_worker=1, processes=True)`` whose workers run lossx with 1 thread each (2 cores in
   all, like the in-memory call), with X and Y already in the workers' memory (generated there by
@@ -14,7 +15,10 @@ cross_entropy over (rows x classes) float32 logits and int64 labels, 'mean' and 
   ``.npy`` file through ``lossx.dask.from_path`` (page cache warm), to show the cost of reading.
 
 Timings are medians of ``--repeats`` interleaved repeats (in memory, then each chunk size, in turn),
-so that a change of machine load hits every variant alike; the in-memory and Dask results are
+so that a change of machine load hits every variant alike. Besides the wall time, each call's CPU
+time summed over this process, the scheduler (a thread of it) and the worker processes (psutil)
+is reported: on a busy shared machine wall times mostly measure the other jobs, while the CPU
+seconds a call costs barely depend on them; the in-memory and Dask results are
 checked to agree (float32: 1e-5 relative). The table, the command and the load average go to
 ``--out`` (and stdout).
 """
@@ -74,9 +78,25 @@ def main() -> None:
         Xf = ld.from_path(path, chunk_rows=file_chunk)
         Yf = ld.from_path(os.path.join(tmp, "labels.npy"), chunk_rows=file_chunk)
 
+        import psutil
+
+        procs = [psutil.Process()] + psutil.Process().children(recursive=True)
+
+        def cpu() -> float:
+            return sum(t.user + t.system for t in (p.cpu_times() for p in procs))
+
+        def one_thread(r: str) -> object:
+            n = lossx.get_num_threads()
+            lossx.set_num_threads(1)
+            try:
+                return lossx.cross_entropy(x, y, reduction=r)
+            finally:
+                lossx.set_num_threads(n)
+
         variants: dict[str, tuple[str, int | None, object]] = {}
         for r in ("mean", "none"):
             variants[f"mem-{r}"] = (r, None, lambda r=r: lossx.cross_entropy(x, y, reduction=r))
+            variants[f"mem1-{r}"] = (r, None, lambda r=r: one_thread(r))
             for c in chunk_sizes:
                 X, Y = data[c]
                 variants[f"dask-{r}-{c}"] = (r, c, lambda r=r, X=X, Y=Y: ld.cross_entropy(X, Y, reduction=r).compute())
@@ -84,14 +104,16 @@ def main() -> None:
 
         want = {r: lossx.cross_entropy(x, y, reduction=r) for r in ("mean", "none")}
         times: dict[str, list[float]] = {k: [] for k in variants}
+        cpus: dict[str, list[float]] = {k: [] for k in variants}
         for k, (r, _, fn) in variants.items():  # warm-up and correctness
             got = fn()  # type: ignore[operator]
             np.testing.assert_allclose(got, want[r], rtol=1e-5, atol=1e-6)
         for _ in range(a.repeats):
             for k, (_, _, fn) in variants.items():
-                t0 = time.perf_counter()
+                c0, t0 = cpu(), time.perf_counter()
                 fn()  # type: ignore[operator]
                 times[k].append(time.perf_counter() - t0)
+                cpus[k].append(cpu() - c0)
         for f in os.listdir(tmp):
             os.remove(os.path.join(tmp, f))
         os.rmdir(tmp)
@@ -107,17 +129,26 @@ def main() -> None:
         f"lossx's default threads ({lossx.get_num_threads()}). `from_path`: the logits and labels read from `.npy` "
         f"files in chunks of {file_chunk:,} rows by the workers (page cache warm).",
         "",
-        "| reduction | variant | chunk rows | chunks | median ms | / in-memory |",
-        "|---|---|---:|---:|---:|---:|",
+        "Wall: median wall time of a call; CPU: median CPU time of a call summed over the client "
+        "(with the scheduler) and the 2 worker processes; ratios against the in-memory call "
+        f"with {lossx.get_num_threads()} threads.",
+        "",
+        "| reduction | variant | chunk rows | chunks | wall ms | wall / in-memory | CPU ms | CPU / in-memory |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
+
+    def row(r: str, label: str, key: str, rows: str, nchunks: str, base: float, cbase: float) -> str:
+        m, c = _median_ms(times[key]), _median_ms(cpus[key])
+        return f"| {r} | {label} | {rows} | {nchunks} | {m:.1f} | {m / base:.2f} | {c:.1f} | {c / cbase:.2f} |"
+
     for r in ("mean", "none"):
-        base = _median_ms(times[f"mem-{r}"])
-        lines.append(f"| {r} | in memory | - | - | {base:.1f} | 1.00 |")
+        base, cbase = _median_ms(times[f"mem-{r}"]), _median_ms(cpus[f"mem-{r}"])
+        lines.append(row(r, f"in memory, {lossx.get_num_threads()} threads", f"mem-{r}", "-", "-", base, cbase))
+        lines.append(row(r, "in memory, 1 thread", f"mem1-{r}", "-", "-", base, cbase))
         for c in chunk_sizes:
-            m = _median_ms(times[f"dask-{r}-{c}"])
-            lines.append(f"| {r} | dask | {c:,} | {-(-a.rows // c)} | {m:.1f} | {m / base:.2f} |")
-        m = _median_ms(times[f"npy-{r}"])
-        lines.append(f"| {r} | dask, from_path (.npy) | {file_chunk:,} | {-(-a.rows // file_chunk)} | {m:.1f} | {m / base:.2f} |")
+            lines.append(row(r, "dask", f"dask-{r}-{c}", f"{c:,}", str(-(-a.rows // c)), base, cbase))
+        lines.append(row(r, "dask, from_path (.npy)", f"npy-{r}", f"{file_chunk:,}", str(-(-a.rows // file_chunk)),
+                         base, cbase))
     cmd = "python bench/bench_dask.py" + "".join(f" {s}" for s in sys.argv[1:])
     lines += [
         "",
