@@ -69,6 +69,11 @@ def main() -> None:
             X, Y = X0.rechunk((c, a.classes)).persist(), Y0.rechunk(c).persist()
             distributed.wait([X, Y])
             data[c] = (X, Y)
+        # Spread the chunks evenly over the workers: a worker holding most of them would make
+        # the other fetch its share over TCP, which measures dask's data placement, not lossx.
+        client.rebalance()
+        placement = {c: sorted(len([k for k, w in client.who_has(data[c][0]).items() if addr in w])
+                               for addr in client.scheduler_info()["workers"]) for c in chunk_sizes}
 
         tmp = tempfile.mkdtemp(prefix="lossx-bench-dask-")
         path = os.path.join(tmp, "logits.npy")
@@ -128,6 +133,9 @@ def main() -> None:
         "gathering the per-row result into the client. In memory: `lossx.cross_entropy` in one process with "
         f"lossx's default threads ({lossx.get_num_threads()}). `from_path`: the logits and labels read from `.npy` "
         f"files in chunks of {file_chunk:,} rows by the workers (page cache warm).",
+        "",
+        "Chunks of the logits per worker (after `client.rebalance()`): "
+        + ", ".join(f"{c:,} rows: {'/'.join(map(str, placement[c]))}" for c in chunk_sizes) + ".",
         "",
         "Wall: median wall time of a call; CPU: median CPU time of a call summed over the client "
         "(with the scheduler) and the 2 worker processes; ratios against the in-memory call "

@@ -244,6 +244,10 @@ def test_per_row_and_broadcast_weights(client):
     for w in (full, row, row[0], da.from_array(full, chunks=5)):
         want = lossx.binary_cross_entropy(p, y, np.asarray(w))
         _close(ld.binary_cross_entropy(P, y, w).compute(), want)
+    # a square batch: a (C,) weight broadcasts along the columns (NumPy's rule), it is not per row
+    sq = rng.uniform(0.05, 0.95, (4, 4))
+    _close(ld.binary_cross_entropy(da.from_array(sq, chunks=1), y[:4], row[0], reduction="none").compute(),
+           lossx.binary_cross_entropy(sq, y[:4], row[0], reduction="none"))
     var = rng.uniform(0.5, 2.0, (31,))
     _close(ld.gaussian_nll_loss(P, p[::-1].copy(), var).compute(), lossx.gaussian_nll_loss(p, p[::-1].copy(), var))
     _close(ld.gaussian_nll_loss(P, p[::-1].copy(), 0.7).compute(), lossx.gaussian_nll_loss(p, p[::-1].copy(), 0.7))
@@ -254,6 +258,9 @@ def test_batch_hard_triplet_needs_the_batch_in_one_chunk(client):
     e, lab = rng.standard_normal((40, 5)), rng.integers(0, 4, 40)
     with pytest.raises(ValueError, match="batch must be one chunk.*'embeddings' has 3 chunks"):
         ld.batch_hard_triplet_loss(da.from_array(e, chunks=15), lab)
+    with dask.config.set({"array.chunk-size": "256B"}):  # NumPy inputs stay one chunk (others would be cut)
+        assert ld.mse_loss(e, e, reduction="none").npartitions > 1
+        assert ld.batch_hard_triplet_loss(e, lab, reduction="none").npartitions == 1
     got = ld.batch_hard_triplet_loss(da.from_array(e, chunks=(40, 2)), da.from_array(lab, chunks=7)).compute()
     _close(got, lossx.batch_hard_triplet_loss(e, lab))
 

@@ -115,8 +115,8 @@ class _Layout:
 
     ``pred``: the prediction arrays (their batch axis is ``batch_axis``); ``rows``: other
     per-row arrays (batch axis 0); ``bcast``: parameters broadcast onto the input, which are
-    per-row when they have the input's number of dims (or one fewer) and the batch's length
-    along axis 0, and whole otherwise; ``index``: row arguments holding integers (kept
+    per-row when they have the input's number of dims (``var``: or one fewer) and the batch's
+    length along axis 0, and whole otherwise; ``index``: row arguments holding integers (kept
     integer when given as lists). The call is batched when the first prediction has at
     least ``batched_ndim`` dims; ``whole_batch``: the loss needs the whole batch in one block.
     """
@@ -326,8 +326,12 @@ def _evaluate(name: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> da.Ar
     axes: Dict[str, int] = {p: bax for p in layout.pred}
     axes.update({r: 0 for r in layout.rows if r in values and values[r] is not None and values[r].ndim >= 1})
     for b in bcast:
+        # Per row: the input's number of dims (NumPy broadcasting aligns trailing dims, so an
+        # (N,) weight of an (N, C) input is per column), or for gaussian_nll_loss's var also the
+        # input's shape without its last dim (PyTorch's one-variance-per-row form).
         v = values[b]
-        if n != 1 and v.ndim >= 1 and v.ndim >= p0.ndim - 1 and v.shape[0] == n:
+        per_row_ndim = (p0.ndim, p0.ndim - 1) if b == "var" else (p0.ndim,)
+        if n != 1 and v.ndim >= 1 and v.ndim in per_row_ndim and v.shape[0] == n:
             axes[b] = 0
     concatenated = name == "ctc_loss" and values["targets"].ndim == 1
     for a, ax in axes.items():
@@ -353,6 +357,8 @@ def _evaluate(name: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> da.Ar
     first = next((a for a in axes if isinstance(values[a], da.Array) and not (a == "targets" and concatenated)), None)
     if first is not None:
         bchunks = tuple(int(c) for c in values[first].chunks[axes[first]])
+    elif layout.whole_batch:
+        bchunks = (n,)
     else:
         auto = {k: ("auto" if k == bax else -1) for k in range(p0.ndim)}
         bchunks = tuple(int(c) for c in da.core.normalize_chunks(auto, p0.shape, dtype=p0.dtype)[bax])
