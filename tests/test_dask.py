@@ -324,6 +324,10 @@ def test_from_path_npy_chunks_rows_and_reads_on_the_workers(client, tmp_path):
         ld.from_path(tmp_path / "bad.npy")
     with pytest.raises(ValueError, match="unknown format"):
         ld.from_path(_write(tmp_path / "x.csv"))
+    np.savez(tmp_path / "a.npz", x=x)
+    for p in (tmp_path / "a.npz", f"{tmp_path / 'a.npz'}:x"):
+        with pytest.raises(ValueError, match=".npz archives cannot be read by chunks"):
+            ld.from_path(p)
     with pytest.raises(ValueError, match="'chunk_rows' must be a positive int"):
         ld.from_path(tmp_path / "x.npy", chunk_rows=0)
 

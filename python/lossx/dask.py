@@ -269,10 +269,20 @@ def _whole(a: da.Array) -> da.Array:
 # ------------------------------------------------------------------------------------------------ blocks
 
 
-def _block(name: str, names: Tuple[str, ...], mode: str, *values: Any) -> np.ndarray:
-    """One task: ``lossx.NAME`` on a block (``'none'``), or its partial sums as a ``(1, 2)`` float64 array."""
+def _block(name: str, names: Tuple[str, ...], blocks: Tuple[bool, ...], mode: str, *values: Any) -> np.ndarray:
+    """One task: ``lossx.NAME`` on a block (``'none'``), or its partial sums as a ``(1, 2)`` float64 array.
+
+    ``blocks`` marks the arguments that are dask blocks. blockwise runs with ``concatenate=False``
+    (with ``True`` it would copy every block through ``concatenate`` even when an axis has one
+    block), so those come wrapped in one single-item list per axis outside the batch.
+    """
     f = _LOSSES[name][0]
-    kwargs = dict(zip(names, values))
+    unwrapped = []
+    for is_block, v in zip(blocks, values):
+        while is_block and isinstance(v, list):
+            v = v[0]
+        unwrapped.append(v)
+    kwargs = dict(zip(names, unwrapped))
     if mode == "none":
         return f(**kwargs)
     total, denom = f.partial(**kwargs)  # type: ignore[attr-defined]
@@ -387,18 +397,19 @@ def _evaluate(name: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> da.Ar
         else:
             pairs += [v, None]
 
+    blocks = tuple(ind is not None for ind in pairs[1::2])
     token = f"lossx-{name}"
     if reduction == "none":
         trailing = tuple(next(letters) for _ in meta.shape[1:])
         return da.blockwise(
-            functools.partial(_block, name, params, "none"), ("b", *trailing), *pairs,
+            functools.partial(_block, name, params, blocks, "none"), ("b", *trailing), *pairs,
             new_axes=dict(zip(trailing, meta.shape[1:])), adjust_chunks={"b": bchunks},
-            concatenate=True, align_arrays=False, dtype=meta.dtype, meta=np.empty((0,) * meta.ndim, meta.dtype),
+            concatenate=False, align_arrays=False, dtype=meta.dtype, meta=np.empty((0,) * meta.ndim, meta.dtype),
             token=token,
         )
     parts = da.blockwise(
-        functools.partial(_block, name, params, "partial"), ("b", "z"), *pairs,
-        new_axes={"z": 2}, adjust_chunks={"b": 1}, concatenate=True, align_arrays=False,
+        functools.partial(_block, name, params, blocks, "partial"), ("b", "z"), *pairs,
+        new_axes={"z": 2}, adjust_chunks={"b": 1}, concatenate=False, align_arrays=False,
         dtype=np.float64, meta=np.empty((0, 0), np.float64), token=token + "-partial",
     )
     return _reduce(parts, name, str(reduction), meta.dtype)
@@ -451,11 +462,12 @@ def _unbatched(name: str, f: Callable[..., Any], params: Tuple[str, ...], values
             pairs += [v, tuple(next(letters) for _ in range(v.ndim))]
         else:
             pairs += [v, None]
+    blocks = tuple(ind is not None for ind in pairs[1::2])
     if reduction == "none":
-        return da.blockwise(functools.partial(_block, name, params, "none"), (), *pairs, concatenate=True,
+        return da.blockwise(functools.partial(_block, name, params, blocks, "none"), (), *pairs, concatenate=False,
                             dtype=dtype, meta=np.empty((), dtype), token=f"lossx-{name}")
-    parts = da.blockwise(functools.partial(_block, name, params, "partial"), ("y", "z"), *pairs,
-                         new_axes={"y": 1, "z": 2}, concatenate=True, dtype=np.float64,
+    parts = da.blockwise(functools.partial(_block, name, params, blocks, "partial"), ("y", "z"), *pairs,
+                         new_axes={"y": 1, "z": 2}, concatenate=False, dtype=np.float64,
                          meta=np.empty((0, 0), np.float64), token=f"lossx-{name}-partial")
     return _reduce(parts, name, str(reduction), dtype)
 
@@ -543,8 +555,8 @@ def from_path(path: "str | os.PathLike[str]", chunk_rows: Optional[int] = None) 
 
     ``chunk_rows``: rows per chunk; ``None`` picks dask's automatic size (``array.chunk-size``,
     128 MiB by default) for whole rows. Every other axis is one block, as ``lossx.dask``'s
-    losses need. A missing file, a file that is not an array, or an unknown format raises
-    ``ValueError`` naming the path.
+    losses need. A missing file, a file that is not an array, an unknown format or a ``.npz``
+    archive (whose members cannot be read by chunks) raises ``ValueError`` naming the path.
 
     Example::
 
@@ -559,6 +571,9 @@ def from_path(path: "str | os.PathLike[str]", chunk_rows: Optional[int] = None) 
         base, _, rest = p.rpartition(":")
         if os.path.isdir(base):
             p, component = base, rest
+    if ".npz" in os.path.basename(p):
+        raise ValueError(f"lossx.dask.from_path: '{p}': .npz archives cannot be read by chunks (a member is "
+                         "read whole); save the array as .npy (np.save) or zarr")
     if not os.path.exists(p):
         raise ValueError(f"lossx.dask.from_path: '{p}': no such file or directory")
     if os.path.isdir(p):
