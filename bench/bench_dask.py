@@ -160,6 +160,9 @@ def main() -> None:
     cmd = "python bench/bench_dask.py" + "".join(f" {s}" for s in sys.argv[1:])
     lines += [
         "",
+        "CPU times come in the kernel's 10 ms ticks. On a shared machine the wall times carry the other "
+        "jobs' load (see the load average below); the CPU columns are the steadier measure of the overhead.",
+        "",
         f"Command: `{cmd}`. Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
         f"load average {load_before[0]:.1f} before / {load_after[0]:.1f} after (1-minute), "
         f"Python {platform.python_version()}, numpy {np.__version__}, dask {dask.__version__}, "
