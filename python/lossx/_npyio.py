@@ -324,7 +324,14 @@ def atomic_path(path: str) -> str:
     except OSError as e:
         raise ArrayFileError(f"{path}: cannot write ({e.strerror or e})") from None
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private: give it a normal file's mode
     return tmp
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 class NpyWriter:
