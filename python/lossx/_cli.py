@@ -193,8 +193,14 @@ class _Interrupted(BaseException):
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are a one-line :class:`CliError` (status 2), not usage + exit."""
 
+    #: The subcommand being parsed (for the help hint of errors the top-level parser reports).
+    command: Optional[str] = None
+
     def error(self, message: str) -> Any:  # type: ignore[override]
-        raise CliError(f"{self.prog}: {message} (see '{self.prog} --help')", 2)
+        prog = self.prog
+        if prog == "lossx" and _Parser.command in ("eval", "list"):
+            prog = f"lossx {_Parser.command}"
+        raise CliError(f"{message} (see '{prog} --help')", 2)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -542,10 +548,12 @@ def _message_context(plan: _Plan, message: str, lo: int, hi: int) -> str:
     for s in [*plan.sources, *plan.option_sources.values()]:
         if f"'{s.param}'" in message and s.file is not None:
             named.append(f"{s.param} = {s.file.describe()}")
-    if not named:
-        named.append(f"{plan.sources[0].param} = {plan.main.describe()}")
-    where = f"rows {lo:,}-{hi - 1:,}" if plan.batched and plan.n_chunks > 1 else ""
-    return " [" + "; ".join(named + ([where] if where else [])) + "]"
+    for key, value in plan.options.items():
+        if f"'{key}'" in message:
+            named.append(f"--opt {key}={value if not isinstance(value, np.ndarray) else value.tolist()}")
+    if plan.batched and plan.n_chunks > 1 and named:
+        named.append(f"rows {lo:,}-{hi - 1:,}")
+    return " [" + "; ".join(named) + "]" if named else ""
 
 
 @dataclass
@@ -721,6 +729,17 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if args.by_class and spec.by_class is None:
         able = ", ".join(n for n, s in specs.items() if s.by_class)
         raise CliError(f"--by-class: {spec.name} has no class or label targets (it works with: {able})", 2)
+    outputs = [p for p in (args.out, args.json, args.plot) if p]
+    if len(set(map(os.path.abspath, outputs))) != len(outputs):
+        raise CliError("--out, --json and --plot must name different files", 2)
+    for path in outputs:
+        directory = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(path):
+            raise CliError(f"{path}: is a directory; give a file name", 2)
+        if not os.path.isdir(directory):
+            raise CliError(f"{path}: cannot write: directory {directory} does not exist")
+        if not os.access(directory, os.W_OK):
+            raise CliError(f"{path}: cannot write: directory {directory} is not writable")
     plot_fmt = _check_plot_path(args.plot) if args.plot else None
     threads = args.threads or lossx.get_num_threads()
     note = (lambda msg: None) if args.quiet else (lambda msg: print(f"lossx: {msg}", file=sys.stderr))
@@ -737,8 +756,6 @@ def _cmd_eval(args: argparse.Namespace) -> int:
                 raise CliError(f"--by-class: {src.file.name} holds {src.file.dtype} probabilities, not class indices")
         if spec.name in _WHOLE_BATCH and plan.batched and plan.n > 0:
             note(f"{spec.name} mines its pairs over the whole batch: the input is read in one chunk")
-        if args.out and plan.reduction != "none":
-            note(f"--out {args.out}: the {plan.reduction} is written as a 0-d array")
         result = _evaluate(plan, args, args.out if plan.reduction == "none" else None, threads, writers)
 
         # Outputs: every file is prepared under a temporary name, then all are renamed together.
@@ -969,6 +986,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if not args_list:
             parser.print_help(sys.stderr)
             return 2
+        _Parser.command = args_list[0]
         args = parser.parse_args(args_list)
         if args.command == "eval":
             return _cmd_eval(args)

@@ -56,7 +56,7 @@ def _read_header(f: IO[bytes], name: str) -> tuple[tuple[int, ...], bool, np.dty
                                  "(lossx reads versions 1.0 and 2.0)")
     except ArrayFileError:
         raise
-    except (ValueError, SyntaxError, TypeError, EOFError, struct.error) as e:
+    except Exception as e:  # numpy's parser raises ValueError, SyntaxError, tokenize.TokenError, ...
         why = str(e).splitlines()[0] if str(e) else ""
         why = f" ({why})" if why and " at 0x" not in why and len(why) < 120 else ""
         raise ArrayFileError(f"{name}: corrupt .npy header{why}") from None
