@@ -146,8 +146,9 @@ def test_streaming_equals_in_memory(case, tmp_path, capsys):
         want = memory(r)
         for rows in CHUNKS:
             out, js = tmp_path / f"out_{r}_{rows}.npy", tmp_path / f"s_{r}_{rows}.json"
+            io = "read" if rows == 7 else "map"  # both ways of reading chunks
             code, stdout, err = run(["eval", loss, *argv, "--reduction", r, "--chunk-rows", rows, "--out", out,
-                                     "--json", js], capsys)
+                                     "--json", js, "--io", io], capsys)
             assert code == 0, err
             assert err == ""  # stderr is not a terminal: no progress bar, no notes
             summary = json.loads(js.read_text())

@@ -333,6 +333,7 @@ class _Plan:
     dtype: np.dtype  # type: ignore[type-arg]
     main: ArrayFile
     files: List[ArrayFile] = field(default_factory=list)
+    mmap: bool = True  # map single-run chunks instead of copying them (see ArrayFile.read)
 
     @property
     def bounds(self) -> Iterator[Tuple[int, int]]:
@@ -500,10 +501,20 @@ def _make_plan(args: argparse.Namespace, spec: LossSpec, files: List[ArrayFile])
 
 
 class _Slot:
-    """The reusable read buffers of one chunk in flight, grown on demand."""
+    """The reusable read buffers of one chunk in flight (grown on demand), and its file mappings."""
 
     def __init__(self) -> None:
         self.buffers: Dict[str, np.ndarray] = {}
+        self.maps: List[Any] = []
+
+    def release(self) -> None:
+        """Unmap the previous chunk's mappings (their views must be gone by now)."""
+        for mm in self.maps:
+            try:
+                mm.close()
+            except BufferError:  # a view is still referenced somewhere: the mapping goes when it does
+                pass
+        self.maps.clear()
 
     def buffer(self, key: str, dtype: np.dtype, count: int) -> np.ndarray:  # type: ignore[type-arg]
         b = self.buffers.get(key)
@@ -516,12 +527,16 @@ class _Slot:
 def _read_chunk(plan: _Plan, slot: _Slot, lo: int, hi: int, ragged_at: List[int]) -> Tuple[List[Any], Dict[str, Any]]:
     """The loss's arguments for rows [lo, hi): positional arrays and keyword options."""
     chunk: Dict[str, Any] = {}
+    slot.release()
     for s in plan.sources:
         if s.ragged:
             continue
         if s.file is not None and s.chunked:
             count = int(np.prod(s.file.chunk_shape(s.axis, hi - lo), dtype=np.int64))
-            chunk[s.param] = s.file.read(s.axis, lo, hi, slot.buffer(s.param, s.file.dtype, count))
+            if plan.mmap and s.file.mappable(s.axis):
+                chunk[s.param] = s.file.read(s.axis, lo, hi, maps=slot.maps)
+            else:
+                chunk[s.param] = s.file.read(s.axis, lo, hi, slot.buffer(s.param, s.file.dtype, count))
         else:
             chunk[s.param] = s.value
     for s in plan.sources:
@@ -658,6 +673,9 @@ def _evaluate(plan: _Plan, args: argparse.Namespace, out_path: Optional[str], th
             consume(pending.popleft())
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        pending.clear()
+        for slot in slots:
+            slot.release()
         if bar is not None:
             bar.close()
     seconds = time.perf_counter() - start
@@ -750,6 +768,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     previous_threads = lossx.get_num_threads()
     try:
         plan = _make_plan(args, spec, files)
+        plan.mmap = args.io == "map"
         if args.by_class:
             src = next(s for s in plan.sources if _ROLE_FLAGS.get(s.param) == "--target")
             if src.file is not None and src.file.dtype.kind == "f" and spec.by_class == "class index":
@@ -781,6 +800,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             "threads": result.threads,
             "chunk_rows": plan.chunk_rows,
             "chunks": plan.n_chunks,
+            "io": args.io,
         }
         if plan.reduction != "none":
             summary["total"] = result.total
@@ -956,6 +976,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="--by-class table: the K classes with the highest mean loss (default: all up to 40)")
     e.add_argument("--plot", metavar="FILE.png", help="histogram of the per-sample losses and per-class means "
                    "(needs matplotlib)")
+    e.add_argument("--io", choices=["map", "read"], default="map",
+                   help="how chunks are read: 'map' (default) maps each chunk of a .npy (or uncompressed .npz) "
+                        "and unmaps it after use, without a copy; 'read' copies it into a reused buffer "
+                        "(byte-swapped, Fortran-ordered and compressed inputs are always read)")
     e.add_argument("--quiet", "-q", action="store_true", help="no progress bar or notes on stderr")
 
     ls = sub.add_parser("list", help="the losses, their arrays, options and defaults",

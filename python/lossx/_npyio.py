@@ -20,6 +20,7 @@ Every problem with a file is an :class:`ArrayFileError` whose message names the 
 
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 import tempfile
@@ -204,16 +205,43 @@ class ArrayFile:
         s[axis] = rows
         return tuple(s)
 
-    def read(self, axis: int, lo: int, hi: int, buffer: np.ndarray | None = None) -> np.ndarray:
+    def mappable(self, axis: int) -> bool:
+        """Whether chunks along ``axis`` are single runs of native-endian bytes (see :meth:`read`'s ``maps``)."""
+        if self.compressed or self._swap or (self.fortran and len(self.shape) > 1):
+            return False
+        return int(np.prod(self.shape[:axis], dtype=np.int64)) <= 1
+
+    def read(self, axis: int, lo: int, hi: int, buffer: np.ndarray | None = None,
+             maps: list[mmap.mmap] | None = None) -> np.ndarray:
         """Rows ``[lo, hi)`` along ``axis``, native-endian, read into ``buffer`` if it is given.
 
         ``buffer`` is a 1-D array of this file's native dtype with at least as many elements
         as the chunk; the result is a view of it (C-ordered for a C-ordered file, Fortran-ordered
         for a Fortran-ordered one). A compressed member is read in order: ``lo`` must be where
         the previous chunk ended, and ``axis`` 0.
+
+        With a list ``maps``, a chunk that lies in the file as one run of native bytes is not
+        copied: the run is memory-mapped (read-only, populated at once), the result is a view of
+        the mapping, and the mapping is appended to ``maps``. The caller closes it (``mm.close()``)
+        once no view of it is left, so that the pages leave the process (a mapping that stays
+        open keeps every page it touched resident).
         """
         shape = self.chunk_shape(axis, hi - lo)
         count = int(np.prod(shape, dtype=np.int64))
+        if maps is not None and count and self.mappable(axis):
+            assert self._offset is not None and self._file is not None
+            inner = int(np.prod(self.shape[axis + 1:], dtype=np.int64)) * self.dtype.itemsize
+            start = self._offset + lo * inner
+            base = start - start % mmap.ALLOCATIONGRANULARITY
+            try:
+                mm = mmap.mmap(self._file.fileno(), start - base + count * self.dtype.itemsize,
+                               flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0), prot=mmap.PROT_READ,
+                               offset=base)
+            except (OSError, ValueError):
+                pass  # e.g. a file system without mmap: read a copy instead
+            else:
+                maps.append(mm)
+                return np.frombuffer(mm, self.dtype, count, start - base).reshape(shape)
         if buffer is None:
             buffer = np.empty(count, self.dtype)
         elif buffer.dtype != self.dtype or buffer.size < count:
