@@ -660,3 +660,36 @@ def test_parse_option_value():
     np.testing.assert_array_equal(v("[1, 2.5]"), [1.0, 2.5])
     np.testing.assert_array_equal(v("1,2,3"), [1.0, 2.0, 3.0])
     assert v("w.npy") == "w.npy" and v("d.npz:w") == "d.npz:w"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pseudo-terminal test (Linux)")
+@pytest.mark.parametrize("quiet", [False, True])
+def test_progress_bar_on_a_terminal(quiet, tmp_path):
+    """On a terminal: a progress bar on stderr (none with --quiet); the result line either way."""
+    import pty
+
+    rng = np.random.default_rng(14)
+    x = save(tmp_path, "x.npy", rng.standard_normal((200, 4)))
+    y = save(tmp_path, "y.npy", rng.integers(0, 4, 200))
+    argv = [sys.executable, "-m", "lossx", "eval", "cross_entropy", "-i", x, "-t", y, "--chunk-rows", "1"]
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.execvpe(sys.executable, argv + (["--quiet"] if quiet else []), _env())
+        finally:
+            os._exit(127)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    text = out.decode(errors="replace")
+    assert os.WEXITSTATUS(status) == 0, text
+    assert "cross_entropy (mean) = " in text and "200 rows in" in text
+    assert ("rows/s]" in text) is not quiet  # tqdm's rate field, only in the bar

@@ -591,8 +591,13 @@ def _progress(total: int, args: argparse.Namespace, desc: str) -> Any:
         from tqdm import tqdm
     except ImportError:  # pragma: no cover - tqdm is a dependency
         return None
-    return tqdm(total=total, desc=desc, unit=" rows", unit_scale=True, file=sys.stderr, dynamic_ncols=True,
-                leave=False, smoothing=0.1)
+    try:
+        sized = os.get_terminal_size(sys.stderr.fileno()).columns > 0
+    except (OSError, ValueError, AttributeError):
+        sized = False
+    # A terminal that reports no width (some pseudo-terminals) would get an empty bar: use 80 columns.
+    return tqdm(total=total, desc=desc, unit=" rows", unit_scale=True, file=sys.stderr, dynamic_ncols=sized,
+                ncols=None if sized else 80, nrows=None if sized else 24, leave=False, smoothing=0.1)
 
 
 def _evaluate(plan: _Plan, args: argparse.Namespace, out_path: Optional[str], threads: int,
