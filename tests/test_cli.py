@@ -412,7 +412,8 @@ def test_plot_without_matplotlib(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(_cli.importlib.util, "find_spec", lambda n, *a: None if n == "matplotlib" else real(n, *a))
     code, _, err = run(["eval", "mse_loss", "-i", save(tmp_path, "x.npy", np.zeros(3)), "-t",
                         save(tmp_path, "y.npy", np.zeros(3)), "--plot", tmp_path / "p.png"], capsys)
-    assert code == 1 and err == "lossx: error: --plot needs matplotlib, which is not installed (pip install matplotlib)\n"
+    assert code == 1
+    assert err == "lossx: error: --plot needs matplotlib, which is not installed (pip install matplotlib)\n"
     assert not (tmp_path / "p.png").exists()
 
 
@@ -458,7 +459,8 @@ BAD = [
     (["cross_entropy", "-i", "two.npz:c", "-t", "y.npy"], "no array 'c' in", 1),
     (["cross_entropy", "-i", "x.npy", "-t", "y9.npy"], "y9.npy: 9 rows along axis 0 (9,), but", 1),
     (["cross_entropy", "-i", "x.npy", "-t", "y_2d.npy"], "cross_entropy: 'target' must", 1),
-    (["cross_entropy", "-i", "x16.npy", "-t", "y.npy"], "x16.npy: predictions must be float32 or float64; got float16", 1),
+    (["cross_entropy", "-i", "x16.npy", "-t", "y.npy"],
+     "x16.npy: predictions must be float32 or float64; got float16", 1),
     (["cross_entropy", "-i", "xi.npy", "-t", "y.npy"], "xi.npy: predictions must be float32 or float64; got int64", 1),
     (["mse_loss", "-i", "x32.npy", "-t", "x.npy"], "mse_loss: 'target' must have the input's dtype float32", 1),
     (["margin_ranking_loss", "-i", "x.npy", "x32.npy", "-t", "y.npy"], "need one dtype", 1),
@@ -587,7 +589,8 @@ def test_list_is_derived_from_the_signatures(capsys):
         params = inspect.signature(getattr(lossx, name)).parameters.values()
         want = {p.name: p.default for p in params if p.default is not inspect.Parameter.empty and p.name != "reduction"}
         assert {k: v["default"] for k, v in listed[name]["options"].items()} == want, name
-        assert listed[name]["default_reduction"] == inspect.signature(getattr(lossx, name)).parameters["reduction"].default
+        default = inspect.signature(getattr(lossx, name)).parameters["reduction"].default
+        assert listed[name]["default_reduction"] == default
     assert listed["ctc_loss"]["arrays"] == {"log_probs": "--input", "targets": "--target",
                                             "input_lengths": "--input-lengths", "target_lengths": "--target-lengths"}
     assert listed["kl_div"]["reductions"] == ["none", "batchmean", "sum", "mean"]

@@ -103,7 +103,7 @@ class LossSpec:
     """What ``lossx eval`` needs to know about a loss, read off its signature and docstring."""
 
     name: str
-    fn: Callable[..., Any]
+    fn: Any  # the loss function (with .partial)
     arrays: List[str]  # required parameters, in order
     predictions: List[str]  # the arrays given by --input, in order
     options: Dict[str, OptionSpec]
@@ -196,7 +196,7 @@ class _Parser(argparse.ArgumentParser):
     #: The subcommand being parsed (for the help hint of errors the top-level parser reports).
     command: Optional[str] = None
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> Any:
         prog = self.prog
         if prog == "lossx" and _Parser.command in ("eval", "list"):
             prog = f"lossx {_Parser.command}"
@@ -330,7 +330,7 @@ class _Plan:
     n: int  # batch size (1 for an unbatched sample)
     batched: bool
     chunk_rows: int
-    dtype: np.dtype  # type: ignore[type-arg]
+    dtype: np.dtype[Any]
     main: ArrayFile
     files: List[ArrayFile] = field(default_factory=list)
     mmap: bool = True  # map single-run chunks instead of copying them (see ArrayFile.read)
@@ -464,15 +464,18 @@ def _make_plan(args: argparse.Namespace, spec: LossSpec, files: List[ArrayFile])
                 i = lo + int(np.argmin(lens))
                 raise CliError(f"{tl.file.name}: target lengths must be >= 0; got {int(lens.min())} at index {i}")
             total += int(lens.sum())
-        if total != ragged[0].file.shape[0]:  # type: ignore[union-attr]
-            raise CliError(f"{ragged[0].label}: 1-D (concatenated) targets hold {ragged[0].file.shape[0]:,} "  # type: ignore[union-attr]
+        ragged_file = ragged[0].file
+        assert ragged_file is not None
+        if total != ragged_file.shape[0]:
+            raise CliError(f"{ragged_file.name}: 1-D (concatenated) targets hold {ragged_file.shape[0]:,} "
                            f"labels, but {tl.file.name} adds up to {total:,}")
 
     # Compressed .npz members stream along axis 0 only.
     for s in [*sources, *option_sources.values()]:
         if s.file is not None and s.chunked and not s.file.streamable(s.axis):
             raise CliError(f"{s.file.name}: a compressed .npz member can be streamed along its first axis only "
-                           f"(C order); this one is read along axis {s.axis}{' in Fortran order' if s.file.fortran else ''}: "
+                           f"(C order); this one is read along axis {s.axis}"
+                           f"{' in Fortran order' if s.file.fortran else ''}: "
                            "store it uncompressed (np.savez) or as .npy")
 
     if spec.name in _WHOLE_BATCH and batched:
@@ -516,7 +519,7 @@ class _Slot:
                 pass
         self.maps.clear()
 
-    def buffer(self, key: str, dtype: np.dtype, count: int) -> np.ndarray:  # type: ignore[type-arg]
+    def buffer(self, key: str, dtype: np.dtype[Any], count: int) -> np.ndarray:
         b = self.buffers.get(key)
         if b is None or b.size < count or b.dtype != dtype:
             b = np.empty(max(count, 1), dtype)
@@ -588,7 +591,7 @@ def _progress(total: int, args: argparse.Namespace, desc: str) -> Any:
     if not enabled:
         return None
     try:
-        from tqdm import tqdm
+        tqdm = importlib.import_module("tqdm").tqdm
     except ImportError:  # pragma: no cover - tqdm is a dependency
         return None
     try:
@@ -657,7 +660,8 @@ def _evaluate(plan: _Plan, args: argparse.Namespace, out_path: Optional[str], th
             if writer is not None:
                 writer.write(none)
             if acc is not None:
-                labels = a[spec.arrays.index(labels_param)] if labels_param else None
+                assert labels_param is not None
+                labels = a[spec.arrays.index(labels_param)]
                 try:
                     acc.add(labels, none)
                 except (ValueError, TypeError) as e:
@@ -765,7 +769,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             raise CliError(f"{path}: cannot write: directory {directory} is not writable")
     plot_fmt = _check_plot_path(args.plot) if args.plot else None
     threads = args.threads or lossx.get_num_threads()
-    note = (lambda msg: None) if args.quiet else (lambda msg: print(f"lossx: {msg}", file=sys.stderr))
+
+    def note(msg: str) -> None:
+        if not args.quiet:
+            print(f"lossx: {msg}", file=sys.stderr)
 
     files: List[ArrayFile] = []
     writers: List[NpyWriter] = []
@@ -850,13 +857,13 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     rate = f"{plan.n:,} rows in {result.seconds:.3g} s ({_fmt_rate(plan.n, result.seconds)}, {result.threads} " \
            f"thread{'s' if result.threads != 1 else ''})"
     if plan.reduction == "none":
-        s = result.summary
-        assert s is not None
-        stats = f"mean {s.mean:.6g}" + (f", min {s.min:.6g}, max {s.max:.6g}" if s.count > s.nonfinite else "")
-        if s.nonfinite:
-            stats += f", {s.nonfinite:,} non-finite"
+        ls = result.summary
+        assert ls is not None
+        stats = f"mean {ls.mean:.6g}" + (f", min {ls.min:.6g}, max {ls.max:.6g}" if ls.count > ls.nonfinite else "")
+        if ls.nonfinite:
+            stats += f", {ls.nonfinite:,} non-finite"
         dest = f" -> {args.out}" if args.out else ""
-        print(f"{spec.name} (none): {s.count:,} losses{dest} [{stats}]; {rate}")
+        print(f"{spec.name} (none): {ls.count:,} losses{dest} [{stats}]; {rate}")
     else:
         print(f"{spec.name} ({plan.reduction}) = {result.value!r}; {rate}")
     if result.report is not None:

@@ -291,7 +291,7 @@ class ArrayFile:
 
     def _pread(self, dest: np.ndarray, offset: int) -> None:
         assert self._file is not None
-        view = memoryview(dest).cast("B")
+        view = dest.data.cast("B")
         fd = self._file.fileno()
         done = 0
         while done < len(view):
@@ -302,7 +302,7 @@ class ArrayFile:
 
     def _read_stream(self, dest: np.ndarray) -> None:
         assert self._stream is not None
-        view = memoryview(dest).cast("B")
+        view = dest.data.cast("B")
         done = 0
         try:
             while done < len(view):

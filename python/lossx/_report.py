@@ -273,7 +273,9 @@ def plot_losses(path: str, losses: ArrayLike, report: Dict[str, Any] | None = No
     axes = fig.subplots(1, panels, squeeze=False)[0]
     ax = axes[0]
     positive = a[a > 0]
-    note = f"{a.size:,} losses" if sampled_from is None else f"a uniform sample of {a.size:,} of {sampled_from:,} losses"
+    note = f"{a.size:,} losses"
+    if sampled_from is not None:
+        note = f"a uniform sample of {a.size:,} of {sampled_from:,} losses"
     if positive.size and positive.max() / positive.min() > 100.0:
         lo, hi = positive.min(), positive.max()
         bins = np.logspace(np.log10(lo), np.log10(hi) + 1e-9, 60)
