@@ -512,6 +512,14 @@ def test_bad_input(argv, message, code, tmp_path, capsys, monkeypatch):
         assert set(os.listdir(tmp_path)) == before
 
 
+def test_output_may_not_overwrite_an_input(tmp_path, capsys):
+    x = save(tmp_path, "x.npy", np.zeros((3, 2)))
+    y = save(tmp_path, "y.npy", np.zeros(3, np.int64))
+    code, _, err = run(["eval", "cross_entropy", "-i", x, "-t", y, "--reduction", "none", "--out", y], capsys)
+    assert code == 2 and err == f"lossx: error: {y}: is also an input ({y}); write the result to another file\n"
+    np.testing.assert_array_equal(np.load(y), np.zeros(3))
+
+
 def test_missing_output_directory(tmp_path, capsys):
     x = save(tmp_path, "x.npy", np.zeros(3))
     code, _, err = run(["eval", "mse_loss", "-i", x, "-t", x, "--out", tmp_path / "no" / "o.npy"], capsys)

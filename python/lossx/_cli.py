@@ -781,6 +781,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     try:
         plan = _make_plan(args, spec, files)
         plan.mmap = args.io == "map"
+        for path in outputs:
+            for f in files:
+                if os.path.exists(path) and os.path.samefile(path, f.path):
+                    raise CliError(f"{path}: is also an input ({f.name}); write the result to another file", 2)
         if args.by_class:
             src = next(s for s in plan.sources if _ROLE_FLAGS.get(s.param) == "--target")
             if src.file is not None and src.file.dtype.kind == "f" and spec.by_class == "class index":
