@@ -336,8 +336,8 @@ def test_format_class_report():
     lines = text.splitlines()
     assert lines[0].split() == ["class", "count", "total", "mean", "share", "mean", "loss"]
     body = [ln.split() for ln in lines[2:5]]
-    assert [b[:4] for b in body] == [["0", "2", "4.0000", "2.0000"], ["1", "1", "0.5000", "0.5000"],
-                                     ["2", "3", "12.0000", "4.0000"]]
+    assert [b[:4] for b in body] == [["0", "2", "4.00", "2.0000"], ["1", "1", "0.50", "0.5000"],
+                                     ["2", "3", "12.00", "4.0000"]]
     assert body[2][5] == "#" * 20 and body[0][5] == "#" * 10  # bars: mean relative to the worst class
     assert "all" in lines[-2] and "6" in lines[-2] and "(1 sample with ignore_index=-100 not counted)" == lines[-1]
     assert len({len(ln) for ln in lines[2:5]}) >= 1 and lines[2].index("2.0000") == lines[4].index("4.0000")

@@ -837,7 +837,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             tmp = atomic_path(args.plot)
             temps.append(tmp)
             s = result.summary
-            plot_losses(tmp, s.sample(), result.report, title=f"{spec.name}, {plan.n:,} rows",
+            plot_losses(tmp, s.sample(), result.report, title=spec.name,
                         sampled_from=s.count if s.sampled else None, fmt=plot_fmt)
         # Commit: rename the temporary files into place.
         for w in writers:

@@ -135,10 +135,13 @@ def class_report(labels: ArrayLike, losses: ArrayLike, *, ignore_index: int | No
     return acc.report()
 
 
-def _num(x: float) -> str:
-    """A loss value for a table: fixed 4 decimals in [1e-3, 1e5), scientific elsewhere."""
+def _num(x: float, total: bool = False) -> str:
+    """A loss value for a table: fixed decimals (4 for means, 2 for totals) in a readable range,
+    scientific outside it."""
     if not math.isfinite(x):
         return str(x)
+    if total and (x == 0 or 1e-2 <= abs(x) < 1e15):
+        return f"{x:,.2f}"
     if x == 0 or 1e-3 <= abs(x) < 1e5:
         return f"{x:,.4f}"
     return f"{x:.3e}"
@@ -172,10 +175,10 @@ def format_class_report(report: Dict[str, Any], *, top: int | None = None, bar_w
 
     rows = [["class", "count", "total", "mean", "share", "mean loss"]]
     for c in shown:
-        rows.append([str(c["label"]), f"{c['count']:,}", _num(c["total"]), _num(c["mean"]), share(c["total"]),
-                     bar(c["mean"])])
-    rows.append(["all", f"{report['count']:,}", _num(grand), _num(report["mean"]), share(grand) if classes else "-",
-                 ""])
+        rows.append([str(c["label"]), f"{c['count']:,}", _num(c["total"], True), _num(c["mean"]),
+                     share(c["total"]), bar(c["mean"])])
+    rows.append(["all", f"{report['count']:,}", _num(grand, True), _num(report["mean"]),
+                 share(grand) if classes else "-", ""])
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = []
     for i, r in enumerate(rows):
@@ -288,8 +291,7 @@ def plot_losses(path: str, losses: ArrayLike, report: Dict[str, Any] | None = No
         ax.hist(a, bins=60, color="tab:blue")
     ax.set_xlabel("per-sample loss")
     ax.set_ylabel("samples")
-    ax.set_title("Per-sample loss" + (f": {title}" if title else ""), fontsize=10)
-    ax.text(0.98, 0.97, note, transform=ax.transAxes, ha="right", va="top", fontsize=8)
+    ax.set_title("Per-sample loss" + (f": {title}" if title else "") + f"\n({note})", fontsize=10)
     if panels == 2:
         assert report is not None
         classes = report["classes"]
@@ -307,5 +309,5 @@ def plot_losses(path: str, losses: ArrayLike, report: Dict[str, Any] | None = No
         bx.set_xlabel("class")
         bx.set_ylabel("mean loss")
         extra = f" (the {max_bars} highest of {len(classes)})" if len(classes) > max_bars else ""
-        bx.set_title("Mean loss per class" + extra, fontsize=10)
+        bx.set_title(f"Mean loss per class{extra}\n({report['count']:,} samples)", fontsize=10)
     fig.savefig(path, format=fmt, dpi=100)
