@@ -520,6 +520,18 @@ def test_output_may_not_overwrite_an_input(tmp_path, capsys):
     np.testing.assert_array_equal(np.load(y), np.zeros(3))
 
 
+def test_loss_name_after_a_list_option(tmp_path, capsys):
+    """'--input x.npy LOSS' and '--opt k=v LOSS': the loss name is not taken for a file or an option."""
+    x = save(tmp_path, "x.npy", np.arange(6.0).reshape(3, 2))
+    y = save(tmp_path, "y.npy", np.zeros((3, 2)))
+    code, out, err = run(["eval", "--input", x, "mse_loss", "--target", y], capsys)
+    assert code == 0 and out.startswith("mse_loss (mean) = 9.1666"), err
+    code, out, err = run(["eval", "--target", y, "--input", x, "--opt", "weight=None", "mse_loss"], capsys)
+    assert code == 0 and out.startswith("mse_loss (mean) = "), err
+    code, _, err = run(["eval", "--input", x, "--target", y], capsys)
+    assert code == 2 and "the loss to evaluate is missing" in err
+
+
 def test_missing_output_directory(tmp_path, capsys):
     x = save(tmp_path, "x.npy", np.zeros(3))
     code, _, err = run(["eval", "mse_loss", "-i", x, "-t", x, "--out", tmp_path / "no" / "o.npy"], capsys)

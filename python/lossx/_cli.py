@@ -742,6 +742,18 @@ def _check_plot_path(path: str) -> str:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     specs = loss_specs()
+    if args.loss is None:
+        # 'lossx eval --input x.npy LOSS ...': the list-valued --input/--opt took the loss name along.
+        for lst in (args.input, args.opt):
+            for item in list(lst or []):
+                if item in specs and not os.path.exists(item):
+                    lst.remove(item)
+                    args.loss = item
+                    break
+            if args.loss is not None:
+                break
+        else:
+            raise CliError("the loss to evaluate is missing: lossx eval LOSS --input ... (see 'lossx eval --help')", 2)
     if args.loss not in specs:
         close = difflib.get_close_matches(args.loss, list(specs), n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
@@ -968,7 +980,7 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="evaluate a loss over .npy/.npz files (any size)",
                        description="Evaluate a loss over .npy/.npz files, chunk by chunk, in bounded memory.",
                        epilog=_EVAL_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    e.add_argument("loss", metavar="LOSS", help="the loss, e.g. cross_entropy ('lossx list' shows them)")
+    e.add_argument("loss", metavar="LOSS", nargs="?", help="the loss, e.g. cross_entropy ('lossx list' shows them)")
     e.add_argument("--input", "-i", nargs="+", action="extend", metavar="FILE",
                    help="the predictions (several for losses with several: input1 input2, anchor positive negative)")
     e.add_argument("--target", "-t", metavar="FILE", help="the targets / labels")
