@@ -1007,7 +1007,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--io", choices=["map", "read"], default="map",
                    help="how chunks are read: 'map' (default) maps each chunk of a .npy (or uncompressed .npz) "
                         "and unmaps it after use, without a copy; 'read' copies it into a reused buffer "
-                        "(byte-swapped, Fortran-ordered and compressed inputs are always read)")
+                        "(byte-swapped, Fortran-ordered and compressed inputs are always read; use 'read' if an "
+                        "input may be truncated while it is evaluated: a mapped page that vanishes ends the process)")
     e.add_argument("--quiet", "-q", action="store_true", help="no progress bar or notes on stderr")
 
     ls = sub.add_parser("list", help="the losses, their arrays, options and defaults",
