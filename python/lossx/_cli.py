@@ -84,30 +84,23 @@ _BY_CLASS = {
 
 
 
-def _l2_cache_bytes(default: int = 1 << 20) -> int:
-    """The L2 cache of one core (Linux sysfs), or ``default`` when it cannot be read."""
-    base = "/sys/devices/system/cpu/cpu0/cache"
-    try:
-        for index in sorted(os.listdir(base)):
-            with open(f"{base}/{index}/level") as f:
-                if f.read().strip() != "2":
-                    continue
-            with open(f"{base}/{index}/size") as f:
-                text = f.read().strip().upper()
-            scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
-            return int(text.rstrip("KMG")) * scale
-    except (OSError, ValueError):
-        pass
-    return default
+#: Default bytes of input per chunk (all arrays of a chunk together). A mapped chunk is read by the
+#: kernel straight from the page cache, as an in-memory call reads its arrays, so the size does
+#: not need to fit a cache; it only has to amortise the per-chunk costs (the mapping and unmapping,
+#: whose TLB shootdown interrupts every core the process runs on, and a few tens of microseconds of
+#: Python). Measured on cross_entropy (N, 100) float32: the process's CPU time drops from 1.6x
+#: the in-memory call's at 1 MiB chunks to 1.1x at 16-32 MiB (bench/results_cli.md). Three chunks
+#: in flight (threads + 1) keep the mapped pages under 100 MB.
+CHUNK_BYTES = 16 << 20
 
+#: ...but at least this many chunks per thread when the data allows, so that the threads share the
+#: work evenly (a file of a few chunks would leave a thread idle), and never below this size.
+CHUNKS_PER_THREAD = 4
+MIN_CHUNK_BYTES = 256 << 10
 
-#: Default bytes of input per chunk (all arrays of a chunk together): one core's L2 cache (1 MiB
-#: if unknown; kept within [256 KiB, 8 MiB]). Each worker thread then runs the kernel on a chunk
-#: that stays in its own cache between the kernel's passes over it, and the per-chunk overhead
-#: (mapping it, a few tens of microseconds of Python) is paid by the reading thread while the
-#: workers compute. Measured on cross_entropy (N, 100) float32: 1-2 MiB chunks beat 4-16 MiB
-#: ones (bench/results_cli.md).
-CHUNK_BYTES = min(max(_l2_cache_bytes(), 256 << 10), 8 << 20)
+#: Arrays whose chunks are smaller than this are copied (pread) rather than mapped: for a small
+#: chunk the mapping costs more than the copy (e.g. the int64 labels next to (N, 100) logits).
+MIN_MAP_BYTES = 1 << 20
 
 
 @dataclass
@@ -385,7 +378,7 @@ def _rows_mismatch(f: ArrayFile, axis: int, main: ArrayFile, main_axis: int, n: 
                     f"has {n:,} along its batch axis {main_axis} {tuple(main.shape)}")
 
 
-def _make_plan(args: argparse.Namespace, spec: LossSpec, files: List[ArrayFile]) -> _Plan:
+def _make_plan(args: argparse.Namespace, spec: LossSpec, files: List[ArrayFile], threads: int) -> _Plan:
     preds = args.input or []
     if len(preds) != len(spec.predictions):
         want = ", ".join(spec.predictions)
@@ -509,7 +502,10 @@ def _make_plan(args: argparse.Namespace, spec: LossSpec, files: List[ArrayFile])
         for s in [*sources, *option_sources.values()]:
             if s.file is not None and s.chunked and n:
                 row_bytes += s.file.dtype.itemsize * float(np.prod(s.file.shape, dtype=np.float64)) / n
-        chunk_rows = max(1, int(CHUNK_BYTES // max(row_bytes, 1.0)))
+        row_bytes = max(row_bytes, 1.0)
+        chunk_rows = int(CHUNK_BYTES // row_bytes)
+        chunk_rows = min(chunk_rows, -(-n // (CHUNKS_PER_THREAD * threads)) if n else 1)
+        chunk_rows = max(chunk_rows, int(MIN_CHUNK_BYTES // row_bytes), 1)
     chunk_rows = max(1, min(chunk_rows, max(n, 1)))
 
     # Whole (non-chunked) arrays are read once, now.
@@ -558,7 +554,7 @@ def _read_chunk(plan: _Plan, slot: _Slot, lo: int, hi: int, ragged_at: List[int]
             continue
         if s.file is not None and s.chunked:
             count = int(np.prod(s.file.chunk_shape(s.axis, hi - lo), dtype=np.int64))
-            if plan.mmap and s.file.mappable(s.axis):
+            if plan.mmap and s.file.mappable(s.axis) and count * s.file.dtype.itemsize >= MIN_MAP_BYTES:
                 chunk[s.param] = s.file.read(s.axis, lo, hi, maps=slot.maps)
             else:
                 chunk[s.param] = s.file.read(s.axis, lo, hi, slot.buffer(s.param, s.file.dtype, count))
@@ -604,6 +600,7 @@ class _Result:
     summary: Optional[LossSummary]
     report: Optional[Dict[str, Any]]
     seconds: float
+    cpu_seconds: float
     threads: int
     none_shape: Optional[Tuple[int, ...]]
 
@@ -656,6 +653,7 @@ def _evaluate(plan: _Plan, args: argparse.Namespace, out_path: Optional[str], th
     ragged_at = [0]
     bar = _progress(plan.n, args, spec.name)
     start = time.perf_counter()
+    cpu_start = time.process_time()
 
     def consume(item: Tuple[int, int, List[Any], "concurrent.futures.Future[Any]"]) -> None:
         nonlocal summary, writer, none_shape
@@ -710,6 +708,7 @@ def _evaluate(plan: _Plan, args: argparse.Namespace, out_path: Optional[str], th
         if bar is not None:
             bar.close()
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
     value = total = denom = None
     if reduction != "none":
         total, denom = math.fsum(totals), math.fsum(denoms)
@@ -718,7 +717,8 @@ def _evaluate(plan: _Plan, args: argparse.Namespace, out_path: Optional[str], th
         else:
             value = total / denom if denom != 0 else (math.nan if total == 0 or math.isnan(total) else
                                                        math.copysign(math.inf, total))
-    return _Result(value, total, denom, summary, acc.report() if acc else None, seconds, workers, none_shape)
+    return _Result(value, total, denom, summary, acc.report() if acc else None, seconds, cpu_seconds, workers,
+                   none_shape)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -813,7 +813,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     temps: List[str] = []
     previous_threads = lossx.get_num_threads()
     try:
-        plan = _make_plan(args, spec, files)
+        plan = _make_plan(args, spec, files, threads)
         plan.mmap = args.io == "map"
         for path in outputs:
             for f in files:
@@ -846,6 +846,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             "shape": list(plan.main.shape),
             "dtype": str(plan.dtype),
             "seconds": result.seconds,
+            "cpu_seconds": result.cpu_seconds,
             "rows_per_second": plan.n / result.seconds if result.seconds > 0 else None,
             "threads": result.threads,
             "chunk_rows": plan.chunk_rows,
@@ -1019,8 +1020,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="an option of the loss, e.g. ignore_index=-100 label_smoothing=0.1 weight=w.npy")
     e.add_argument("--threads", "-j", type=int, metavar="N", help="threads (default: all cores)")
     e.add_argument("--chunk-rows", type=int, metavar="N",
-                   help=f"rows per chunk (default: about {CHUNK_BYTES >> 10} KiB of input per chunk, one core's "
-                        "L2 cache)")
+                   help=f"rows per chunk (default: about {CHUNK_BYTES >> 20} MiB of input per chunk, and at least "
+                        f"{CHUNKS_PER_THREAD} chunks per thread)")
     e.add_argument("--by-class", action="store_true",
                    help="per-class count, total and mean loss (class-index and ±1/0-1 label losses)")
     e.add_argument("--top", type=int, metavar="K",
