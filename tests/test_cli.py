@@ -196,6 +196,15 @@ def test_threads_do_not_change_the_result(tmp_path, capsys):
         results.append(s["result"])
     assert results[0] == results[1] == results[2]
     assert lossx.get_num_threads() == before  # restored after the run
+    # the default chunking depends on the data only, not on --threads
+    x, y = rng.standard_normal((20_000, 6)), rng.integers(0, 6, 20_000)
+    args = ["eval", "cross_entropy", "-i", save(tmp_path, "x2.npy", x), "-t", save(tmp_path, "y2.npy", y)]
+    summaries = []
+    for threads in (1, 2, 3):
+        js = tmp_path / f"d{threads}.json"
+        assert run([*args, "--threads", threads, "--json", js], capsys)[0] == 0
+        summaries.append(json.loads(js.read_text()))
+    assert len({(s["result"], s["chunk_rows"]) for s in summaries}) == 1 and summaries[0]["chunks"] > 1
 
 
 def test_unbatched_input_is_one_chunk(tmp_path, capsys):

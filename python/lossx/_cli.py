@@ -89,13 +89,14 @@ _BY_CLASS = {
 #: not need to fit a cache; it only has to amortise the per-chunk costs (the mapping and unmapping,
 #: whose TLB shootdown interrupts every core the process runs on, and a few tens of microseconds of
 #: Python). Measured on cross_entropy (N, 100) float32: the process's CPU time drops from 1.6x
-#: the in-memory call's at 1 MiB chunks to 1.1x at 16-32 MiB (bench/results_cli.md). Three chunks
-#: in flight (threads + 1) keep the mapped pages under 100 MB.
+#: the in-memory call's at 1 MiB chunks to 1.1x at 16-32 MiB (bench/results_cli.md). threads + 1
+#: chunks are in flight: their pages are mapped file pages (page cache), not anonymous memory.
 CHUNK_BYTES = 16 << 20
 
-#: ...but at least this many chunks per thread when the data allows, so that the threads share the
-#: work evenly (a file of a few chunks would leave a thread idle), and never below this size.
-CHUNKS_PER_THREAD = 4
+#: ...but at least this many chunks when the data allows, so that the threads share the work evenly
+#: (a file of a few chunks would leave a thread idle), and never below this size. The chunking depends
+#: on the data's shape only, never on the thread count: a result is bitwise the same for any --threads.
+MIN_CHUNKS = 16
 MIN_CHUNK_BYTES = 256 << 10
 
 #: Arrays whose chunks are smaller than this are copied (pread) rather than mapped: for a small
@@ -378,7 +379,7 @@ def _rows_mismatch(f: ArrayFile, axis: int, main: ArrayFile, main_axis: int, n: 
                     f"has {n:,} along its batch axis {main_axis} {tuple(main.shape)}")
 
 
-def _make_plan(args: argparse.Namespace, spec: LossSpec, files: List[ArrayFile], threads: int) -> _Plan:
+def _make_plan(args: argparse.Namespace, spec: LossSpec, files: List[ArrayFile]) -> _Plan:
     preds = args.input or []
     if len(preds) != len(spec.predictions):
         want = ", ".join(spec.predictions)
@@ -504,7 +505,7 @@ def _make_plan(args: argparse.Namespace, spec: LossSpec, files: List[ArrayFile],
                 row_bytes += s.file.dtype.itemsize * float(np.prod(s.file.shape, dtype=np.float64)) / n
         row_bytes = max(row_bytes, 1.0)
         chunk_rows = int(CHUNK_BYTES // row_bytes)
-        chunk_rows = min(chunk_rows, -(-n // (CHUNKS_PER_THREAD * threads)) if n else 1)
+        chunk_rows = min(chunk_rows, -(-n // MIN_CHUNKS) if n else 1)
         chunk_rows = max(chunk_rows, int(MIN_CHUNK_BYTES // row_bytes), 1)
     chunk_rows = max(1, min(chunk_rows, max(n, 1)))
 
@@ -813,7 +814,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     temps: List[str] = []
     previous_threads = lossx.get_num_threads()
     try:
-        plan = _make_plan(args, spec, files, threads)
+        plan = _make_plan(args, spec, files)
         plan.mmap = args.io == "map"
         for path in outputs:
             for f in files:
@@ -1021,7 +1022,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--threads", "-j", type=int, metavar="N", help="threads (default: all cores)")
     e.add_argument("--chunk-rows", type=int, metavar="N",
                    help=f"rows per chunk (default: about {CHUNK_BYTES >> 20} MiB of input per chunk, and at least "
-                        f"{CHUNKS_PER_THREAD} chunks per thread)")
+                        f"{MIN_CHUNKS} chunks; the result does not depend on --threads)")
     e.add_argument("--by-class", action="store_true",
                    help="per-class count, total and mean loss (class-index and ±1/0-1 label losses)")
     e.add_argument("--top", type=int, metavar="K",
