@@ -1002,6 +1002,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     e = sub.add_parser("eval", help="evaluate a loss over .npy/.npz files (any size)",
+                       usage="lossx eval LOSS --input FILE [FILE ...] [--target FILE] [--reduction R] [--out FILE.npy] "
+                             "[--json FILE.json] [--opt KEY=VALUE ...] [--by-class] [--plot FILE.png] [options]",
                        description="Evaluate a loss over .npy/.npz files, chunk by chunk, in bounded memory.",
                        epilog=_EVAL_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     e.add_argument("loss", metavar="LOSS", nargs="?", help="the loss, e.g. cross_entropy ('lossx list' shows them)")
