@@ -603,6 +603,27 @@ def test_interrupted_run_leaves_nothing(sig, status, tmp_path):
     assert os.listdir(outdir) == []
 
 
+def test_interrupt_between_creating_and_owning_a_temporary_file_leaves_nothing(tmp_path, capsys, monkeypatch):
+    """A Ctrl-C that lands after the temporary output exists but before a writer owns it
+    (here: while its header is written) is still cleaned up, by the registry sweep."""
+    import lossx._npyio as npyio
+
+    rng = np.random.default_rng(3)
+    x = save(tmp_path, "x.npy", rng.standard_normal((50, 4)))
+    y = save(tmp_path, "y.npy", rng.integers(0, 4, 50))
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(npyio.npformat, "write_array_header_1_0", interrupted)
+    code, _, err = run(["eval", "cross_entropy", "-i", x, "-t", y, "--reduction", "none",
+                        "--out", str(outdir / "o.npy")], capsys)
+    assert code == 130 and "no output written" in err
+    assert os.listdir(outdir) == [] and not npyio._LIVE_TEMPS
+
+
 # ---------------------------------------------------------------------------------------------
 # list, --version, demo, help
 # ---------------------------------------------------------------------------------------------

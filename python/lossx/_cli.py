@@ -42,7 +42,7 @@ import numpy as np
 
 import lossx
 
-from ._npyio import ArrayFile, ArrayFileError, NpyWriter, atomic_path
+from ._npyio import ArrayFile, ArrayFileError, NpyWriter, atomic_path, release_temp, remove_live_temps, remove_temp
 from ._report import ClassAccumulator, LossSummary, format_class_report, plot_losses
 
 __all__ = ["main", "loss_specs", "LossSpec", "parse_option_value", "CliError"]
@@ -880,13 +880,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             w.commit()
         for tmp, final in zip(temps, [p for p in (args.json, args.plot) if p]):
             os.replace(tmp, final)
+            release_temp(tmp)
         temps.clear()
     finally:
         for w in writers:
             w.abort()
         for tmp in temps:
             try:
-                os.unlink(tmp)
+                remove_temp(tmp)
             except OSError:
                 pass
         for f in files:
@@ -1103,6 +1104,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               file=sys.stderr)
         return 1
     finally:
+        # Last resort: a temporary output created just before an interrupt, not yet known to the
+        # code that would remove it, is still in _npyio's registry.
+        remove_live_temps()
         if restore is not None:
             signal.signal(signal.SIGTERM, restore)
 

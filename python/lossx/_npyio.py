@@ -22,15 +22,16 @@ from __future__ import annotations
 
 import mmap
 import os
+import secrets
 import struct
-import tempfile
 import zipfile
 from typing import IO, Any, Sequence
 
 import numpy as np
 import numpy.lib.format as npformat
 
-__all__ = ["ArrayFileError", "ArrayFile", "NpyWriter", "atomic_path"]
+__all__ = ["ArrayFileError", "ArrayFile", "NpyWriter", "atomic_path", "release_temp", "remove_temp",
+           "remove_live_temps"]
 
 
 class ArrayFileError(Exception):
@@ -335,31 +336,63 @@ class ArrayFile:
         self.close()
 
 
+#: Temporary files that :func:`atomic_path` created and nobody has renamed or removed yet.
+#: A name is registered *before* its file is created, so an interrupt (KeyboardInterrupt or the
+#: command's SIGTERM exception) at any bytecode cannot leave a file that the registry misses;
+#: :func:`remove_live_temps` is the command's last-resort sweep.
+_LIVE_TEMPS: set[str] = set()
+
+
 def atomic_path(path: str) -> str:
     """A fresh temporary file next to ``path`` (same directory, so a rename is atomic), created empty.
 
-    The name keeps ``path``'s extension (``.out.npy.tmp-xyz.npy``) so that tools that choose a
-    format by extension (matplotlib's ``savefig``) still do the right thing.
+    The name keeps ``path``'s extension (``.out.npy.<random>.tmp.npy``) so that tools that
+    choose a format by extension (matplotlib's ``savefig``) still do the right thing. The file
+    is registered until :func:`release_temp` (after a rename) or :func:`remove_temp`.
     """
     directory, base = os.path.split(os.path.abspath(path))
     if os.path.isdir(path):
         raise ArrayFileError(f"{path}: is a directory; give a file name")
     ext = os.path.splitext(base)[1]
+    for _ in range(100):
+        tmp = os.path.join(directory, f".{base}.{secrets.token_hex(8)}.tmp{ext}")
+        _LIVE_TEMPS.add(tmp)
+        try:
+            # 0o666 minus the umask: the mode a plain open() would give the final file.
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:  # not ours: forget the name, never delete that file
+            _LIVE_TEMPS.discard(tmp)
+        except FileNotFoundError:
+            _LIVE_TEMPS.discard(tmp)
+            raise ArrayFileError(f"{path}: cannot write: directory {directory} does not exist") from None
+        except OSError as e:
+            _LIVE_TEMPS.discard(tmp)
+            raise ArrayFileError(f"{path}: cannot write ({e.strerror or e})") from None
+    raise ArrayFileError(f"{path}: cannot create a temporary file next to it")  # pragma: no cover
+
+
+def release_temp(tmp: str) -> None:
+    """Forget ``tmp`` after it has been renamed into place."""
+    _LIVE_TEMPS.discard(tmp)
+
+
+def remove_temp(tmp: str) -> None:
+    """Delete the temporary file ``tmp`` (if it exists) and forget it."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=f".tmp{ext}", dir=directory)
+        os.unlink(tmp)
     except FileNotFoundError:
-        raise ArrayFileError(f"{path}: cannot write: directory {directory} does not exist") from None
-    except OSError as e:
-        raise ArrayFileError(f"{path}: cannot write ({e.strerror or e})") from None
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private: give it a normal file's mode
-    return tmp
+        pass
+    _LIVE_TEMPS.discard(tmp)
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+def remove_live_temps() -> None:
+    """Delete every temporary file still registered (the command calls this when it ends)."""
+    for tmp in list(_LIVE_TEMPS):
+        try:
+            remove_temp(tmp)
+        except OSError:
+            pass
 
 
 class NpyWriter:
@@ -389,6 +422,9 @@ class NpyWriter:
         except OSError as e:
             self.abort()
             raise ArrayFileError(f"{path}: cannot write ({e.strerror or e})") from None
+        except BaseException:  # an interrupt while the header is written: close and remove
+            self.abort()
+            raise
 
     def write(self, chunk: np.ndarray) -> None:
         """Append ``chunk`` (the next rows, of the file's dtype and trailing shape)."""
@@ -420,6 +456,7 @@ class NpyWriter:
         except OSError as e:
             self.abort()
             raise ArrayFileError(f"{self.path}: cannot write ({e.strerror or e})") from None
+        release_temp(self.tmp)
         self.tmp = None
 
     def abort(self) -> None:
@@ -431,10 +468,7 @@ class NpyWriter:
                 pass
         self._f = None
         if self.tmp is not None:
-            try:
-                os.unlink(self.tmp)
-            except FileNotFoundError:
-                pass
+            remove_temp(self.tmp)
             self.tmp = None
 
     def __enter__(self) -> NpyWriter:
