@@ -375,3 +375,74 @@ def test_every_loss_has_a_dask_function_with_its_signature_and_docs():
         assert g.__name__ == name and g.__module__ == "lossx.dask"
         assert f"lossx.dask.{name}" in g.__doc__ and f"{name}_partial" in g.__doc__
     assert ld.evaluate.__doc__ and ld.from_path.__doc__
+
+
+# ------------------------------------------------------------------------------------------------ lossx eval --dask
+
+
+def _eval_cli(argv, capsys):
+    from lossx import _cli
+
+    code = _cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_eval_on_the_cluster_equals_the_in_memory_call(client, tmp_path, capsys):
+    """``lossx eval --dask ADDRESS``: weighted 'mean' with ignore_index, 'none' to a file (uneven
+    chunks), CTC 'mean'; all against the in-memory lossx call."""
+    import json
+
+    addr = client.scheduler.address
+    rng = np.random.default_rng(11)
+    n, c = 101, 7
+    x = rng.standard_normal((n, c))
+    y = rng.integers(0, c, n)
+    y[::9] = -1
+    w = rng.random(c) + 0.5
+    for name, a in (("x", x), ("y", y), ("w", w)):
+        np.save(tmp_path / f"{name}.npy", a)
+    common = ["eval", "cross_entropy", "-i", tmp_path / "x.npy", "-t", tmp_path / "y.npy", "--dask", addr,
+              "--chunk-rows", 13, "--quiet"]
+
+    code, out, err = _eval_cli(common + ["--opt", f"weight={tmp_path / 'w.npy'}", "ignore_index=-1",
+                                         "label_smoothing=0.1", "--json", tmp_path / "s.json"], capsys)
+    assert code == 0, err
+    want = float(lossx.cross_entropy(x, y, w, ignore_index=-1, label_smoothing=0.1))
+    got = json.loads((tmp_path / "s.json").read_text())
+    assert math.isclose(got["result"], want, rel_tol=1e-12) and got["workers"] == 2 and got["rows"] == n
+    assert "cross_entropy (mean) = " in out and "dask: 2 workers" in out
+
+    code, out, err = _eval_cli(common + ["--reduction", "none", "--opt", "ignore_index=-1", "--out",
+                                         tmp_path / "o.npy"], capsys)
+    assert code == 0, err
+    np.testing.assert_array_equal(np.load(tmp_path / "o.npy"), lossx.cross_entropy(x, y, reduction="none",
+                                                                                   ignore_index=-1))
+
+    t_, b, k, s = 12, 9, 5, 4
+    lp = lossx.log_softmax(rng.standard_normal((t_, b, k)), dim=2)
+    tl = rng.integers(1, s + 1, b)
+    tg = rng.integers(1, k, (b, s))
+    il = np.full(b, t_)
+    for name, a in (("lp", lp), ("tg", tg), ("il", il), ("tl", tl)):
+        np.save(tmp_path / f"{name}.npy", a)
+    code, out, err = _eval_cli(["eval", "ctc_loss", "-i", tmp_path / "lp.npy", "-t", tmp_path / "tg.npy",
+                                "--input-lengths", tmp_path / "il.npy", "--target-lengths", tmp_path / "tl.npy",
+                                "--dask", addr, "--chunk-rows", 4, "--out", tmp_path / "c.npy", "--quiet"], capsys)
+    assert code == 0, err
+    assert math.isclose(float(np.load(tmp_path / "c.npy")), float(lossx.ctc_loss(lp, tg, il, tl)), rel_tol=1e-12)
+
+
+def test_cli_eval_dask_errors(client, tmp_path, capsys):
+    addr = client.scheduler.address
+    np.save(tmp_path / "x.npy", np.zeros((4, 3)))
+    np.save(tmp_path / "y.npy", np.zeros(5, np.int64))
+    base = ["eval", "cross_entropy", "-i", tmp_path / "x.npy", "-t", tmp_path / "y.npy", "--dask", addr]
+    code, _, err = _eval_cli(base + ["--by-class"], capsys)
+    assert code == 2 and "--by-class is not available with --dask" in err
+    code, _, err = _eval_cli(base + ["--out", tmp_path / "o.npy"], capsys)
+    assert code == 1 and "Traceback" not in err and err.count("\n") == 1 and "lossx: error:" in err
+    assert not list(tmp_path.glob("*o.npy*"))
+    code, _, err = _eval_cli(["eval", "cross_entropy", "-i", tmp_path / "missing.npy", "-t", tmp_path / "y.npy",
+                              "--dask", addr], capsys)
+    assert code == 1 and "missing.npy" in err

@@ -379,7 +379,8 @@ def _rows_mismatch(f: ArrayFile, axis: int, main: ArrayFile, main_axis: int, n: 
                     f"has {n:,} along its batch axis {main_axis} {tuple(main.shape)}")
 
 
-def _make_plan(args: argparse.Namespace, spec: LossSpec, files: List[ArrayFile]) -> _Plan:
+def _check_roles(args: argparse.Namespace, spec: LossSpec) -> Tuple[str, Dict[str, Tuple[str, Any]], Dict[str, Any]]:
+    """The command line's arrays and options against the loss's signature: (reduction, options, role flags)."""
     preds = args.input or []
     if len(preds) != len(spec.predictions):
         want = ", ".join(spec.predictions)
@@ -399,7 +400,12 @@ def _make_plan(args: argparse.Namespace, spec: LossSpec, files: List[ArrayFile])
     if args.reduction is not None and args.reduction not in spec.reductions:
         raise CliError(f"--reduction {args.reduction}: {spec.name} takes {' | '.join(spec.reductions)}", 2)
     reduction = args.reduction or spec.default_reduction
-    opts = _parse_options(spec, args.opt or [])
+    return reduction, _parse_options(spec, args.opt or []), given
+
+
+def _make_plan(args: argparse.Namespace, spec: LossSpec, files: List[ArrayFile]) -> _Plan:
+    reduction, opts, given = _check_roles(args, spec)
+    preds = args.input or []
 
     # The first prediction fixes the batch axis and size.
     pred_files = [_open(files, p) for p in preds]
@@ -802,6 +808,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             raise CliError(f"{path}: cannot write: directory {directory} does not exist")
         if not os.access(directory, os.W_OK):
             raise CliError(f"{path}: cannot write: directory {directory} is not writable")
+    if args.dask is not None:
+        return _cmd_eval_dask(args, spec)
     plot_fmt = _check_plot_path(args.plot) if args.plot else None
     threads = args.threads or lossx.get_num_threads()
 
@@ -912,6 +920,141 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         print()
         print(f"per {spec.by_class}:")
         print(format_class_report(result.report, top=top))
+    sys.stdout.flush()
+    return 0
+
+
+def _cmd_eval_dask(args: argparse.Namespace, spec: LossSpec) -> int:
+    """``lossx eval ... --dask ADDRESS``: the same loss through :mod:`lossx.dask` on a running cluster.
+
+    The arrays are opened lazily with :func:`lossx.dask.from_path` (``.npy`` or zarr; the workers
+    read them at the same paths), the reduction is exact across chunks as in-memory, and
+    ``--out`` with ``'none'`` is written block by block, in order, under a temporary name.
+    """
+    for flag, on in (("--by-class", args.by_class), ("--plot", args.plot), ("--io read", args.io != "map")):
+        if on:
+            raise CliError(f"{flag} is not available with --dask (run without --dask on one machine)", 2)
+    try:
+        import distributed
+        from . import dask as lxdask
+    except ImportError as e:
+        raise CliError(f"--dask needs dask and distributed ({e}); install them with: pip install 'lossx[dask]'") \
+            from None
+    reduction, opts, given = _check_roles(args, spec)
+
+    def open_array(text: str, what: str) -> Any:
+        try:
+            return lxdask.from_path(text, chunk_rows=args.chunk_rows)
+        except ValueError as e:
+            raise CliError(f"{what}: {str(e).replace('lossx.dask.from_path: ', '')}") from None
+
+    preds = iter(args.input or [])
+    values: List[Any] = []
+    for p in spec.arrays:
+        if p not in _ROLE_FLAGS:
+            values.append(open_array(next(preds), "--input"))
+            continue
+        flag = _ROLE_FLAGS[p]
+        text = given[flag]
+        literal = parse_option_value(text) if (p == "var" or p.endswith("_lengths")) else None
+        if p == "var" and isinstance(literal, (int, float)) and not isinstance(literal, bool):
+            values.append(float(literal))
+        elif p.endswith("_lengths") and isinstance(literal, int) and not isinstance(literal, bool):
+            values.append(literal)
+        else:
+            values.append(open_array(text, flag))
+    options: Dict[str, Any] = {}
+    shown: Dict[str, Any] = {}  # the options as the JSON summary shows them (files by name)
+    for key, (_, val) in opts.items():
+        is_file = spec.options[key].kind == "array" and isinstance(val, str)
+        options[key] = open_array(val, f"--opt {key}") if is_file else val
+        shown[key] = val
+
+    dtype = values[0].dtype
+    axis = 1 if spec.predictions[0] == "log_probs" else 0
+    n = int(values[0].shape[axis]) if values[0].ndim > axis else 1
+    try:
+        result: Any = lxdask.evaluate(spec.name, *values, reduction=reduction, **options)
+    except (ValueError, TypeError) as e:
+        raise CliError(str(e).splitlines()[0]) from None
+    t0 = time.perf_counter()
+    try:
+        client_type: Any = distributed.Client  # untyped package: keep mypy --strict quiet
+        client: Any = client_type(args.dask, timeout="20s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as e:
+        raise CliError(f"--dask {args.dask}: cannot reach the scheduler ({e})") from None
+    writers: List[NpyWriter] = []
+    temps: List[str] = []
+    try:
+        workers = len(client.scheduler_info().get("workers", {}))
+        if reduction == "none":
+            writer = NpyWriter(args.out, dtype, result.shape) if args.out else None
+            if writer is not None:
+                writers.append(writer)
+            blocks = [result.blocks[i] for i in range(result.numblocks[0])] if result.ndim else [result]
+            futures = client.compute(blocks)
+            total, count, finite_count, lo, hi = 0.0, 0, 0, float("inf"), float("-inf")
+            bar = _progress(n, args, spec.name)
+            try:
+                for fut in futures:
+                    block = np.asarray(fut.result())
+                    fut.release()
+                    if writer is not None:
+                        writer.write(block)
+                    finite = block[np.isfinite(block)].astype(np.float64)
+                    count += block.size
+                    if finite.size:
+                        total += math.fsum(finite.tolist())
+                        finite_count += finite.size
+                        lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+                    if bar is not None:
+                        bar.update(block.shape[0] if block.ndim else 1)
+            finally:
+                if bar is not None:
+                    bar.close()
+            value: Any = None
+        else:
+            value = np.asarray(client.compute(result).result(), dtype=dtype).item()
+            if args.out:
+                w = NpyWriter(args.out, dtype, ())
+                writers.append(w)
+                w.write(np.asarray(value, dtype=dtype))
+        seconds = time.perf_counter() - t0
+        if args.json:
+            summary = {"lossx_version": lossx.__version__, "loss": spec.name, "reduction": reduction,
+                       "result": value, "rows": n, "dtype": str(dtype), "seconds": seconds,
+                       "rows_per_second": n / seconds if seconds > 0 else None, "dask": args.dask,
+                       "workers": workers, "out": args.out,
+                       "options": {**{k: o.default for k, o in spec.options.items()}, **shown}}
+            tmp = atomic_path(args.json)
+            temps.append(tmp)
+            with open(tmp, "w") as fh:
+                json.dump(_jsonable(summary), fh, indent=2)
+                fh.write("\n")
+        for w in writers:
+            w.commit()
+        if temps:
+            os.replace(temps[0], args.json)
+            release_temp(temps[0])
+            temps.clear()
+    except (ValueError, TypeError) as e:  # raised by lossx on a worker (a value check)
+        raise CliError(str(e).splitlines()[0]) from None
+    finally:
+        for w in writers:
+            w.abort()
+        for tmp in temps:
+            remove_temp(tmp)
+        client.close()
+    rate = f"{n:,} rows in {seconds:.3g} s ({_fmt_rate(n, seconds)}, dask: {workers} worker" \
+           f"{'s' if workers != 1 else ''} at {args.dask})"
+    if reduction == "none":
+        dest = f" -> {args.out}" if args.out else ""
+        stats = f"mean {total / finite_count:.6g}, min {lo:.6g}, max {hi:.6g}" if finite_count else "no finite loss"
+        if finite_count < count:
+            stats += f", {count - finite_count:,} non-finite"
+        print(f"{spec.name} (none): {count:,} losses{dest} [{stats}]; {rate}")
+    else:
+        print(f"{spec.name} ({reduction}) = {value!r}; {rate}")
     sys.stdout.flush()
     return 0
 
@@ -1037,6 +1180,11 @@ def _parser() -> argparse.ArgumentParser:
                         "and unmaps it after use, without a copy; 'read' copies it into a reused buffer "
                         "(byte-swapped, Fortran-ordered and compressed inputs are always read; use 'read' if an "
                         "input may be truncated while it is evaluated: a mapped page that vanishes ends the process)")
+    e.add_argument("--dask", metavar="ADDRESS",
+                   help="evaluate on an existing dask.distributed scheduler (e.g. tcp://host:8786; needs "
+                        "'pip install lossx[dask]'); inputs are .npy files or zarr arrays (store.zarr or "
+                        "store.zarr:name) that the workers see at the same paths; --chunk-rows sets the dask "
+                        "chunks; --by-class, --plot and --io are not available in this mode")
     e.add_argument("--quiet", "-q", action="store_true", help="no progress bar or notes on stderr")
 
     ls = sub.add_parser("list", help="the losses, their arrays, options and defaults",
