@@ -155,12 +155,19 @@ py::array_t<T> alloc_array(const Shape& shape) {
     auto& cache = alloc_detail::MappingCache::get();
     if (void* p = cache.acquire(rounded)) {
       auto* owned = new alloc_detail::Owned{p, rounded};
-      py::capsule owner(owned, [](void* o) {
-        auto* w = static_cast<alloc_detail::Owned*>(o);
-        alloc_detail::MappingCache::get().release(w->ptr, w->bytes);
-        delete w;
-      });
-      return py::array_t<T>(dims, static_cast<T*>(p), owner);
+      py::capsule owner;
+      try {
+        owner = py::capsule(owned, [](void* o) {
+          auto* w = static_cast<alloc_detail::Owned*>(o);
+          alloc_detail::MappingCache::get().release(w->ptr, w->bytes);
+          delete w;
+        });
+      } catch (...) {  // no capsule: nothing owns the mapping yet
+        cache.release(p, rounded);
+        delete owned;
+        throw;
+      }
+      return py::array_t<T>(dims, static_cast<T*>(p), owner);  // from here the capsule gives it back
     }
   }
 #endif
