@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "alloc.hpp"
 #include "lossx/lossx.hpp"
 
 namespace lossx::binding {
@@ -82,9 +83,10 @@ py::object with_index(const py::array& a, const char* loss, const char* name, F&
                   std::string(py::str(a.dtype())));
 }
 
+/// A new result array (uninitialised; large ones 2 MiB-aligned and recycled: alloc.hpp).
 template <class T>
 py::array_t<T> new_array(const Shape& shape) {
-  return py::array_t<T>(std::vector<py::ssize_t>(shape.begin(), shape.end()));
+  return alloc_array<T>(shape);
 }
 
 /// What a call asks for: the loss, the gradient(s), both, the partial sums, or the

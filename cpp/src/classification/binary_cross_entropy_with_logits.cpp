@@ -26,13 +26,13 @@ struct BceWithLogits {
   // that the driver's dense loop vectorises (std::log1p and std::exp would be a
   // libm call per element).
   LOSSX_INLINE T value(T x, T y, T a) const {
-    const T l = vlog1p_unit(vexp(-std::fabs(x)));
+    const T l = vlog1p_unit(vexp_nonpos(-std::fabs(x)));
     const T sp_pos = (x > T(0) ? x : T(0)) + l;   // softplus(x)  = -log(1 - σ(x))
     const T sp_neg = (x < T(0) ? -x : T(0)) + l;  // softplus(-x) = -log σ(x)
     return (T(1) - y) * sp_pos + a * y * sp_neg;
   }
   LOSSX_INLINE T grad(T x, T y, T a) const {
-    const T e = vexp(-std::fabs(x));
+    const T e = vexp_nonpos(-std::fabs(x));
     const T r = T(1) / (T(1) + e);
     const T sig_pos = (x >= T(0) ? T(1) : e) * r;  // σ(x)
     const T sig_neg = (x >= T(0) ? e : T(1)) * r;  // σ(-x) = 1 - σ(x), without cancellation

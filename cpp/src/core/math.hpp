@@ -141,6 +141,27 @@ LOSSX_INLINE T vexp(T x) {
   return y;
 }
 
+/// exp(x) for x <= 0 or NaN only (x - max of a row, -|x|, ...): bitwise the value vexp gives
+/// there, with about half the work. In [ln FLT_MIN, 0] the power 2^n (n in [-126, 0] for float,
+/// [-1022, 0] for double) is a normal number, so one scale factor builds it; below, 0 (as vexp);
+/// a NaN propagates through the arithmetic (same payload; a signalling NaN comes back quieted,
+/// where vexp returns it as is) and the integer part is done unsigned, so that its garbage
+/// exponent bits are defined behaviour. Checked bitwise against vexp on every float <= 0 and on
+/// random doubles <= 0 (bench/results_kernels.md). Undefined result for x > 0.
+template <class T>
+LOSSX_INLINE T vexp_nonpos(T x) {
+  using C = detail::ExpConst<T>;
+  using U = std::make_unsigned_t<typename C::I>;
+  const T xc = x < C::lo ? C::lo : x;  // NaN stays NaN
+  const T t = xc * C::log2e + C::round;
+  const T n = t - C::round;  // round(x / ln2)
+  const T r = (xc - n * C::ln2_hi) - n * C::ln2_lo;
+  const T p = detail::exp_poly(r);
+  const U e = detail::bits<U>(t) - detail::bits<U>(C::round) + static_cast<U>(C::bias);  // biased exponent of 2^n
+  const T y = p * detail::bits<T>(static_cast<U>(e << C::mant));
+  return x < C::lo ? T(0) : y;
+}
+
 namespace detail {
 // 2·atanh(s) = 2·(s + s³/3 + s⁵/5 + ...) = log((1 + s) / (1 - s)), Horner in s²,
 // with K terms after s. The first omitted term, relative to 2s, is below
@@ -226,7 +247,7 @@ LOSSX_INLINE T vlog1p(T v) {
 /// log(1 + exp(x)) without overflow, vectorisable: max(x, 0) + log1p(exp(-|x|)).
 template <class T>
 LOSSX_INLINE T softplus(T x) {
-  return (x > T(0) ? x : T(0)) + vlog1p_unit(vexp(-std::fabs(x)));
+  return (x > T(0) ? x : T(0)) + vlog1p_unit(vexp_nonpos(-std::fabs(x)));
 }
 
 /// sigmoid(t) = 1 / (1 + exp(-t)) from e = exp(-|t|), without overflow (callers that
@@ -239,7 +260,7 @@ LOSSX_INLINE T sigmoid_from(T t, T e) {
 /// sigmoid(x) without overflow, vectorisable.
 template <class T>
 LOSSX_INLINE T sigmoid(T x) {
-  return sigmoid_from(x, vexp(-std::fabs(x)));
+  return sigmoid_from(x, vexp_nonpos(-std::fabs(x)));
 }
 
 namespace detail {
@@ -263,7 +284,7 @@ LOSSX_INLINE T log_add_exp(T a, T b) {
   const bool none = m == ninf;  // both -inf (or lo NaN): shift by 0, give lo's -inf / NaN
   const T ms = none ? T(0) : m;
   const T d = lo - ms;
-  const T r = ms + vlog1p_unit(vexp(d < detail::lae_floor<T> ? detail::lae_floor<T> : d));  // NaN d stays NaN
+  const T r = ms + vlog1p_unit(vexp_nonpos(d < detail::lae_floor<T> ? detail::lae_floor<T> : d));  // NaN d stays NaN
   return none ? (lo == lo ? m : lo) : r;
 }
 

@@ -60,13 +60,13 @@ LOSSX_INLINE double row_sumexp(const T* x, index_t C, S s, T m, T* e) {
   if (e) {
 #pragma omp simd reduction(+ : sum)
     for (index_t c = 0; c < C; ++c) {
-      const T v = vexp(x[c * s] - m);
+      const T v = vexp_nonpos(x[c * s] - m);
       e[c * s] = v;
       sum += static_cast<double>(v);
     }
   } else {
 #pragma omp simd reduction(+ : sum)
-    for (index_t c = 0; c < C; ++c) sum += static_cast<double>(vexp(x[c * s] - m));
+    for (index_t c = 0; c < C; ++c) sum += static_cast<double>(vexp_nonpos(x[c * s] - m));
   }
   return sum;
 }
@@ -96,13 +96,13 @@ LOSSX_INLINE void lanes_add_exp(const T* xc, const T* m, index_t L, T* e, double
   if (e) {
 #pragma omp simd
     for (index_t k = 0; k < L; ++k) {
-      const T v = vexp(xc[k] - m[k]);
+      const T v = vexp_nonpos(xc[k] - m[k]);
       e[k] = v;
       s[k] += static_cast<double>(v);
     }
   } else {
 #pragma omp simd
-    for (index_t k = 0; k < L; ++k) s[k] += static_cast<double>(vexp(xc[k] - m[k]));
+    for (index_t k = 0; k < L; ++k) s[k] += static_cast<double>(vexp_nonpos(xc[k] - m[k]));
   }
 }
 

@@ -44,10 +44,10 @@ LOSSX_SIMD_CLONES double mlsm_block(const MlsmArgs<T>& a, index_t r0, index_t r1
     if (w) {
 #pragma omp simd reduction(+ : s)
       for (index_t c = 0; c < C; ++c)
-        s += static_cast<double>(w[c]) * static_cast<double>(mlsm_value(x[c], y[c], vexp(-std::fabs(x[c]))));
+        s += static_cast<double>(w[c]) * static_cast<double>(mlsm_value(x[c], y[c], vexp_nonpos(-std::fabs(x[c]))));
     } else {
 #pragma omp simd reduction(+ : s)
-      for (index_t c = 0; c < C; ++c) s += static_cast<double>(mlsm_value(x[c], y[c], vexp(-std::fabs(x[c]))));
+      for (index_t c = 0; c < C; ++c) s += static_cast<double>(mlsm_value(x[c], y[c], vexp_nonpos(-std::fabs(x[c]))));
     }
     const double row = s / static_cast<double>(C);
     if (loss_rows) loss_rows[r] = static_cast<T>(row);
@@ -58,10 +58,10 @@ LOSSX_SIMD_CLONES double mlsm_block(const MlsmArgs<T>& a, index_t r0, index_t r1
       if (w) {
 #pragma omp simd
         for (index_t c = 0; c < C; ++c)
-          gr[c] = scale * w[c] * (sigmoid_from(x[c], vexp(-std::fabs(x[c]))) - y[c]);
+          gr[c] = scale * w[c] * (sigmoid_from(x[c], vexp_nonpos(-std::fabs(x[c]))) - y[c]);
       } else {
 #pragma omp simd
-        for (index_t c = 0; c < C; ++c) gr[c] = scale * (sigmoid_from(x[c], vexp(-std::fabs(x[c]))) - y[c]);
+        for (index_t c = 0; c < C; ++c) gr[c] = scale * (sigmoid_from(x[c], vexp_nonpos(-std::fabs(x[c]))) - y[c]);
       }
     }
   }

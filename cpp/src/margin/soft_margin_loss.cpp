@@ -18,7 +18,7 @@ struct SoftMargin {
   LOSSX_INLINE T value(T x, T y, T) const { return softplus(-y * x); }
   LOSSX_INLINE T grad(T x, T y, T) const {
     const T t = -y * x;
-    return -y * sigmoid_from(t, vexp(-std::fabs(t)));
+    return -y * sigmoid_from(t, vexp_nonpos(-std::fabs(t)));
   }
 };
 }  // namespace
