@@ -168,17 +168,40 @@ def _softmax_dtype(dtype: object, fn: str) -> np.dtype | None:
 def _cast_gradient(core: Callable[..., Any], dtype: np.dtype) -> Callable[..., Any]:
     """Wraps a core function so that the gradient comes back in ``dtype`` (the caller's input dtype)."""
 
-    def call(mode: int, g: Any, *args: Any) -> Any:
-        out = core(mode, g, *args)
+    def call(mode: int, g: Any, out: Any, grad_out: Any, *args: Any) -> Any:
+        # The gradient's buffer (backward's out, with_grad's grad_out) has the caller's dtype:
+        # the gradient is computed in the cast dtype, then converted into it.
+        gbuf = out if mode == 1 else grad_out if mode == 2 else None
+        res = core(mode, g, None if mode == 1 else out, None, *args)
         if mode == 1:
-            return out.astype(dtype)
+            return _into(res, gbuf, dtype, core.__name__, "out")
         if mode == 2:
-            return out[0], out[1].astype(dtype)
-        return out
+            return res[0], _into(res[1], gbuf, dtype, core.__name__, "grad_out")
+        return res
 
     # _api checks the argument names against the compiled function's
     call.__wrapped__ = core  # type: ignore[attr-defined]
     return call
+
+
+def _into(grad: np.ndarray, buf: Any, dtype: np.dtype, fn: str, name: str) -> Any:
+    """``grad`` as ``dtype``: converted into the caller's buffer ``buf`` (checked as the binding
+    checks a buffer), or a new array when there is none."""
+    if buf is None:
+        return grad.astype(dtype)
+    what = f"{fn}: '{name}' must be "
+    if not isinstance(buf, np.ndarray):
+        raise TypeError(what + f"a NumPy array; got {type(buf).__name__}")
+    if buf.dtype != dtype or not buf.dtype.isnative:
+        raise TypeError(what + f"a native-endian array of the result's dtype {dtype}; got dtype {buf.dtype}")
+    if buf.shape != grad.shape:
+        raise ValueError(what + f"an array of the result's shape {grad.shape}; got {buf.shape}")
+    if not (buf.flags.c_contiguous and buf.flags.aligned):
+        raise ValueError(what + "C-contiguous and aligned; got a non-contiguous or unaligned array")
+    if not buf.flags.writeable:
+        raise ValueError(what + "writeable; got a read-only array")
+    np.copyto(buf, grad, casting="unsafe")
+    return buf
 
 
 def _softmax_args(core: Callable[..., Any], input: ArrayLike, dim: int | None, dtype: object, fn: str) -> Prepared:
