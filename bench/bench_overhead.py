@@ -22,6 +22,7 @@ import os
 import platform
 import statistics
 import sys
+import time
 import timeit
 
 import numpy as np
@@ -88,7 +89,8 @@ def variants(n: int, c: int) -> list[tuple[str, str, dict]]:
 
 def measure(rows: list[tuple[str, str, dict]], repeats: int, budget: float = 0.004) -> list[float]:
     """Median µs per call of each row, the rows interleaved within every repeat."""
-    timers = [timeit.Timer(stmt, globals=ns) for _, stmt, ns in rows]
+    # CPU time of this process: on a loaded shared machine, wall time mostly measures the neighbours.
+    timers = [timeit.Timer(stmt, timer=time.process_time, globals=ns) for _, stmt, ns in rows]
     numbers = []
     for t in timers:  # calls per sample: about `budget` seconds each
         t.timeit(50)
