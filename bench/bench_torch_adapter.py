@@ -90,11 +90,13 @@ def _step_timer(make, module, clock):
     return timed
 
 
-def bench(threads, repeats, clock=time.perf_counter):
+def bench(threads, repeats, clock=time.perf_counter, only=None):
     torch.set_num_threads(threads)
     lossx.set_num_threads(threads)
     rows = []
     for label, cls, make in ROWS:
+        if only and not any(o in label for o in only):
+            continue
         ours = _step_timer(make, getattr(lnn, cls)(), clock)
         theirs = _step_timer(make, getattr(torch.nn, cls)(), clock)
         a, b = [], []
@@ -131,6 +133,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--out", default=None, help="also write the markdown table to this file")
     ap.add_argument("--append", action="store_true", help="append to --out instead of overwriting it")
+    ap.add_argument("--rows", nargs="+", default=None,
+                    help="only the rows whose label contains one of these strings (e.g. '(64, 10)')")
     ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                     help="wall: elapsed time (default); cpu: the calling thread's CPU time, which other "
                          "jobs on a shared machine do not inflate - meaningful with --threads 1 only")
@@ -138,7 +142,7 @@ def main():
     if args.clock == "cpu" and args.threads != [1]:
         ap.error("--clock cpu measures the calling thread only: use it with --threads 1")
     clock = time.perf_counter if args.clock == "wall" else time.thread_time
-    rows = [r for t in args.threads for r in bench(t, args.repeats, clock)]
+    rows = [r for t in args.threads for r in bench(t, args.repeats, clock, args.rows)]
     lines = [
         "| training step (loss fwd + bwd, float32) | threads | lossx.torch.nn | torch.nn | speed-up |",
         "|---|---|---|---|---|",
@@ -149,8 +153,9 @@ def main():
     print(table)
     if args.out:
         cmd = "PYTHONPATH=python python bench/bench_torch_adapter.py " + " ".join(
-            ["--threads", *map(str, args.threads), "--repeats", str(args.repeats), "--clock", args.clock,
-             "--out", args.out] + (["--append"] if args.append else []))
+            ["--threads", *map(str, args.threads), "--repeats", str(args.repeats), "--clock", args.clock]
+            + (["--rows", *(repr(r) for r in args.rows)] if args.rows else [])
+            + ["--out", args.out] + (["--append"] if args.append else []))
         with open(args.out, "a" if args.append else "w") as f:
             if args.append:
                 f.write("\n")

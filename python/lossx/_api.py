@@ -363,7 +363,15 @@ def loss(
                    f"        except (TypeError, ValueError):\n"
                    f"            pass\n" + call_general +
                    f"def _lean_args({params}):\n"
-                   f"    return ({bargs},) if {gate} else None\n")
+                   f"    return ({bargs},) if {gate} else None\n"
+                   f"def _with_grad_exact({params}):\n"
+                   f"    if {gate}:\n"
+                   f"        try:\n"
+                   f"            return _core_fn({_BOTH}, None, None, None, {bargs})\n"
+                   f"        except (TypeError, ValueError):\n"
+                   f"            pass\n"
+                   f"    return _with_grad({''.join(p + ', ' for p in pos)}"
+                   f"{''.join(f'{k}={k}, ' for k in kws)})\n")
         else:
             plist = _params_source(sig)
             out_sep = ", out=None" if kws else ", *, out=None"
@@ -497,6 +505,11 @@ def loss(
         forward.__module__ = "lossx"
         forward.__doc__ = (forward.__doc__ or "").rstrip() + "\n\n" + _doc_out(name)
         forward.__annotations__ = {**getattr(prepare, "__annotations__", {}), "return": "NDArray[np.floating]"}
+        # For lossx.torch, whose autograd node calls NAME_with_grad once per training step: the
+        # fused call with the definition's exact signature (no *args/**kwargs re-packing and no
+        # grad_output/out buffers), the same lean-or-general path and results as NAME_with_grad.
+        ns["_with_grad"] = with_grad
+        forward._with_grad_exact = ns.get("_with_grad_exact", with_grad)  # type: ignore[attr-defined]
         forward.backward = backward  # type: ignore[attr-defined]
         forward.with_grad = with_grad  # type: ignore[attr-defined]
         if r_at is not None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn, TypeVar, cast
 
+import numpy as np
 import torch
 
 import lossx
@@ -109,7 +110,10 @@ class Plan:
             getattr(torch.nn.functional, torch_name) if torch_name else None
         )
         self.forward: Callable[..., Any] = getattr(lossx, name)
-        self.with_grad: Callable[..., Any] = getattr(lossx, name + "_with_grad")
+        # NAME_with_grad with the definition's exact signature (lossx._api): the same results,
+        # without re-packing *args/**kwargs on every training step.
+        self.with_grad: Callable[..., Any] = getattr(self.forward, "_with_grad_exact", None) or getattr(
+            lossx, name + "_with_grad")
         self.backward: Callable[..., Any] = getattr(lossx, name + "_backward")
 
 
@@ -125,7 +129,8 @@ class LossxFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: _Ctx, plan: Plan, reduction: str, kwargs: dict[str, Any], *args: Any) -> torch.Tensor:
-        arrays = [a.detach().numpy() if isinstance(a, torch.Tensor) else a for a in args]
+        # Zero-copy NumPy views (detach only what requires grad: .numpy() refuses it).
+        arrays = [(a.detach() if a.requires_grad else a).numpy() if isinstance(a, torch.Tensor) else a for a in args]
         if plan.tensor_kwargs:
             kwargs = {k: v.detach().numpy() if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()}
         needs = ctx.needs_input_grad  # run() applies this node only with grad mode on
@@ -135,17 +140,19 @@ class LossxFunction(torch.autograd.Function):
         want = tuple(map(needs.__getitem__, plan.diff_slots))
         if True not in want:
             return torch.from_numpy(plan.forward(*arrays, reduction=reduction, **kwargs))
-        # Everything NAME_backward needs: the tensors through save_for_backward (an in-place
-        # change before the backward is then detected), the other arguments as they are.
-        ctx.save_for_backward(*(a for a in args if isinstance(a, torch.Tensor)))
         ctx.call = (plan, want, args, reduction, kwargs)
         if reduction != "none" or plan.fused_none is True or (plan.fused_none and plan.fused_none(args)):
+            # The fused pass: the gradient is computed now from the forward's inputs, so a later
+            # in-place change of them cannot affect it (as PyTorch's cross-entropy, whose
+            # backward reads its saved output, not the input); nothing to save.
             out, grads = plan.with_grad(*arrays, reduction=reduction, **kwargs)
-            ctx.grads = tuple(map(torch.from_numpy, grads)) if isinstance(grads, tuple) else (torch.from_numpy(grads),)
-        else:
-            out = plan.forward(*arrays, reduction=reduction, **kwargs)
-            ctx.grads = None
-        return torch.from_numpy(out)
+            ctx.grads = (torch.from_numpy(grads),) if type(grads) is np.ndarray else tuple(map(torch.from_numpy, grads))
+            return torch.from_numpy(out)
+        # NAME_backward will read the inputs: the tensors go through save_for_backward (an
+        # in-place change before the backward is then detected), the other arguments as they are.
+        ctx.save_for_backward(*(a for a in args if isinstance(a, torch.Tensor)))
+        ctx.grads = None
+        return torch.from_numpy(plan.forward(*arrays, reduction=reduction, **kwargs))
 
     @staticmethod
     def backward(ctx: _Ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
