@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "lossx/lossx.hpp"
@@ -26,14 +27,28 @@ inline Shape shape_of(const py::array& a) {
   return Shape(a.shape(), a.shape() + a.ndim());
 }
 
-inline bool is_float(const py::array& a) {
-  return a.dtype().equal(py::dtype::of<float>()) || a.dtype().equal(py::dtype::of<double>());
+/// Whether `a` holds exactly T (float32/float64: kind 'f', int32/int64: kind 'i', of T's size)
+/// in native byte order. Read from the dtype's fields: dtype::equal goes through NumPy's casting
+/// tables, which costs a small call several times over.
+template <class T>
+bool has_dtype(const py::array& a) {
+  static_assert(std::is_floating_point_v<T> || std::is_integral_v<T>, "a float or an integer type");
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  constexpr char kSwapped = '<';
+#else
+  constexpr char kSwapped = '>';
+#endif
+  const py::dtype d = a.dtype();
+  return d.kind() == (std::is_floating_point_v<T> ? 'f' : 'i') && d.itemsize() == static_cast<py::ssize_t>(sizeof(T)) &&
+         d.byteorder() != kSwapped;
 }
+
+inline bool is_float(const py::array& a) { return has_dtype<float>(a) || has_dtype<double>(a); }
 
 /// A View of a C-contiguous array of exactly T (no conversion, no copy).
 template <class T>
 View<const T> view(const py::array& a, const char* name) {
-  if (!a.dtype().equal(py::dtype::of<T>()) || !(a.flags() & py::array::c_style))
+  if (!has_dtype<T>(a) || !(a.flags() & py::array::c_style))
     throw TypeError("lossx: internal: '" + std::string(name) + "' reached the binding as " +
                     std::string(py::str(a.dtype())) + " / non-contiguous");
   return View<const T>{static_cast<const T*>(a.data()), shape_of(a)};
@@ -45,7 +60,7 @@ View<const T> view(const py::array& a, const char* name) {
 template <class T>
 View<const T> strided_view(const py::array& a, const char* name) {
   constexpr int kAligned = py::detail::npy_api::NPY_ARRAY_ALIGNED_;
-  if (!a.dtype().equal(py::dtype::of<T>()) || !(a.flags() & kAligned))
+  if (!has_dtype<T>(a) || !(a.flags() & kAligned))
     throw TypeError("lossx: internal: '" + std::string(name) + "' reached the binding as " +
                     std::string(py::str(a.dtype())) + " / unaligned");
   View<const T> v{static_cast<const T*>(a.data()), shape_of(a)};
@@ -69,8 +84,8 @@ View<const T> optional_view(const py::object& o, const char* name) {
 /// Calls f(T{}) for a float32 or float64 array.
 template <class F>
 py::object with_float(const py::array& a, const char* loss, const char* name, F&& f) {
-  if (a.dtype().equal(py::dtype::of<float>())) return f(float{});
-  if (a.dtype().equal(py::dtype::of<double>())) return f(double{});
+  if (has_dtype<float>(a)) return f(float{});
+  if (has_dtype<double>(a)) return f(double{});
   throw TypeError(std::string(loss) + ": '" + name + "' must be a float32 or float64 array; got " +
                   std::string(py::str(a.dtype())));
 }
@@ -78,8 +93,8 @@ py::object with_float(const py::array& a, const char* loss, const char* name, F&
 /// Calls f(I{}) for an int32 or int64 array.
 template <class F>
 py::object with_index(const py::array& a, const char* loss, const char* name, F&& f) {
-  if (a.dtype().equal(py::dtype::of<std::int32_t>())) return f(std::int32_t{});
-  if (a.dtype().equal(py::dtype::of<std::int64_t>())) return f(std::int64_t{});
+  if (has_dtype<std::int32_t>(a)) return f(std::int32_t{});
+  if (has_dtype<std::int64_t>(a)) return f(std::int64_t{});
   throw TypeError(std::string(loss) + ": '" + name + "' must be an integer array of class indices; got " +
                   std::string(py::str(a.dtype())));
 }
@@ -118,7 +133,7 @@ py::array_t<T> output(const char* fn, const std::string& name, py::handle buf, c
   if (!py::isinstance<py::array>(buf))
     throw TypeError(what + "a NumPy array; got " + std::string(py::str(py::type::handle_of(buf).attr("__name__"))));
   auto a = py::reinterpret_borrow<py::array>(buf);
-  if (!a.dtype().equal(py::dtype::of<T>()))
+  if (!has_dtype<T>(a))
     throw TypeError(what + "a native-endian array of the result's dtype " + std::string(py::str(py::dtype::of<T>())) +
                     "; got dtype " + std::string(py::str(a.dtype())));
   if (shape_of(a) != shape)

@@ -156,6 +156,14 @@ class LossxFunction(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: _Ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        grads, plan = ctx.grads, ctx.call[0]
+        if grads is not None and plan.single and grad_output.dim() == 0 and not torch.is_grad_enabled():
+            # The common training step, inline: a reduced loss, one gradient kept by the
+            # forward, handed over (scaled unless grad_output is exactly 1); see _backward.
+            ctx.grads = None
+            if grad_output.item() != 1.0:
+                grads[0].mul_(grad_output)
+            return (None, None, None, grads[0]) + plan.rest
         if torch.is_grad_enabled():
             # create_graph=True: lossx gives first derivatives only. The gradients returned
             # here are marked (_FirstDerivativeOnly) so that differentiating them raises a
