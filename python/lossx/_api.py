@@ -339,7 +339,7 @@ def loss(
             return prepare(*args, **kwargs)
 
         core_fn = getattr(_core, name, None)
-        lean = _lean_source(name, sig, core_fn)
+        lean_src = _lean_source(name, sig, core_fn)
         ns: dict[str, Any] = {"_ND": _ND, "_disjoint": _disjoint, "_call": _call, "_core_fn": core_fn,
                               "convert": convert}
         ns.update({f"_d_{p}": par.default for p, par in sig.parameters.items()})
@@ -353,18 +353,18 @@ def loss(
         # argument, and any error, goes through convert() and the binding as before (so
         # results and error messages are those of the general path). Generated source, so
         # that no per-call argument re-binding (*args / **kwargs, inspect) is needed.
-        if lean is not None:
-            params, gate, bargs, arrays = lean
-            out_sep = ", out=None" if "*" in params.split(", ") else ", *, out=None"
-            src = (f"def {name}({params}{out_sep}):\n"
+        if lean_src is not None:
+            plist, gate, bargs, arrays = lean_src
+            out_sep = ", out=None" if "*" in plist.split(", ") else ", *, out=None"
+            src = (f"def {name}({plist}{out_sep}):\n"
                    f"    if {gate} and (out is None or _disjoint(out, None, {arrays})):\n"
                    f"        try:\n"
                    f"            return _core_fn({_LOSS}, None, out, None, {bargs})\n"
                    f"        except (TypeError, ValueError):\n"
                    f"            pass\n" + call_general +
-                   f"def _lean_args({params}):\n"
+                   f"def _lean_args({plist}):\n"
                    f"    return ({bargs},) if {gate} else None\n"
-                   f"def _with_grad_exact({params}):\n"
+                   f"def _with_grad_exact({plist}):\n"
                    f"    if {gate}:\n"
                    f"        try:\n"
                    f"            return _core_fn({_BOTH}, None, None, None, {bargs})\n"
@@ -377,7 +377,7 @@ def loss(
             out_sep = ", out=None" if kws else ", *, out=None"
             src = f"def {name}({plist}{out_sep}):\n" + call_general + "_lean_args = None\n"
         exec(compile(src, f"<lossx.{name}>", "exec"), ns)
-        forward = ns[name]
+        forward: Callable[..., Any] = ns[name]
         lean_args: Callable[..., tuple[Any, ...] | None] | None = ns["_lean_args"]
         functools.update_wrapper(forward, prepare)  # signature (PyTorch's; out= is documented), docs
 

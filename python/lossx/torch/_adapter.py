@@ -59,7 +59,7 @@ def _warn_fallback(name: str, reason: str) -> None:
             f"lossx.torch.functional.{name}: {reason}; lossx computes float32/float64 CPU tensors only, "
             f"so this call (and later ones like it) runs torch.nn.functional.{name} instead",
             LossxFallbackWarning,
-            stacklevel=5,  # the caller of the lossx.torch.functional function
+            stacklevel=4,  # the caller of the lossx.torch.functional function (via run)
         )
 
 
@@ -156,14 +156,14 @@ class LossxFunction(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: _Ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        grads, plan = ctx.grads, ctx.call[0]
-        if grads is not None and plan.single and grad_output.dim() == 0 and not torch.is_grad_enabled():
+        kept, plan = ctx.grads, ctx.call[0]
+        if kept is not None and plan.single and grad_output.dim() == 0 and not torch.is_grad_enabled():
             # The common training step, inline: a reduced loss, one gradient kept by the
             # forward, handed over (scaled unless grad_output is exactly 1); see _backward.
             ctx.grads = None
             if grad_output.item() != 1.0:
-                grads[0].mul_(grad_output)
-            return (None, None, None, grads[0]) + plan.rest
+                kept[0].mul_(grad_output)
+            return (None, None, None, kept[0]) + plan.rest
         if torch.is_grad_enabled():
             # create_graph=True: lossx gives first derivatives only. The gradients returned
             # here are marked (_FirstDerivativeOnly) so that differentiating them raises a
@@ -258,15 +258,18 @@ def _graph_break(fn: _F) -> _F:
     return cast(_F, torch.compiler.disable(fn))  # type: ignore[no-untyped-call]
 
 
-@_graph_break
 def run(plan: Plan, args: tuple[Any, ...], reduction: str, kwargs: dict[str, Any]) -> torch.Tensor:
     """Compute ``plan``'s loss on ``args`` (tensors and plain values) through lossx, differentiably.
 
     ``args`` are the positional data arguments of lossx's function (dtype promotion
     already done by the caller); ``kwargs`` its options (``reduction`` apart).
-    Under ``torch.compile`` this call is a graph break (``torch.compiler.disable``):
-    it runs eagerly, between the compiled graphs before and after it.
+    Under ``torch.compile`` this call is a graph break (through :func:`_run_outside_graph`,
+    a ``torch.compiler.disable`` of this function): it runs eagerly, between the compiled
+    graphs before and after it. Eager calls skip that wrapper, which costs a few
+    microseconds per call (it switches the frame-evaluation hook twice).
     """
+    if torch.compiler.is_compiling():
+        return _run_outside_graph(plan, args, reduction, kwargs)
     for i in plan.diff:
         a = args[i]
         if isinstance(a, torch.Tensor):
@@ -294,6 +297,9 @@ def run(plan: Plan, args: tuple[Any, ...], reduction: str, kwargs: dict[str, Any
                 _refuse(plan, k)
     out: torch.Tensor = LossxFunction.apply(plan, reduction, kwargs, *args)  # type: ignore[no-untyped-call]
     return out
+
+
+_run_outside_graph = _graph_break(run)
 
 
 def promote(*tensors: Any) -> tuple[Any, ...]:
