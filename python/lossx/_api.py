@@ -352,7 +352,21 @@ def loss(
         # the arguments' types inline and calls the compiled function positionally; any other
         # argument, and any error, goes through convert() and the binding as before (so
         # results and error messages are those of the general path). Generated source, so
-        # that no per-call argument re-binding (*args / **kwargs, inspect) is needed.
+        # that no per-call argument re-binding (*args / **kwargs, inspect) is needed. For
+        # mse_loss the source reads:
+        #
+        #   def mse_loss(input, target, *, reduction=_d_reduction, weight=_d_weight, out=None):
+        #       if type(input) is _ND and type(target) is _ND and (weight is None or type(weight)
+        #               is _ND) and type(reduction) is str and (out is None or _disjoint(...)):
+        #           try:
+        #               return _core_fn(0, None, out, None, input, target, weight, reduction)
+        #           except (TypeError, ValueError):
+        #               pass
+        #       core, cargs = convert((input, target, ), {'reduction': reduction, 'weight': weight})
+        #       return _call(core, 0, None, cargs, 'mse_loss', out)
+        #
+        # plus _lean_args (the same test, returning the binding's arguments) for the other
+        # forms and _with_grad_exact for lossx.torch.
         if lean_src is not None:
             plist, gate, bargs, arrays = lean_src
             out_sep = ", out=None" if "*" in plist.split(", ") else ", *, out=None"
