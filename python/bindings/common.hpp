@@ -119,7 +119,8 @@ struct Outputs {
 
 inline std::string shape_str(const Shape& s) {
   std::string r = "(";
-  for (size_t k = 0; k < s.size(); ++k) r += std::to_string(s[k]) + (s.size() == 1 ? "," : k + 1 < s.size() ? ", " : "");
+  for (size_t k = 0; k < s.size(); ++k)
+    r += std::to_string(s[k]) + (s.size() == 1 ? "," : k + 1 < s.size() ? ", " : "");
   return r + ")";
 }
 
