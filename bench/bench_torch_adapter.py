@@ -107,6 +107,64 @@ def bench(threads, repeats, clock=time.perf_counter, only=None):
     return rows
 
 
+def breakdown(repeats, clock):
+    """The (64, 10) cross-entropy step with the adapter's layers peeled off one by one (1 thread)."""
+    from lossx import _core
+    from lossx.torch import _adapter, functional as LF
+
+    torch.set_num_threads(1)
+    lossx.set_num_threads(1)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 10, generator=g).requires_grad_()
+    y = torch.randint(0, 10, (64,), generator=g)
+    loss0, grad0 = lossx.cross_entropy_with_grad(x.detach().numpy(), y.numpy())
+
+    class Bare(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.g = torch.from_numpy(grad0.copy())
+            return torch.from_numpy(loss0.copy())
+
+        @staticmethod
+        def backward(ctx, go):
+            return ctx.g, None
+
+    class BareLossx(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            loss, grad = _core.cross_entropy(2, None, None, None, x.detach().numpy(), y.numpy(), None, -100, 0.0,
+                                             "mean")
+            ctx.g = torch.from_numpy(grad)
+            return torch.from_numpy(loss)
+
+        @staticmethod
+        def backward(ctx, go):
+            return ctx.g, None
+
+    opts = {"ignore_index": -100, "label_smoothing": 0.0}
+    variants = [
+        ("a bare `autograd.Function` returning precomputed tensors", lambda: Bare.apply(x, y)),
+        ("the same + `x.detach().numpy()`, `y.numpy()`, one `_core.cross_entropy` call, two `torch.from_numpy`",
+         lambda: BareLossx.apply(x, y)),
+        ("`LossxFunction.apply` (the adapter's node, lossx's public fused call)",
+         lambda: _adapter.LossxFunction.apply(LF._CE, "mean", opts, x, y, None)),
+        ("`lossx.torch.nn.CrossEntropyLoss()(x, y)`", lambda c=lnn.CrossEntropyLoss(): c(x, y)),
+        ("`torch.nn.CrossEntropyLoss()(x, y)`", lambda c=torch.nn.CrossEntropyLoss(): c(x, y)),
+    ]
+    timers = []
+    for _, f in variants:
+        def make(module, f=f):
+            return f, x
+        timers.append(_step_timer(make, None, clock))
+    samples = [[] for _ in variants]
+    for _ in range(repeats):
+        for k, t in enumerate(timers):
+            samples[k].append(t())
+    print("| variant of the (64, 10) step | µs |\n|---|---|")
+    for (label, _), s in zip(variants, samples):
+        print(f"| {label} | {statistics.median(s) * 1e6:.1f} |")
+
+
 def _fmt(sec):
     return f"{sec * 1e6:.1f} µs" if sec < 1e-3 else f"{sec * 1e3:.2f} ms"
 
@@ -138,7 +196,12 @@ def main():
     ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                     help="wall: elapsed time (default); cpu: the calling thread's CPU time, which other "
                          "jobs on a shared machine do not inflate - meaningful with --threads 1 only")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="instead: the (64, 10) cross-entropy step layer by layer (1 thread)")
     args = ap.parse_args()
+    if args.breakdown:
+        breakdown(args.repeats, time.perf_counter if args.clock == "wall" else time.thread_time)
+        return
     if args.clock == "cpu" and args.threads != [1]:
         ap.error("--clock cpu measures the calling thread only: use it with --threads 1")
     clock = time.perf_counter if args.clock == "wall" else time.thread_time
