@@ -215,3 +215,55 @@ def test_partial_forms_take_no_buffer():
     x = np.zeros((2, 3))
     with pytest.raises(TypeError, match="out"):
         lossx.cross_entropy_partial(x, [0, 1], out=np.empty(()))
+
+
+# ---------------------------------------------------------------- the lean path (same results, no conversion)
+
+
+def test_common_calls_take_the_lean_path(monkeypatch):
+    """Contiguous native arrays of the right dtype with plain options never reach the general
+    path (lossx._api._call), in every form; the general path gives the same bits."""
+    import lossx._api as api
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((6, 5)).astype(np.float32)
+    t = rng.standard_normal((6, 5)).astype(np.float32)
+    y = rng.integers(0, 5, 6)
+    g = np.ones(6, np.float32)
+    calls = [
+        lambda: lossx.cross_entropy(x, y),
+        lambda: lossx.cross_entropy(x, y, reduction="sum", label_smoothing=0.1, ignore_index=2),
+        lambda: lossx.cross_entropy_backward(1.0, x, y),
+        lambda: lossx.cross_entropy_backward(g, x, y, reduction="none"),
+        lambda: lossx.cross_entropy_with_grad(x, y),
+        lambda: lossx.cross_entropy_partial(x, y),
+        lambda: lossx.cross_entropy_partial_backward(0.5, x, y),
+        lambda: lossx.mse_loss(x, t),
+        lambda: lossx.mse_loss_with_grad(x, t, reduction="sum"),
+        lambda: lossx.log_softmax(x, 1),
+        lambda: lossx.triplet_margin_loss_backward(1.0, x, t, x[::-1].copy()),
+        lambda: lossx.cross_entropy(x, y, out=np.empty((), np.float32)),
+    ]
+    general = [c() for c in calls]
+
+    def no_general_path(*args, **kwargs):
+        raise AssertionError("took the general path")
+
+    monkeypatch.setattr(api, "_call", no_general_path)
+    for f in (lossx.cross_entropy, lossx.mse_loss, lossx.log_softmax, lossx.triplet_margin_loss):
+        monkeypatch.setitem(f.__globals__, "_call", no_general_path)  # NAME's generated namespace
+    for c, want in zip(calls, general):
+        got = c()
+        for a, b in zip(grads_tuple(got, None), grads_tuple(want, None)):
+            if isinstance(a, tuple):
+                for u, v in zip(a, b):
+                    _same_bits(u, v)
+            else:
+                _same_bits(a, b)
+    # Anything else takes the general path.
+    with pytest.raises(AssertionError, match="general path"):
+        lossx.cross_entropy(x.tolist(), y)
+    with pytest.raises(AssertionError, match="general path"):
+        lossx.cross_entropy(x, y.astype(np.int16))
+    with pytest.raises(AssertionError, match="general path"):
+        lossx.cross_entropy(x, y, ignore_index=np.int64(2))
