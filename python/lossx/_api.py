@@ -27,7 +27,7 @@ import functools
 import inspect
 import re
 import sys
-from typing import Any, Callable, Dict, Generic, Tuple, cast
+from typing import Any, Callable, Dict, Generic, Sequence, Tuple, Union, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -46,6 +46,13 @@ Prepared = Tuple[Callable[..., Any], Dict[str, Any]]
 
 #: A result array of the prediction's dtype (float32 or float64).
 Array = NDArray[np.floating[Any]]
+
+#: The type of ``out=`` (an array, or a tuple of arrays for several gradients). A definition
+#: lists ``out: Buffer = None`` as its last, keyword-only parameter, so that type checkers see
+#: ``NAME(..., out=)`` and ``NAME_backward(..., out=)``; the definition never receives it:
+#: :func:`loss` takes it off the signature (PyTorch's signature stays what ``inspect`` shows)
+#: and the generated NAME consumes it.
+Buffer = Union[NDArray[Any], Sequence[NDArray[Any]], None]
 
 
 class LossFunction(Generic[P]):
@@ -326,11 +333,15 @@ def loss(
     def wrap(prepare: Callable[P, Prepared]) -> LossFunction[P]:
         name = prepare.__name__
         sig = inspect.signature(prepare)
+        # out= is handled here, not by the definition (see Buffer): PyTorch's signature without it.
+        sig = sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "out"])
         names = list(sig.parameters)
         r_at = names.index("reduction") if "reduction" in names else None
         r_positional = r_at is not None and sig.parameters["reduction"].kind is not inspect.Parameter.KEYWORD_ONLY
 
         def convert(args: Any, kwargs: Any) -> Prepared:
+            if "out" in kwargs:  # NAME, NAME_backward and NAME_with_grad take it before this point
+                raise TypeError(f"{name}(): got an unexpected keyword argument 'out'")
             if r_at is not None:
                 if "reduction" in kwargs:
                     _convert.reduction(kwargs["reduction"], name, reductions)
@@ -393,7 +404,8 @@ def loss(
         exec(compile(src, f"<lossx.{name}>", "exec"), ns)
         forward: Callable[..., Any] = ns[name]
         lean_args: Callable[..., tuple[Any, ...] | None] | None = ns["_lean_args"]
-        functools.update_wrapper(forward, prepare)  # signature (PyTorch's; out= is documented), docs
+        functools.update_wrapper(forward, prepare)  # name, docs, annotations
+        forward.__signature__ = sig  # type: ignore[attr-defined]  # PyTorch's (out= is documented)
 
         def bind_error(args: tuple[Any, ...], kwargs: dict[str, Any], suffix: str) -> TypeError | None:
             """For a missing or surplus argument: a TypeError against the called function's signature."""

@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from . import _convert as cv
 from . import _core
-from ._api import Prepared, loss
+from ._api import Buffer, Prepared, loss
 
 __all__ = [
     "binary_cross_entropy",
@@ -82,6 +82,7 @@ def cross_entropy(
     ignore_index: int = -100,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
+    out: Buffer = None,
 ) -> Prepared:
     r"""Cross-entropy between softmax(``input``) and ``target``, as ``torch.nn.functional.cross_entropy``.
 
@@ -226,7 +227,7 @@ def _softmax_args(core: Callable[..., Any], input: ArrayLike, dim: int | None, d
 
 
 @loss()
-def log_softmax(input: ArrayLike, dim: int | None = None, *, dtype: object = None) -> Prepared:
+def log_softmax(input: ArrayLike, dim: int | None = None, *, dtype: object = None, out: Buffer = None) -> Prepared:
     r"""Logarithm of the softmax along ``dim``, as ``torch.nn.functional.log_softmax``.
 
     .. math::
@@ -269,7 +270,7 @@ log_softmax_with_grad = log_softmax.with_grad
 
 
 @loss()
-def softmax(input: ArrayLike, dim: int | None = None, *, dtype: object = None) -> Prepared:
+def softmax(input: ArrayLike, dim: int | None = None, *, dtype: object = None, out: Buffer = None) -> Prepared:
     r"""Softmax along ``dim``, as ``torch.nn.functional.softmax``.
 
     .. math::
@@ -316,6 +317,7 @@ def nll_loss(
     *,
     ignore_index: int = -100,
     reduction: str = "mean",
+    out: Buffer = None,
 ) -> Prepared:
     r"""Negative log-likelihood of class indices, as ``torch.nn.functional.nll_loss``.
 
@@ -384,7 +386,7 @@ def _labelled(input: ArrayLike, target: ArrayLike, fn: str) -> tuple[np.ndarray,
 
 @loss()
 def binary_cross_entropy(
-    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None, *, reduction: str = "mean"
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None, *, reduction: str = "mean", out: Buffer = None
 ) -> Prepared:
     r"""Binary cross-entropy of probabilities, as ``torch.nn.functional.binary_cross_entropy``.
 
@@ -438,6 +440,7 @@ def binary_cross_entropy_with_logits(
     *,
     reduction: str = "mean",
     pos_weight: ArrayLike | None = None,
+    out: Buffer = None,
 ) -> Prepared:
     r"""Binary cross-entropy of logits, as ``torch.nn.functional.binary_cross_entropy_with_logits``.
 
@@ -495,7 +498,9 @@ binary_cross_entropy_with_logits_partial_backward = binary_cross_entropy_with_lo
 
 
 @loss(reductions=("none", "batchmean", "sum", "mean"))
-def kl_div(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", log_target: bool = False) -> Prepared:
+def kl_div(
+    input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", log_target: bool = False, out: Buffer = None
+) -> Prepared:
     r"""Pointwise Kullback-Leibler divergence, as ``torch.nn.functional.kl_div``.
 
     ``input`` holds log-probabilities :math:`x`; ``target`` holds probabilities :math:`t`
