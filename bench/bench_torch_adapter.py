@@ -90,11 +90,13 @@ def _step_timer(make, module, clock):
     return timed
 
 
-def bench(threads, repeats, clock=time.perf_counter):
+def bench(threads, repeats, clock=time.perf_counter, only=None):
     torch.set_num_threads(threads)
     lossx.set_num_threads(threads)
     rows = []
     for label, cls, make in ROWS:
+        if only and not any(o in label for o in only):
+            continue
         ours = _step_timer(make, getattr(lnn, cls)(), clock)
         theirs = _step_timer(make, getattr(torch.nn, cls)(), clock)
         a, b = [], []
@@ -103,6 +105,64 @@ def bench(threads, repeats, clock=time.perf_counter):
             b.append(theirs())
         rows.append((label, threads, statistics.median(a), statistics.median(b)))
     return rows
+
+
+def breakdown(repeats, clock):
+    """The (64, 10) cross-entropy step with the adapter's layers peeled off one by one (1 thread)."""
+    from lossx import _core
+    from lossx.torch import _adapter, functional as LF
+
+    torch.set_num_threads(1)
+    lossx.set_num_threads(1)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 10, generator=g).requires_grad_()
+    y = torch.randint(0, 10, (64,), generator=g)
+    loss0, grad0 = lossx.cross_entropy_with_grad(x.detach().numpy(), y.numpy())
+
+    class Bare(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.g = torch.from_numpy(grad0.copy())
+            return torch.from_numpy(loss0.copy())
+
+        @staticmethod
+        def backward(ctx, go):
+            return ctx.g, None
+
+    class BareLossx(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            loss, grad = _core.cross_entropy(2, None, None, None, x.detach().numpy(), y.numpy(), None, -100, 0.0,
+                                             "mean")
+            ctx.g = torch.from_numpy(grad)
+            return torch.from_numpy(loss)
+
+        @staticmethod
+        def backward(ctx, go):
+            return ctx.g, None
+
+    opts = {"ignore_index": -100, "label_smoothing": 0.0}
+    variants = [
+        ("a bare `autograd.Function` returning precomputed tensors", lambda: Bare.apply(x, y)),
+        ("the same + `x.detach().numpy()`, `y.numpy()`, one `_core.cross_entropy` call, two `torch.from_numpy`",
+         lambda: BareLossx.apply(x, y)),
+        ("`LossxFunction.apply` (the adapter's node, lossx's public fused call)",
+         lambda: _adapter.LossxFunction.apply(LF._CE, "mean", opts, x, y, None)),
+        ("`lossx.torch.nn.CrossEntropyLoss()(x, y)`", lambda c=lnn.CrossEntropyLoss(): c(x, y)),
+        ("`torch.nn.CrossEntropyLoss()(x, y)`", lambda c=torch.nn.CrossEntropyLoss(): c(x, y)),
+    ]
+    timers = []
+    for _, f in variants:
+        def make(module, f=f):
+            return f, x
+        timers.append(_step_timer(make, None, clock))
+    samples = [[] for _ in variants]
+    for _ in range(repeats):
+        for k, t in enumerate(timers):
+            samples[k].append(t())
+    print("| variant of the (64, 10) step | µs |\n|---|---|")
+    for (label, _), s in zip(variants, samples):
+        print(f"| {label} | {statistics.median(s) * 1e6:.1f} |")
 
 
 def _fmt(sec):
@@ -131,14 +191,21 @@ def main():
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--out", default=None, help="also write the markdown table to this file")
     ap.add_argument("--append", action="store_true", help="append to --out instead of overwriting it")
+    ap.add_argument("--rows", nargs="+", default=None,
+                    help="only the rows whose label contains one of these strings (e.g. '(64, 10)')")
     ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                     help="wall: elapsed time (default); cpu: the calling thread's CPU time, which other "
                          "jobs on a shared machine do not inflate - meaningful with --threads 1 only")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="instead: the (64, 10) cross-entropy step layer by layer (1 thread)")
     args = ap.parse_args()
+    if args.breakdown:
+        breakdown(args.repeats, time.perf_counter if args.clock == "wall" else time.thread_time)
+        return
     if args.clock == "cpu" and args.threads != [1]:
         ap.error("--clock cpu measures the calling thread only: use it with --threads 1")
     clock = time.perf_counter if args.clock == "wall" else time.thread_time
-    rows = [r for t in args.threads for r in bench(t, args.repeats, clock)]
+    rows = [r for t in args.threads for r in bench(t, args.repeats, clock, args.rows)]
     lines = [
         "| training step (loss fwd + bwd, float32) | threads | lossx.torch.nn | torch.nn | speed-up |",
         "|---|---|---|---|---|",
@@ -149,8 +216,9 @@ def main():
     print(table)
     if args.out:
         cmd = "PYTHONPATH=python python bench/bench_torch_adapter.py " + " ".join(
-            ["--threads", *map(str, args.threads), "--repeats", str(args.repeats), "--clock", args.clock,
-             "--out", args.out] + (["--append"] if args.append else []))
+            ["--threads", *map(str, args.threads), "--repeats", str(args.repeats), "--clock", args.clock]
+            + (["--rows", *(repr(r) for r in args.rows)] if args.rows else [])
+            + ["--out", args.out] + (["--append"] if args.append else []))
         with open(args.out, "a" if args.append else "w") as f:
             if args.append:
                 f.write("\n")

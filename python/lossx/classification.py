@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from . import _convert as cv
 from . import _core
-from ._api import Prepared, loss
+from ._api import Buffer, Prepared, loss
 
 __all__ = [
     "binary_cross_entropy",
@@ -82,6 +82,7 @@ def cross_entropy(
     ignore_index: int = -100,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
+    out: Buffer = None,
 ) -> Prepared:
     r"""Cross-entropy between softmax(``input``) and ``target``, as ``torch.nn.functional.cross_entropy``.
 
@@ -168,17 +169,40 @@ def _softmax_dtype(dtype: object, fn: str) -> np.dtype | None:
 def _cast_gradient(core: Callable[..., Any], dtype: np.dtype) -> Callable[..., Any]:
     """Wraps a core function so that the gradient comes back in ``dtype`` (the caller's input dtype)."""
 
-    def call(mode: int, g: Any, *args: Any) -> Any:
-        out = core(mode, g, *args)
+    def call(mode: int, g: Any, out: Any, grad_out: Any, *args: Any) -> Any:
+        # The gradient's buffer (backward's out, with_grad's grad_out) has the caller's dtype:
+        # the gradient is computed in the cast dtype, then converted into it.
+        gbuf = out if mode == 1 else grad_out if mode == 2 else None
+        res = core(mode, g, None if mode == 1 else out, None, *args)
         if mode == 1:
-            return out.astype(dtype)
+            return _into(res, gbuf, dtype, core.__name__, "out")
         if mode == 2:
-            return out[0], out[1].astype(dtype)
-        return out
+            return res[0], _into(res[1], gbuf, dtype, core.__name__, "grad_out")
+        return res
 
     # _api checks the argument names against the compiled function's
     call.__wrapped__ = core  # type: ignore[attr-defined]
     return call
+
+
+def _into(grad: np.ndarray, buf: Any, dtype: np.dtype, fn: str, name: str) -> Any:
+    """``grad`` as ``dtype``: converted into the caller's buffer ``buf`` (checked as the binding
+    checks a buffer), or a new array when there is none."""
+    if buf is None:
+        return grad.astype(dtype)
+    what = f"{fn}: '{name}' must be "
+    if not isinstance(buf, np.ndarray):
+        raise TypeError(what + f"a NumPy array; got {type(buf).__name__}")
+    if buf.dtype != dtype or not buf.dtype.isnative:
+        raise TypeError(what + f"a native-endian array of the result's dtype {dtype}; got dtype {buf.dtype}")
+    if buf.shape != grad.shape:
+        raise ValueError(what + f"an array of the result's shape {grad.shape}; got {buf.shape}")
+    if not (buf.flags.c_contiguous and buf.flags.aligned):
+        raise ValueError(what + "C-contiguous and aligned; got a non-contiguous or unaligned array")
+    if not buf.flags.writeable:
+        raise ValueError(what + "writeable; got a read-only array")
+    np.copyto(buf, grad, casting="unsafe")
+    return buf
 
 
 def _softmax_args(core: Callable[..., Any], input: ArrayLike, dim: int | None, dtype: object, fn: str) -> Prepared:
@@ -203,7 +227,7 @@ def _softmax_args(core: Callable[..., Any], input: ArrayLike, dim: int | None, d
 
 
 @loss()
-def log_softmax(input: ArrayLike, dim: int | None = None, *, dtype: object = None) -> Prepared:
+def log_softmax(input: ArrayLike, dim: int | None = None, *, dtype: object = None, out: Buffer = None) -> Prepared:
     r"""Logarithm of the softmax along ``dim``, as ``torch.nn.functional.log_softmax``.
 
     .. math::
@@ -246,7 +270,7 @@ log_softmax_with_grad = log_softmax.with_grad
 
 
 @loss()
-def softmax(input: ArrayLike, dim: int | None = None, *, dtype: object = None) -> Prepared:
+def softmax(input: ArrayLike, dim: int | None = None, *, dtype: object = None, out: Buffer = None) -> Prepared:
     r"""Softmax along ``dim``, as ``torch.nn.functional.softmax``.
 
     .. math::
@@ -293,6 +317,7 @@ def nll_loss(
     *,
     ignore_index: int = -100,
     reduction: str = "mean",
+    out: Buffer = None,
 ) -> Prepared:
     r"""Negative log-likelihood of class indices, as ``torch.nn.functional.nll_loss``.
 
@@ -361,7 +386,7 @@ def _labelled(input: ArrayLike, target: ArrayLike, fn: str) -> tuple[np.ndarray,
 
 @loss()
 def binary_cross_entropy(
-    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None, *, reduction: str = "mean"
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None, *, reduction: str = "mean", out: Buffer = None
 ) -> Prepared:
     r"""Binary cross-entropy of probabilities, as ``torch.nn.functional.binary_cross_entropy``.
 
@@ -415,6 +440,7 @@ def binary_cross_entropy_with_logits(
     *,
     reduction: str = "mean",
     pos_weight: ArrayLike | None = None,
+    out: Buffer = None,
 ) -> Prepared:
     r"""Binary cross-entropy of logits, as ``torch.nn.functional.binary_cross_entropy_with_logits``.
 
@@ -472,7 +498,9 @@ binary_cross_entropy_with_logits_partial_backward = binary_cross_entropy_with_lo
 
 
 @loss(reductions=("none", "batchmean", "sum", "mean"))
-def kl_div(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", log_target: bool = False) -> Prepared:
+def kl_div(
+    input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", log_target: bool = False, out: Buffer = None
+) -> Prepared:
     r"""Pointwise Kullback-Leibler divergence, as ``torch.nn.functional.kl_div``.
 
     ``input`` holds log-probabilities :math:`x`; ``target`` holds probabilities :math:`t`

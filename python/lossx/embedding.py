@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike
 
 from . import _convert as cv
 from . import _core
-from ._api import Prepared, loss
+from ._api import Buffer, Prepared, loss
 
 __all__ = [
     "batch_hard_triplet_loss",
@@ -36,7 +36,13 @@ __all__ = [
 
 @loss(grads="``input1`` and ``input2`` (a tuple)")
 def cosine_embedding_loss(
-    input1: ArrayLike, input2: ArrayLike, target: ArrayLike, margin: float = 0, *, reduction: str = "mean"
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    margin: float = 0,
+    *,
+    reduction: str = "mean",
+    out: Buffer = None,
 ) -> Prepared:
     r"""Cosine embedding loss, as ``torch.nn.functional.cosine_embedding_loss``.
 
@@ -106,6 +112,7 @@ def triplet_margin_loss(
     swap: bool = False,
     *,
     reduction: str = "mean",
+    out: Buffer = None,
 ) -> Prepared:
     r"""Triplet margin loss, as ``torch.nn.functional.triplet_margin_loss``.
 
@@ -181,7 +188,13 @@ triplet_margin_loss_partial_backward = triplet_margin_loss.partial_backward
 
 @loss(grads="``embeddings``")
 def batch_hard_triplet_loss(
-    embeddings: ArrayLike, labels: ArrayLike, margin: float = 1.0, p: float = 2, *, reduction: str = "mean"
+    embeddings: ArrayLike,
+    labels: ArrayLike,
+    margin: float = 1.0,
+    p: float = 2,
+    *,
+    reduction: str = "mean",
+    out: Buffer = None,
 ) -> Prepared:
     r"""Batch-hard triplet loss (Hermans et al., 2017): the hardest triplet of each anchor in a batch.
 

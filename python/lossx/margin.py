@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 
 from . import _convert as cv
 from . import _core
-from ._api import Prepared, loss
+from ._api import Buffer, Prepared, loss
 
 __all__ = [
     "margin_ranking_loss",
@@ -63,7 +63,13 @@ def _pair(input: ArrayLike, target: ArrayLike, fn: str, strided: bool = False) -
 
 @loss(grads="``input1`` and ``input2`` (a tuple)")
 def margin_ranking_loss(
-    input1: ArrayLike, input2: ArrayLike, target: ArrayLike, margin: float = 0, *, reduction: str = "mean"
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    margin: float = 0,
+    *,
+    reduction: str = "mean",
+    out: Buffer = None,
 ) -> Prepared:
     r"""Ranking hinge :math:`\max(0, -y(x_1 - x_2) + m)`, as ``torch.nn.functional.margin_ranking_loss``.
 
@@ -117,7 +123,7 @@ margin_ranking_loss_partial_backward = margin_ranking_loss.partial_backward
 
 @loss()
 def hinge_embedding_loss(
-    input: ArrayLike, target: ArrayLike, margin: float = 1.0, *, reduction: str = "mean"
+    input: ArrayLike, target: ArrayLike, margin: float = 1.0, *, reduction: str = "mean", out: Buffer = None
 ) -> Prepared:
     r"""Hinge embedding loss, as ``torch.nn.functional.hinge_embedding_loss``.
 
@@ -159,7 +165,7 @@ hinge_embedding_loss_partial_backward = hinge_embedding_loss.partial_backward
 
 
 @loss()
-def soft_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean") -> Prepared:
+def soft_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", out: Buffer = None) -> Prepared:
     r"""Two-class logistic loss :math:`\log(1 + e^{-yx})`, as ``torch.nn.functional.soft_margin_loss``.
 
     Computed as the stable softplus :math:`\max(-yx, 0) + \log(1 + e^{-|yx|})`; gradient
@@ -199,7 +205,7 @@ soft_margin_loss_partial_backward = soft_margin_loss.partial_backward
 
 @loss()
 def multilabel_soft_margin_loss(
-    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None, *, reduction: str = "mean"
+    input: ArrayLike, target: ArrayLike, weight: ArrayLike | None = None, *, reduction: str = "mean", out: Buffer = None
 ) -> Prepared:
     r"""Multi-label one-versus-all logistic loss, as ``torch.nn.functional.multilabel_soft_margin_loss``.
 
@@ -258,6 +264,7 @@ def multi_margin_loss(
     weight: ArrayLike | None = None,
     *,
     reduction: str = "mean",
+    out: Buffer = None,
 ) -> Prepared:
     r"""Multi-class hinge loss, as ``torch.nn.functional.multi_margin_loss``.
 
@@ -309,7 +316,9 @@ multi_margin_loss_partial_backward = multi_margin_loss.partial_backward
 
 
 @loss()
-def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean") -> Prepared:
+def multilabel_margin_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", out: Buffer = None
+) -> Prepared:
     r"""Multi-label hinge loss, as ``torch.nn.functional.multilabel_margin_loss``.
 
     Each target row lists the row's labels (class indices) first and ends the list with -1;

@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 
 from . import _convert as cv
 from . import _core
-from ._api import Prepared, loss
+from ._api import Buffer, Prepared, loss
 
 __all__ = [
     "l1_loss",
@@ -62,7 +62,9 @@ def _pair(input: ArrayLike, target: ArrayLike, fn: str, strided: bool = False) -
 
 
 @loss()
-def l1_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", weight: ArrayLike | None = None) -> Prepared:
+def l1_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", weight: ArrayLike | None = None, out: Buffer = None
+) -> Prepared:
     r"""Absolute error :math:`|x - y|`, as ``torch.nn.functional.l1_loss``.
 
     Gradient :math:`\operatorname{sign}(x - y)`, with PyTorch's choice
@@ -96,7 +98,9 @@ def l1_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", wei
 
 
 @loss()
-def mse_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", weight: ArrayLike | None = None) -> Prepared:
+def mse_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", weight: ArrayLike | None = None, out: Buffer = None
+) -> Prepared:
     r"""Squared error :math:`(x - y)^2`, as ``torch.nn.functional.mse_loss``.
 
     Gradient :math:`2(x - y)`. With ``weight`` (the input's shape) each element's
@@ -126,7 +130,9 @@ def mse_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", we
 
 
 @loss()
-def smooth_l1_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", beta: float = 1.0) -> Prepared:
+def smooth_l1_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", beta: float = 1.0, out: Buffer = None
+) -> Prepared:
     r"""Smooth L1 loss, as ``torch.nn.functional.smooth_l1_loss``.
 
     With :math:`d = x - y`:
@@ -163,7 +169,13 @@ def smooth_l1_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mea
 
 @loss()
 def huber_loss(
-    input: ArrayLike, target: ArrayLike, reduction: str = "mean", delta: float = 1.0, weight: ArrayLike | None = None
+    input: ArrayLike,
+    target: ArrayLike,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: ArrayLike | None = None,
+    *,
+    out: Buffer = None,
 ) -> Prepared:
     r"""Huber loss, as ``torch.nn.functional.huber_loss``.
 
@@ -215,6 +227,7 @@ def poisson_nll_loss(
     *,
     eps: float = 1e-8,
     reduction: str = "mean",
+    out: Buffer = None,
 ) -> Prepared:
     r"""Poisson negative log-likelihood, as ``torch.nn.functional.poisson_nll_loss``.
 
@@ -280,6 +293,8 @@ def gaussian_nll_loss(
     full: bool = False,
     eps: float = 1e-6,
     reduction: str = "mean",
+    *,
+    out: Buffer = None,
 ) -> Prepared:
     r"""Gaussian negative log-likelihood, as ``torch.nn.functional.gaussian_nll_loss``.
 

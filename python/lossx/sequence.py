@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike
 
 from . import _convert as cv
 from . import _core
-from ._api import Prepared, loss
+from ._api import Buffer, Prepared, loss
 
 __all__ = [
     "ctc_loss",
@@ -56,6 +56,8 @@ def ctc_loss(
     blank: int = 0,
     reduction: str = "mean",
     zero_infinity: bool = False,
+    *,
+    out: Buffer = None,
 ) -> Prepared:
     r"""Connectionist Temporal Classification loss, as ``torch.nn.functional.ctc_loss``.
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn, TypeVar, cast
 
+import numpy as np
 import torch
 
 import lossx
@@ -58,7 +59,7 @@ def _warn_fallback(name: str, reason: str) -> None:
             f"lossx.torch.functional.{name}: {reason}; lossx computes float32/float64 CPU tensors only, "
             f"so this call (and later ones like it) runs torch.nn.functional.{name} instead",
             LossxFallbackWarning,
-            stacklevel=5,  # the caller of the lossx.torch.functional function
+            stacklevel=4,  # the caller of the lossx.torch.functional function (via run)
         )
 
 
@@ -109,7 +110,10 @@ class Plan:
             getattr(torch.nn.functional, torch_name) if torch_name else None
         )
         self.forward: Callable[..., Any] = getattr(lossx, name)
-        self.with_grad: Callable[..., Any] = getattr(lossx, name + "_with_grad")
+        # NAME_with_grad with the definition's exact signature (lossx._api): the same results,
+        # without re-packing *args/**kwargs on every training step.
+        self.with_grad: Callable[..., Any] = getattr(self.forward, "_with_grad_exact", None) or getattr(
+            lossx, name + "_with_grad")
         self.backward: Callable[..., Any] = getattr(lossx, name + "_backward")
 
 
@@ -125,7 +129,8 @@ class LossxFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: _Ctx, plan: Plan, reduction: str, kwargs: dict[str, Any], *args: Any) -> torch.Tensor:
-        arrays = [a.detach().numpy() if isinstance(a, torch.Tensor) else a for a in args]
+        # Zero-copy NumPy views (detach only what requires grad: .numpy() refuses it).
+        arrays = [(a.detach() if a.requires_grad else a).numpy() if isinstance(a, torch.Tensor) else a for a in args]
         if plan.tensor_kwargs:
             kwargs = {k: v.detach().numpy() if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()}
         needs = ctx.needs_input_grad  # run() applies this node only with grad mode on
@@ -135,20 +140,30 @@ class LossxFunction(torch.autograd.Function):
         want = tuple(map(needs.__getitem__, plan.diff_slots))
         if True not in want:
             return torch.from_numpy(plan.forward(*arrays, reduction=reduction, **kwargs))
-        # Everything NAME_backward needs: the tensors through save_for_backward (an in-place
-        # change before the backward is then detected), the other arguments as they are.
-        ctx.save_for_backward(*(a for a in args if isinstance(a, torch.Tensor)))
         ctx.call = (plan, want, args, reduction, kwargs)
         if reduction != "none" or plan.fused_none is True or (plan.fused_none and plan.fused_none(args)):
+            # The fused pass: the gradient is computed now from the forward's inputs, so a later
+            # in-place change of them cannot affect it (as PyTorch's cross-entropy, whose
+            # backward reads its saved output, not the input); nothing to save.
             out, grads = plan.with_grad(*arrays, reduction=reduction, **kwargs)
-            ctx.grads = tuple(map(torch.from_numpy, grads)) if isinstance(grads, tuple) else (torch.from_numpy(grads),)
-        else:
-            out = plan.forward(*arrays, reduction=reduction, **kwargs)
-            ctx.grads = None
-        return torch.from_numpy(out)
+            ctx.grads = (torch.from_numpy(grads),) if type(grads) is np.ndarray else tuple(map(torch.from_numpy, grads))
+            return torch.from_numpy(out)
+        # NAME_backward will read the inputs: the tensors go through save_for_backward (an
+        # in-place change before the backward is then detected), the other arguments as they are.
+        ctx.save_for_backward(*(a for a in args if isinstance(a, torch.Tensor)))
+        ctx.grads = None
+        return torch.from_numpy(plan.forward(*arrays, reduction=reduction, **kwargs))
 
     @staticmethod
     def backward(ctx: _Ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        kept, plan = ctx.grads, ctx.call[0]
+        if kept is not None and plan.single and grad_output.dim() == 0 and not torch.is_grad_enabled():
+            # The common training step, inline: a reduced loss, one gradient kept by the
+            # forward, handed over (scaled unless grad_output is exactly 1); see _backward.
+            ctx.grads = None
+            if grad_output.item() != 1.0:
+                kept[0].mul_(grad_output)
+            return (None, None, None, kept[0]) + plan.rest
         if torch.is_grad_enabled():
             # create_graph=True: lossx gives first derivatives only. The gradients returned
             # here are marked (_FirstDerivativeOnly) so that differentiating them raises a
@@ -243,15 +258,18 @@ def _graph_break(fn: _F) -> _F:
     return cast(_F, torch.compiler.disable(fn))  # type: ignore[no-untyped-call]
 
 
-@_graph_break
 def run(plan: Plan, args: tuple[Any, ...], reduction: str, kwargs: dict[str, Any]) -> torch.Tensor:
     """Compute ``plan``'s loss on ``args`` (tensors and plain values) through lossx, differentiably.
 
     ``args`` are the positional data arguments of lossx's function (dtype promotion
     already done by the caller); ``kwargs`` its options (``reduction`` apart).
-    Under ``torch.compile`` this call is a graph break (``torch.compiler.disable``):
-    it runs eagerly, between the compiled graphs before and after it.
+    Under ``torch.compile`` this call is a graph break (through :func:`_run_outside_graph`,
+    a ``torch.compiler.disable`` of this function): it runs eagerly, between the compiled
+    graphs before and after it. Eager calls skip that wrapper, which costs a few
+    microseconds per call (it switches the frame-evaluation hook twice).
     """
+    if torch.compiler.is_compiling():
+        return _run_outside_graph(plan, args, reduction, kwargs)
     for i in plan.diff:
         a = args[i]
         if isinstance(a, torch.Tensor):
@@ -279,6 +297,9 @@ def run(plan: Plan, args: tuple[Any, ...], reduction: str, kwargs: dict[str, Any
                 _refuse(plan, k)
     out: torch.Tensor = LossxFunction.apply(plan, reduction, kwargs, *args)  # type: ignore[no-untyped-call]
     return out
+
+
+_run_outside_graph = _graph_break(run)
 
 
 def promote(*tensors: Any) -> tuple[Any, ...]:

@@ -206,8 +206,9 @@ def cross_entropy(
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> Tensor:
-    reduction = _reduce(size_average, reduce, reduction)
-    if isinstance(target, torch.Tensor) and target.is_floating_point():
+    if size_average is not None or reduce is not None:
+        reduction = _reduce(size_average, reduce, reduction)
+    if target.is_floating_point() if isinstance(target, torch.Tensor) else False:
         input, target = promote(input, target)
     return run(_CE, (input, target, weight), reduction,
                {"ignore_index": ignore_index, "label_smoothing": label_smoothing})

@@ -26,6 +26,7 @@ import torch
 from torch import Tensor
 
 from . import functional as F
+from ._adapter import run as _run
 
 __all__ = [
     "BCELoss",
@@ -108,6 +109,11 @@ class CrossEntropyLoss(_nn.CrossEntropyLoss):
     """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        if isinstance(target, Tensor) and not target.is_floating_point():
+            # Class indices (the common training step): straight to the bridge, as
+            # F.cross_entropy would go (no dtype promotion applies), one call layer less.
+            return _run(F._CE, (input, target, self.weight), self.reduction,
+                        {"ignore_index": self.ignore_index, "label_smoothing": self.label_smoothing})
         return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction,
                                label_smoothing=self.label_smoothing)
 
