@@ -13,7 +13,7 @@
 //     rounded size reuses it, already faulted in. A training loop that computes a gradient
 //     per step and drops the previous one then pays no faults at all.
 // The cache holds at most LOSSX_RESULT_CACHE_MB MiB (environment, read once; default 256;
-// 0 turns the cache off). Its memory is returned to the OS when it overflows; an array the
+// 0 turns the cache off; a value that is not a decimal number is ignored). Its memory is returned to the OS when it overflows; an array the
 // user keeps is never touched (the capsule returns it only once NumPy releases it).
 // Only POSIX systems with mmap use this path; elsewhere every result is a NumPy array.
 #pragma once
@@ -102,7 +102,7 @@ class MappingCache {
     if (const char* env = std::getenv("LOSSX_RESULT_CACHE_MB")) {
       char* end = nullptr;
       const unsigned long long v = std::strtoull(env, &end, 10);
-      if (end != env && *end == '\0') mb = static_cast<size_t>(v);
+      if (end != env && *end == '\0') mb = static_cast<size_t>(v < (1ull << 30) ? v : (1ull << 30));  // <= 1 EiB
     }
     limit_ = mb << 20;
   }
