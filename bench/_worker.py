@@ -1,6 +1,7 @@
 """One side of bench/run.py, in its own process (run.py starts it; not meant to be run by hand).
 
     taskset -c CPUS python bench/_worker.py --side native|lossx|jax --threads T --rows ID,ID,... [--scale K]
+        [--cpus CPUS]
 
 Sides:
   native  lossx, PyTorch (when importable) and the NumPy bandwidth floor, interleaved in this process
@@ -141,7 +142,10 @@ def main() -> None:
     ap.add_argument("--rows", required=True, help="comma-separated row ids (bench_cases.ROWS)")
     ap.add_argument("--scale", type=int, default=1)
     ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--cpus", default=None, help="comma-separated CPUs to pin to (as taskset -c does)")
     a = ap.parse_args()
+    if a.cpus:  # before any library starts threads (run.py starts us under taskset too, where it exists)
+        os.sched_setaffinity(0, {int(c) for c in a.cpus.split(",")})
     rows = [bench_cases.ROWS_BY_ID[i] for i in a.rows.split(",") if i]
     info = {"side": a.side, "threads": a.threads, "cpus": sorted(os.sched_getaffinity(0)),
             "python": sys.executable, "numpy": np.__version__}
@@ -151,6 +155,12 @@ def main() -> None:
         import jax
         import jax.numpy as jnp
         import optax
+        # compiled executables persist across the thread counts and runs (a few seconds each otherwise)
+        cache = os.environ.get("LOSSX_BENCH_JAX_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "lossx-bench-jax"))
+        if cache:
+            jax.config.update("jax_compilation_cache_dir", cache)
+            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+            jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
         info.update(jax=jax.__version__, optax=optax.__version__, devices=[str(x) for x in jax.devices()],
                     xla_flags=os.environ.get("XLA_FLAGS", ""))
         for r in rows:

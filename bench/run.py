@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import glob
+import importlib.util
 import json
 import os
 import platform
@@ -55,7 +57,7 @@ class Worker:
     def __init__(self, python: str, side: str, threads: int, cpus: list[int], rows: list, scale: int,
                  no_torch: bool, env: dict):
         cmd = [python, os.path.join(HERE, "_worker.py"), "--side", side, "--threads", str(threads),
-               "--rows", ",".join(r.id for r in rows), "--scale", str(scale)]
+               "--rows", ",".join(r.id for r in rows), "--scale", str(scale), "--cpus", ",".join(map(str, cpus))]
         if no_torch:
             cmd.append("--no-torch")
         if shutil.which("taskset"):
@@ -110,8 +112,10 @@ def run_all(rows, threads_list, repeats, rounds, scale, no_torch, jax_py, log) -
     jax_rows = [r for r in rows if r.jax is not None] if jax_py else []
     env = dict(os.environ)
     env["OPENBLAS_NUM_THREADS"] = "1"  # the NumPy floor runs its own threads, one chunk each
+    # lossx as this interpreter finds it (PYTHONPATH=python for an in-place build, or installed); failing
+    # that, this checkout's in-place build
     pypath = os.path.join(ROOT, "python")
-    if os.path.isdir(os.path.join(pypath, "lossx")) and pypath not in env.get("PYTHONPATH", "").split(os.pathsep):
+    if importlib.util.find_spec("lossx") is None and glob.glob(os.path.join(pypath, "lossx", "_core*")):
         env["PYTHONPATH"] = os.pathsep.join(p for p in (pypath, env.get("PYTHONPATH", "")) if p)
     out = {"threads": {}, "info": {}}
     per_round = max(1, -(-repeats // rounds))
@@ -462,6 +466,7 @@ def main(argv=None) -> int:
     ap.add_argument("--jax-python", default=None, help="a Python that imports jax and optax (default: this one)")
     ap.add_argument("--no-jax", action="store_true")
     ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--torch", action="store_true", help="with --smoke: time PyTorch too")
     ap.add_argument("--out", default=None, help="write RESULTS markdown here (full run default: bench/RESULTS.md)")
     ap.add_argument("--plot", default=None, help="write the PNG here (full run default: bench/speedups.png)")
     ap.add_argument("--json", default=None, help="write the raw samples and the analysis as JSON here")
@@ -475,7 +480,7 @@ def main(argv=None) -> int:
         rows = bench_cases.select(a.rows or ["mse_loss/16M/fwd"])
         threads = a.threads or [1]
         repeats, rounds, scale = a.repeats or 1, a.rounds or 1, a.scale or 4096
-        no_torch, no_jax = True, a.no_jax or a.jax_python is None  # smoke: lossx (and JAX only if named)
+        no_torch, no_jax = not a.torch, a.no_jax or a.jax_python is None  # smoke: lossx (torch/JAX if asked)
     else:
         rows = bench_cases.select(a.rows, quick=a.quick)
         threads = a.threads or [1, 2]
