@@ -45,6 +45,10 @@ sys.path.insert(0, HERE)
 import bench_cases  # noqa: E402
 
 ISSUE_NOTE = "targets of issue 11"
+# Everything from this line to the end of RESULTS.md is written by hand and kept when run.py rewrites the file.
+NOTES_MARKER = "<!-- notes below are kept by bench/run.py -->"
+NOTES_HELP = ("## Notes\n\nHand-written analysis (per-call cost breakdown, why a row misses its target) goes here;"
+              " `bench/run.py` keeps this section when it rewrites the tables above.")
 FLAG_NAMES = ("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16", "avx512_fp16", "amx_tile")
 
 
@@ -147,7 +151,8 @@ def run_all(rows, threads_list, repeats, rounds, scale, no_torch, jax_py, log) -
                 for lib, n in res["busy"].items():
                     key = f"{w.side}:{lib}"
                     busy[key] = max(busy.get(key, 0), n)
-            log(f"threads={th}: round {rnd + 1}/{rounds} done")
+            out.setdefault("load", []).append(os.getloadavg()[0])
+            log(f"threads={th}: round {rnd + 1}/{rounds} done (load average {os.getloadavg()[0]:.2f})")
         for w in workers:
             w.close()
         out["threads"][th] = {"samples": samples, "busy": busy,
@@ -381,8 +386,9 @@ def write_results(path: str, text: str, info: dict, meta: dict, raw: dict, plot_
         f"| PyTorch | {info['torch'] or meta['torch_status']} |",
         f"| JAX | {('jax ' + info['jax'] + ', optax ' + info['optax']) if info['jax'] else meta['jax_status']} |",
         f"| NumPy | {info['numpy']} |",
-        f"| load average (1, 5, 15 min) | start {meta['load_start']}; end {meta['load_end']} (on {info['cpus']} CPUs,"
-        " shared with other jobs: expect ±10 % between runs) |",
+        f"| load average (1, 5, 15 min) | start {meta['load_start']}; end {meta['load_end']}; 1-min after each round:"
+        f" {meta['load_rounds']} (on {info['cpus']} CPUs, shared with other jobs: expect ±10 % between runs,"
+        " more at a load above the CPU count) |",
         f"| repeats | {meta['repeats']} per library and row, in {meta['rounds']} rounds; medians |",
         "",
         "How it is measured (see `bench/run.py` and `bench/bench_cases.py`): float32, reduction 'mean' unless"
@@ -404,8 +410,14 @@ def write_results(path: str, text: str, info: dict, meta: dict, raw: dict, plot_
     ]
     if plot_name:
         head += [f"![speed-ups per row]({plot_name})", ""]
+    kept = NOTES_MARKER + "\n\n" + NOTES_HELP + "\n"
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+        if NOTES_MARKER in old:
+            kept = NOTES_MARKER + old.split(NOTES_MARKER, 1)[1]
     with open(path, "w") as f:
-        f.write("\n".join(head) + "\n" + text)
+        f.write("\n".join(head) + "\n" + text + "\n" + kept)
 
 
 def plot(res: dict, ths: list[int], path: str) -> str | None:
@@ -414,6 +426,7 @@ def plot(res: dict, ths: list[int], path: str) -> str | None:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        import matplotlib.ticker
     except ImportError:
         return "matplotlib is not installed (pip install matplotlib): no plot written"
     entries = [e for e in res.values() if any(e["t"][th]["vs_torch"] or e["t"][th]["vs_jax"] for th in ths)]
@@ -433,6 +446,7 @@ def plot(res: dict, ths: list[int], path: str) -> str | None:
             ax.barh([y for y, v in zip(ys, vals) if v], [v for v in vals if v], height=h,
                     color=colors.get(th, None), label=f"{th} thread{'s' if th > 1 else ''}")
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}×"))
         ax.axvline(1.0, color="black", lw=0.8)
         ax.axvline(3.0, color="green", lw=1.2, ls="--", label="3× target")
         if target != 3.0:
@@ -442,7 +456,7 @@ def plot(res: dict, ths: list[int], path: str) -> str | None:
         ax.legend(loc="lower right", fontsize=8)
     axes[0][0].set_yticks(range(n))
     axes[0][0].set_yticklabels([f"{e['loss']} {e['size']} {e['mode']}" for e in entries], fontsize=8)
-    axes[0][0].invert_yaxis()
+    axes[0][0].set_ylim(n - 0.5, -0.5)  # first row on top
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -505,11 +519,13 @@ def main(argv=None) -> int:
     torch_status = "ok" if ninfo.get("torch") else ("not run (--no-torch)" if no_torch else "not installed")
     text = tables(res, ths, torch_status, jax_status)
     print(text)
-    meta = {"command": "PYTHONPATH=python python bench/run.py " + " ".join(shlex.quote(x) for x in
-                                                                         (argv if argv is not None else sys.argv[1:])),
+    pp = os.environ.get("PYTHONPATH")
+    meta = {"command": (f"PYTHONPATH={shlex.quote(pp)} " if pp else "") + "python bench/run.py "
+            + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:])),
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "elapsed": time.time() - t0, "load_start": load_start,
             "load_end": ", ".join(f"{v:.2f}" for v in os.getloadavg()), "repeats": repeats, "rounds": rounds,
+            "load_rounds": ", ".join(f"{v:.2f}" for v in raw.get("load", [])),
             "torch_status": torch_status, "jax_status": jax_status}
     plot_name = None
     if out_png:
