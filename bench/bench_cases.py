@@ -207,6 +207,15 @@ def _jax_multi_margin(jnp, jax, optax, d):
     return f
 
 
+def _jax_multilabel_margin(jnp, jax, optax, d):
+    def f(x, idx):  # idx: the 8 target classes of each row (the dataset's -1 padding dropped)
+        xy = jnp.take_along_axis(x, idx, 1)  # (N, 8)
+        not_target = 1.0 - jax.nn.one_hot(idx, x.shape[1], dtype=x.dtype).max(1)  # (N, C)
+        hinge = jnp.maximum(1.0 - xy[:, :, None] + x[:, None, :], 0.0) * not_target[:, None, :]
+        return (hinge.sum((1, 2)) / x.shape[1]).mean()
+    return f
+
+
 def _e(loss, fn, *, torch_target=None, jax_fwd=None, jax_fb=None, floor_fwd="dot", t_arg="y", n="e16"):
     """The forward and forward+backward rows of a two-input elementwise loss."""
     size = "16M" if n == "e16" else "4M"
@@ -314,7 +323,7 @@ def _mk_rows() -> list[Row]:
         r4("multi_margin_loss", lambda d: (d["scores"], d["labels"]), data="scores", size="(4096, 256)",
            jax=_jax_multi_margin),
         r4("multilabel_margin_loss", lambda d: (d["scores"], d["ml_idx"]), data="scores",
-           size="(4096, 256), 8 labels"),
+           size="(4096, 256), 8 labels", jax=_jax_multilabel_margin, jax_args=lambda d: (d["scores"], d["ml_idx"][:, :8])),
         r4("cosine_embedding_loss", lambda d: (d["a"], d["p"], d["pm1"]), data="emb", size="(4096, 512)", diff=(1,),
            jax=_jax_cosine),
         r4("triplet_margin_loss", lambda d: (d["a"], d["p"], d["n"]), data="emb", size="(4096, 512) p=2",
