@@ -161,6 +161,26 @@ def run_all(rows, threads_list, repeats, rounds, scale, no_torch, jax_py, log) -
     return out
 
 
+XLA_ONE_THREAD_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+def xla_probe(jax_py: str, repeats: int = 6) -> list[dict]:
+    """Which setting keeps XLA to one thread: busy threads of JAX on 16M-element rows, per setting."""
+    cpus_all = sorted(os.sched_getaffinity(0))
+    rows = [bench_cases.ROWS_BY_ID[i] for i in ("mse_loss/16M/fwd+bwd", "binary_cross_entropy_with_logits/16M/fwd+bwd")]
+    out = []
+    for cpus, flags in ((cpus_all[:2], ""), (cpus_all[:2], XLA_ONE_THREAD_FLAGS), (cpus_all[:1], "")):
+        env = dict(os.environ)
+        env["XLA_FLAGS"] = flags
+        w = Worker(jax_py, "jax", len(cpus), cpus, rows, 1, True, env)
+        w.wait_ready()
+        res = w.time(repeats)
+        w.close()
+        med = {rid: _median(v["jax"]) for rid, v in res["times"].items()}
+        out.append({"cpus": cpus, "xla_flags": flags, "busy": res["busy"].get("jax"), "median_s": med})
+    return out
+
+
 # ---------------------------------------------------------------------------------------------- analysis
 
 
@@ -363,6 +383,14 @@ def write_results(path: str, text: str, info: dict, meta: dict, raw: dict, plot_
         b = raw["threads"][th]["busy"]
         parts = [f"{k} {v}" for k, v in sorted(b.items())]
         busy_lines.append(f"- {th} thread(s), CPUs {raw['threads'][th]['info']['native']['cpus']}: " + ", ".join(parts))
+    probe_lines = []
+    for p in meta.get("xla_probe") or []:
+        times = ", ".join(f"{rid.split('/')[0]} {_t(v)}" for rid, v in p["median_s"].items())
+        probe_lines.append(f"- CPUs {p['cpus']}, XLA_FLAGS=`{p['xla_flags'] or '(unset)'}`: {p['busy']} busy"
+                           f" thread(s); {times}")
+    if probe_lines:
+        probe_lines = ["", "The probe of this run (`--xla-probe`; JAX forward+backward on 16M elements, busy threads"
+                       " as below):", "", *probe_lines]
     flags = ", ".join(info["flags"]) or "none of " + "/".join(FLAG_NAMES)
     where = os.path.relpath(info["lossx_file"], ROOT) if info["lossx_file"] else "?"
     head = [
@@ -399,11 +427,13 @@ def write_results(path: str, text: str, info: dict, meta: dict, raw: dict, plot_
         " ratios are other / lossx (> 1: lossx faster); `lossx 1t→2t speed-up` is time at 1 thread / time at 2 threads.",
         "",
         "JAX's threads: in jax 0.10 the XLA CPU runtime sizes its intra-op pool from the CPUs the process may"
-        " use; `XLA_FLAGS=--xla_cpu_multi_thread_eigen=false` (and `intra_op_parallelism_threads=1`) did not"
-        " keep it to one thread in a probe (a fused 16M loop still spread over 4+ threads), while `taskset -c 0`"
-        " did. So the 1-thread JAX rows run pinned to one CPU (the flag is set as well). Threads that did at"
-        " least a quarter of the busiest thread's CPU time while each side ran (the check that the settings"
-        " held; native:lossx also counts PyTorch's threads still spinning from the call before):",
+        " use; `XLA_FLAGS=--xla_cpu_multi_thread_eigen=false` (and `intra_op_parallelism_threads=1`) does not"
+        " keep it to one thread (a fused 16M loop still spreads over several threads), while `taskset -c 0`"
+        " does. So the 1-thread JAX rows run pinned to one CPU (the flag is set as well).",
+        *probe_lines,
+        "",
+        "Threads that did at least a quarter of the busiest thread's CPU time while each side ran (the check that"
+        " the settings held; native:lossx also counts PyTorch's threads still spinning from the call before):",
         "",
         *busy_lines,
         "",
@@ -479,6 +509,8 @@ def main(argv=None) -> int:
     ap.add_argument("--scale", type=int, default=None, help="divide the large dimension of every case by this")
     ap.add_argument("--jax-python", default=None, help="a Python that imports jax and optax (default: this one)")
     ap.add_argument("--no-jax", action="store_true")
+    ap.add_argument("--xla-probe", action=argparse.BooleanOptionalAction, default=None,
+                    help="measure which setting keeps XLA to one thread (default: on in a full run with JAX)")
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--torch", action="store_true", help="with --smoke: time PyTorch too")
     ap.add_argument("--out", default=None, help="write RESULTS markdown here (full run default: bench/RESULTS.md)")
@@ -511,6 +543,11 @@ def main(argv=None) -> int:
 
     load_start = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     t0 = time.time()
+    probe = None
+    if jax_py and (a.xla_probe or (a.xla_probe is None and full)) and len(os.sched_getaffinity(0)) >= 2:
+        probe = xla_probe(jax_py)
+        for p in probe:
+            log(f"XLA probe: CPUs {p['cpus']}, XLA_FLAGS={p['xla_flags']!r}: {p['busy']} busy threads")
     log(f"{len(rows)} rows, threads {threads}, {repeats} repeats in {rounds} rounds, scale {scale}; JAX: {jax_status}")
     raw = run_all(rows, threads, repeats, rounds, scale, no_torch, jax_py, log)
     res = analyse(rows, raw)
@@ -526,7 +563,7 @@ def main(argv=None) -> int:
             "elapsed": time.time() - t0, "load_start": load_start,
             "load_end": ", ".join(f"{v:.2f}" for v in os.getloadavg()), "repeats": repeats, "rounds": rounds,
             "load_rounds": ", ".join(f"{v:.2f}" for v in raw.get("load", [])),
-            "torch_status": torch_status, "jax_status": jax_status}
+            "torch_status": torch_status, "jax_status": jax_status, "xla_probe": probe}
     plot_name = None
     if out_png:
         msg = plot(res, ths, out_png)
