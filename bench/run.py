@@ -370,9 +370,15 @@ def machine_info(raw: dict) -> dict:
             comment = _cmd_out(["readelf", "-p", ".comment", os.path.join(pkg, so[0])])
             gcc = sorted({ln.split("]", 1)[1].strip() for ln in comment.splitlines() if "]" in ln and "GCC" in ln})
             info["built_with"] = "; ".join(gcc) or "unknown"
-        head = _cmd_out(["git", "-C", pkg, "rev-parse", "--short", "HEAD"]).strip()
-        dirty = _cmd_out(["git", "-C", pkg, "status", "--porcelain", "--", "../../cpp", "../../python"]).strip()
-        info["commit"] = (head + (" (with uncommitted changes in cpp/ or python/)" if dirty else "")) or "unknown"
+        top = _cmd_out(["git", "-C", pkg, "rev-parse", "--show-toplevel"]).strip()
+        if top:
+            head = _cmd_out(["git", "-C", top, "rev-parse", "--short", "HEAD"]).strip()
+            code = _cmd_out(["git", "-C", top, "log", "-1", "--format=%h", "--", "cpp", "python"]).strip()
+            dirty = _cmd_out(["git", "-C", top, "status", "--porcelain", "--", "cpp", "python"]).strip()
+            info["commit"] = (f"{head} (last change to cpp/ or python/: {code}"
+                              + ("; with uncommitted changes there" if dirty else "") + ")")
+        else:
+            info["commit"] = "unknown (not a git checkout)"
     return info
 
 
