@@ -561,6 +561,14 @@ def main(argv=None) -> int:
     ninfo = raw["threads"][ths[0]]["info"]["native"]
     torch_status = "ok" if ninfo.get("torch") else ("not run (--no-torch)" if no_torch else "not installed")
     text = tables(res, ths, torch_status, jax_status)
+    loads = raw.get("load", []) + [os.getloadavg()[0]]
+    ncpu = len(os.sched_getaffinity(0))
+    if max(loads) > ncpu:
+        text = (f"**Warning: the machine was busy** (1-min load average up to {max(loads):.1f} on {ncpu} CPUs"
+                " during the run): other processes competed for the CPUs, so times are inflated and noisy,"
+                " the multi-thread rows most (a thread that waits for a CPU stalls the others at every"
+                " barrier). Compare ratios from the same run only, and rerun on a quieter machine before"
+                " drawing conclusions.\n\n" + text)
     print(text)
     pp = os.environ.get("PYTHONPATH")
     meta = {"command": (f"PYTHONPATH={shlex.quote(pp)} " if pp else "") + "python bench/run.py "
