@@ -117,3 +117,15 @@ def test_smoke_with_torch_writes_the_plot(tmp_path):
     row = _table(proc.stdout, "lossx vs PyTorch")[2]
     assert re.fullmatch(r"\d+\.\d\d×", row[4]), row
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_rerun_keeps_the_hand_written_notes(tmp_path):
+    md = tmp_path / "RESULTS.md"
+    _run("--smoke", "--out", str(md))
+    first = md.read_text()
+    assert first.count("<!-- notes below are kept by bench/run.py -->") == 1
+    md.write_text(first + "\nThe per-call breakdown: measured by hand.\n")
+    _run("--smoke", "--out", str(md))
+    second = md.read_text()
+    assert second.count("<!-- notes below are kept by bench/run.py -->") == 1
+    assert second.endswith("\nThe per-call breakdown: measured by hand.\n")
