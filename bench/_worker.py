@@ -156,7 +156,8 @@ def main() -> None:
         import jax.numpy as jnp
         import optax
         # compiled executables persist across the thread counts and runs (a few seconds each otherwise)
-        cache = os.environ.get("LOSSX_BENCH_JAX_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "lossx-bench-jax"))
+        cache = os.environ.get("LOSSX_BENCH_JAX_CACHE",
+                               os.path.join(os.path.expanduser("~"), ".cache", "lossx-bench-jax"))
         if cache:
             jax.config.update("jax_compilation_cache_dir", cache)
             jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)

@@ -430,7 +430,8 @@ def write_results(path: str, text: str, info: dict, meta: dict, raw: dict, plot_
         " `fwd+bwd` is `lossx.NAME_with_grad` against `F.NAME(...)` on fresh leaf tensors and `.backward()`"
         " (the gradients of the same arguments). Tiny rows give the time per call (a loop of calls per sample)."
         " Every thread count runs in worker processes pinned with `taskset` to that many CPUs;"
-        " ratios are other / lossx (> 1: lossx faster); `lossx 1t→2t speed-up` is time at 1 thread / time at 2 threads.",
+        " ratios are other / lossx (> 1: lossx faster); `lossx 1t→2t speed-up` is time at 1 thread / time at"
+        " 2 threads.",
         "",
         "JAX's threads: in jax 0.10 the XLA CPU runtime sizes its intra-op pool from the CPUs the process may"
         " use; `XLA_FLAGS=--xla_cpu_multi_thread_eigen=false` (and `intra_op_parallelism_threads=1`) does not"
