@@ -19,6 +19,10 @@ processes (bench/_worker.py), each pinned with `taskset` to the same first N CPU
   (XLA_FLAGS=--xla_cpu_multi_thread_eigen=false is set too, but alone it does not stop XLA from
   using every CPU: see "busy threads" in RESULTS.md).
 
+JAX's compiled functions are cached in ~/.cache/lossx-bench-jax (LOSSX_BENCH_JAX_CACHE=DIR to move it,
+empty to turn it off), which saves most of the setup after the first run. `--xla-probe` (on in a full
+run) measures which setting keeps XLA to one thread and records it in RESULTS.md.
+
 The workers take turns in rounds (native, lossx, jax, native, jax, lossx, ...), each timing every
 row a few times per round, so slow phases of a shared machine hit every side; the tables give
 medians over all repeats. Ratios are other / lossx (> 1: lossx faster).
