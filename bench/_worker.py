@@ -209,12 +209,13 @@ def main() -> None:
             for _ in range(cmd["repeats"]):
                 for lib, fn in fns.get(r.id, {}).items():
                     before = _task_ticks()
-                    t0 = time.perf_counter()
-                    for _ in range(r.inner):
-                        fn()
-                    t1 = time.perf_counter()
+                    for _ in range(r.samples):
+                        t0 = time.perf_counter()
+                        for _ in range(r.inner):
+                            fn()
+                        t1 = time.perf_counter()
+                        times[r.id][lib].append((t1 - t0) / r.inner)
                     after = _task_ticks()
-                    times[r.id][lib].append((t1 - t0) / r.inner)
                     acc = ticks.setdefault(lib, {})
                     for tid, v in after.items():
                         acc[tid] = acc.get(tid, 0) + v - before.get(tid, 0)

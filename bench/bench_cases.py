@@ -148,6 +148,7 @@ class Row:
     jax_args: Callable[[dict], tuple] | None = None  # the args for jax, when they differ
     unreduced: bool = False  # the forward returns an array (jax fwd+bwd then uses vjp with ones)
     inner: int = 1  # calls per timed sample (tiny rows: the time is per call)
+    samples: int = 1  # timed samples per repeat: short samples, so a preemption spoils few of them
     quick: bool = True
     targets: dict = dataclasses.field(default_factory=dict)  # issue 11: torch, jax, floor, scaling
     group: str = ""
@@ -245,10 +246,10 @@ def _mk_rows() -> list[Row]:
     rows: list[Row] = []
     ce_int = lambda d: (d["logits"], d["labels"])  # noqa: E731
     # Per-call cost: one forward call on a tiny batch (time per call)
-    for key, n, c, inner, tg in (("ce8", 8, 10, 400, {"torch": 2.0}), ("ce64", 64, 10, 400, {}),
-                                 ("ce256", 256, 1000, 20, {})):
+    for key, n, c, inner, tg in (("ce8", 8, 10, 50, {"torch": 2.0}), ("ce64", 64, 10, 50, {}),
+                                 ("ce256", 256, 1000, 4, {})):
         rows.append(Row(f"cross_entropy/{n}x{c}/fwd", "cross_entropy", f"({n}, {c})", "fwd", key, ce_int,
-                        jax=_jax_ce_int, inner=inner, targets=tg, group="per-call"))
+                        jax=_jax_ce_int, inner=inner, samples=8, targets=tg, group="per-call"))
     big = {"torch": 3.0, "scaling": 1.7}
     rows += [
         Row("cross_entropy/fwd+bwd", "cross_entropy", "(8192, 1000) int64 targets", "fwd+bwd", "ce", ce_int,
