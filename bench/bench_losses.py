@@ -1,7 +1,11 @@
 """Forward+backward time of lossx vs PyTorch (CPU) per loss, same thread count, same run.
 
     pip install torch==2.13.0
-    python bench/bench_losses.py [--threads 1 2] [--repeats 15] [--only cross_entropy ...] [--out bench/RESULTS.md]
+    python bench/bench_losses.py [--threads 1 2] [--repeats 15] [--only cross_entropy ...] [--out FILE.md]
+
+The complete benchmark (forward rows, 16M-element rows, JAX, bandwidth floors, plot) is
+bench/run.py, which writes bench/RESULTS.md; this script is the quick forward+backward
+comparison of every loss against PyTorch (its cases come from bench/bench_cases.py).
 
 For every case both libraries compute the loss (default reduction 'mean') and its
 gradient w.r.t. the prediction: lossx with NAME_with_grad, PyTorch with
@@ -17,11 +21,15 @@ import datetime
 import os
 import platform
 import subprocess
+import sys
 import time
 
 import numpy as np
 
 import lossx
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_cases  # noqa: E402  (the case definitions shared with bench/run.py)
 
 try:
     import torch
@@ -35,56 +43,12 @@ def _t(a, grad=False):
     return t.requires_grad_(True) if grad else t
 
 
-def case_specs(rng):
-    """name -> (size label, numpy args, kwargs, torch args builder)."""
-    f32 = np.float32
-    N, C = 8192, 1000
-    logits = rng.standard_normal((N, C)).astype(f32) * 3
-    labels = rng.integers(0, C, N)
-    probs = rng.random((N, C)).astype(f32)
-    probs /= probs.sum(1, keepdims=True)
-    big = rng.standard_normal(4_000_000).astype(f32)
-    big2 = rng.standard_normal(4_000_000).astype(f32)
-    p01 = rng.random(4_000_000).astype(f32) * 0.98 + 0.01
-    t01 = (rng.random(4_000_000) < 0.3).astype(f32)
-    img = rng.standard_normal((16, 21, 128, 128)).astype(f32)
-    img_t = rng.integers(0, 21, (16, 128, 128))
-    pm1 = np.where(rng.random(4_000_000) < 0.5, -1.0, 1.0).astype(f32)
-    S, K = 4096, 256
-    scores = rng.standard_normal((S, K)).astype(f32)
-    multi_t = (rng.random((S, K)) < 0.1).astype(f32)
-    ml_idx = np.full((S, K), -1, np.int64)
-    ml_idx[:, :8] = rng.integers(0, K, (S, 8))
-    emb = [rng.standard_normal((4096, 512)).astype(f32) for _ in range(3)]
-    pm1_rows = np.where(rng.random(4096) < 0.5, -1.0, 1.0).astype(f32)
-    specs = {
-        "cross_entropy": ("(8192, 1000) int64 targets", (logits, labels), {}),
-        "cross_entropy/smooth+weight": ("(8192, 1000), ls=0.1, weight", (logits, labels, rng.random(C).astype(f32)),
-                                        {"label_smoothing": 0.1}),
-        "cross_entropy/probs": ("(8192, 1000) prob targets", (logits, probs), {}),
-        "cross_entropy/kdim": ("(16, 21, 128, 128) segmentation", (img, img_t), {}),
-        "nll_loss": ("(8192, 1000)", (logits, labels), {}),
-        "log_softmax": ("(8192, 1000) dim=1", (logits,), {"dim": 1}),
-        "softmax": ("(8192, 1000) dim=1", (logits,), {"dim": 1}),
-        "binary_cross_entropy": ("4M", (p01, t01), {}),
-        "binary_cross_entropy_with_logits": ("4M", (big, t01), {}),
-        "kl_div": ("4M batchmean", (big, p01), {"reduction": "batchmean"}),
-        "l1_loss": ("4M", (big, big2), {}),
-        "mse_loss": ("4M", (big, big2), {}),
-        "smooth_l1_loss": ("4M", (big, big2), {}),
-        "huber_loss": ("4M", (big, big2), {}),
-        "poisson_nll_loss": ("4M", (big, np.abs(big2)), {}),
-        "gaussian_nll_loss": ("4M", (big, big2, p01 + 0.5), {}),
-        "margin_ranking_loss": ("4M", (big, big2, pm1), {"margin": 0.1}),
-        "hinge_embedding_loss": ("4M", (big, pm1), {}),
-        "soft_margin_loss": ("4M", (big, pm1), {}),
-        "multilabel_soft_margin_loss": ("(4096, 256)", (scores, multi_t), {}),
-        "multi_margin_loss": ("(4096, 256)", (scores, rng.integers(0, K, S)), {}),
-        "multilabel_margin_loss": ("(4096, 256), 8 labels", (scores, ml_idx), {}),
-        "cosine_embedding_loss": ("(4096, 512)", (emb[0], emb[1], pm1_rows), {}),
-        "triplet_margin_loss": ("(4096, 512) p=2", (emb[0], emb[1], emb[2]), {}),
-    }
-    return specs
+def case_specs(rng=None):
+    """name -> (size label, numpy args, kwargs): the shared cases of bench/bench_cases.py.
+
+    `rng` is accepted for compatibility and ignored: every dataset is built from its own seed.
+    """
+    return bench_cases.legacy_case_specs()
 
 
 def run_lossx(name, args, kwargs):
@@ -92,8 +56,7 @@ def run_lossx(name, args, kwargs):
 
 
 # Positions of the differentiable arguments beyond the first (PyTorch computes only those grads).
-DIFF = {"gaussian_nll_loss": (2,), "margin_ranking_loss": (1,), "cosine_embedding_loss": (1,),
-        "triplet_margin_loss": (1, 2)}
+DIFF = bench_cases.DIFF
 
 
 def run_torch(name, args, kwargs):
@@ -112,8 +75,7 @@ def timeit(fn, repeats):
 
 
 def bench(names, threads, repeats):
-    rng = np.random.default_rng(0)
-    specs = case_specs(rng)
+    specs = case_specs()
     rows = []
     for th in threads:
         torch.set_num_threads(th)
@@ -162,7 +124,7 @@ def main():
     ap.add_argument("--only", nargs="*", default=None)
     ap.add_argument("--out", default=None, help="write a markdown table here")
     a = ap.parse_args()
-    names = a.only or list(case_specs(np.random.default_rng(0)).keys())
+    names = a.only or list(case_specs().keys())
     rows = bench(names, a.threads, a.repeats)
     if a.out:
         with open(a.out, "w") as f:
