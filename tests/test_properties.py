@@ -32,7 +32,21 @@ from reference import classification as ref_cls  # noqa: E402
 from reference import regression as ref_reg  # noqa: E402
 from reference import sequence as ref_seq  # noqa: E402
 
-EXAMPLES = int(os.environ.get("LOSSX_HYPOTHESIS_EXAMPLES", "20"))
+
+
+def _examples_per_test() -> int:
+    """The hypothesis examples per property test: LOSSX_HYPOTHESIS_EXAMPLES, default 20."""
+    raw = os.environ.get("LOSSX_HYPOTHESIS_EXAMPLES", "20")
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"LOSSX_HYPOTHESIS_EXAMPLES must be a positive integer; got {raw!r}")
+    return n
+
+
+EXAMPLES = _examples_per_test()
 PROPERTY = settings(
     max_examples=EXAMPLES,
     deadline=None,
