@@ -6,6 +6,7 @@
 // renaming of the options structs does not touch these tests.
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <tuple>
 #include <type_traits>
 #include <vector>
@@ -142,6 +143,14 @@ LOSSX_TEST(shapes_that_overflow_int64_are_value_errors) {
   CHECK_THROWS(lossx::ValueError, lossx::l1_loss<double>({x.data(), {big, big}}, {y.data(), {big, big}}, opt, &loss),
                "'input'");
   CHECK_THROWS(lossx::ValueError, lossx::l1_loss<double>({x.data(), {-1, -1}}, {y.data(), {-1, -1}}, opt, &loss),
+               "'input'");
+  // An empty shape whose other dimensions overflow when multiplied (NumPy refuses to make one):
+  // found by UBSan at -O0 in the row layout of cross_entropy with probability targets
+  // (fuzz corpus classification/cbc5f20f...).
+  const lossx::index_t huge = std::numeric_limits<lossx::index_t>::max();
+  const lossx::Shape empty_huge{1, 0, 4, huge};
+  CHECK_THROWS(lossx::ValueError,
+               lossx::cross_entropy_probs_shape<double>({x.data(), empty_huge}, {y.data(), empty_huge}, {}),
                "'input'");
 }
 

@@ -58,17 +58,19 @@ void Check::fail_type(const std::string& arg, const std::string& expected, const
 }
 
 void Check::dims(const char* arg, const Shape& shape) const {
-  // Byte sizes of up to 16-byte elements must fit as well.
+  // Byte sizes of up to 16-byte elements must fit as well. As in NumPy, the product of the
+  // non-zero dimensions must fit even when another dimension is 0: the kernels multiply
+  // sub-products of a shape (rows x inner size, the 'none' shape, ...), which must not overflow.
   constexpr index_t kMaxElements = std::numeric_limits<index_t>::max() / 16;
   index_t n = 1;
-  bool overflow = false, empty = false;
+  bool overflow = false;
   for (index_t d : shape) {
     if (d < 0) fail(arg, "have dimensions >= 0", cat("shape ", shape_str(shape)));
-    empty = empty || d == 0;
-    if (!overflow) overflow = __builtin_mul_overflow(n, d, &n) || n > kMaxElements;
+    if (!overflow && d != 0) overflow = __builtin_mul_overflow(n, d, &n) || n > kMaxElements;
   }
-  if (overflow && !empty)
-    fail(arg, cat("have at most ", kMaxElements, " elements"), cat("shape ", shape_str(shape)));
+  if (overflow)
+    fail(arg, cat("have at most ", kMaxElements, " elements (counting the non-zero dimensions)"),
+         cat("shape ", shape_str(shape)));
 }
 
 void Check::shape_is(const char* arg, const Shape& got, const Shape& want, const char* other,
