@@ -446,3 +446,19 @@ def test_cli_eval_dask_errors(client, tmp_path, capsys):
     code, _, err = _eval_cli(["eval", "cross_entropy", "-i", tmp_path / "missing.npy", "-t", tmp_path / "y.npy",
                               "--dask", addr], capsys)
     assert code == 1 and "missing.npy" in err
+
+
+def test_cli_eval_dask_reads_zarr_inputs(client, tmp_path, capsys):
+    zarr = pytest.importorskip("zarr")
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((57, 5))
+    y = rng.integers(0, 5, 57)
+    zx = zarr.open_array(str(tmp_path / "x.zarr"), mode="w", shape=x.shape, chunks=(10, 5), dtype=x.dtype)
+    zx[:] = x
+    np.save(tmp_path / "y.npy", y)
+    code, out, err = _eval_cli(["eval", "cross_entropy", "-i", tmp_path / "x.zarr", "-t", tmp_path / "y.npy",
+                                "--reduction", "sum", "--dask", client.scheduler.address, "--quiet",
+                                "--out", tmp_path / "s.npy"], capsys)
+    assert code == 0, err
+    assert math.isclose(float(np.load(tmp_path / "s.npy")), float(lossx.cross_entropy(x, y, reduction="sum")),
+                        rel_tol=1e-12)
