@@ -162,6 +162,65 @@ LOSSX_INLINE T vexp_nonpos(T x) {
   return x < C::lo ? T(0) : y;
 }
 
+// 16 float lanes as a GCC vector type (GCC >= 12: the shuffles below need __builtin_shufflevector):
+// one body that each LOSSX_SIMD_CLONES clone compiles to its own registers (one zmm on
+// x86-64-v4, two ymm on v3, four xmm on the baseline). Used where a row loop needs what
+// `#pragma omp simd` cannot express: a 16-entry table lookup as one permute (vexp16_nonpos).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#define LOSSX_VEC16 1
+// These helpers are always inlined into one clone: the psABI note that a 64-byte vector is
+// passed differently with and without AVX-512 concerns calls that never happen.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+namespace detail {
+typedef float f32x16 __attribute__((vector_size(64)));
+typedef std::int32_t i32x16 __attribute__((vector_size(64)));
+typedef std::uint32_t u32x16 __attribute__((vector_size(64)));
+typedef double f64x8 __attribute__((vector_size(64)));
+
+LOSSX_INLINE f32x16 splat16(float v) { return f32x16{} + v; }
+LOSSX_INLINE f32x16 load16(const float* p) {
+  f32x16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+LOSSX_INLINE void store16(float* p, f32x16 v) { std::memcpy(p, &v, sizeof v); }
+/// Lane-wise `a > b ? a : b` (a NaN `a` gives b: the max of row_max, which skips NaN).
+LOSSX_INLINE f32x16 max16(f32x16 a, f32x16 b) { return a > b ? a : b; }
+}  // namespace detail
+
+/// exp(x) of 16 floats with x <= 0 or NaN (x - max of a row): 0 below ln FLT_MIN (as vexp), a NaN
+/// propagates, exp(0) = 1 exactly. Table method, cheaper than vexp_nonpos (7 multiply-adds
+/// instead of 11): x = (16n + j)·ln2/16 + r with |r| <= ln2/32, e^x = 2^n · 2^(j/16) · e^r, the
+/// 16 values 2^(j/16) one permute (`__builtin_shuffle` uses the index's low 4 bits: j), 2^n added
+/// to their exponent bits (2^(n + j/16) >= 2^-126 stays normal for x >= ln FLT_MIN), and
+/// e^r - 1 = r + c2·r² + c3·r³ (c2, c3 fitted for least maximum relative error on |r| <= ln2/32:
+/// 1.6e-9). Error below ~1.5 ulp (checked against double exp on every float in [ln FLT_MIN, 0],
+/// bench/results_kernels.md); not bitwise vexp_nonpos. Undefined result for x > 0.
+LOSSX_INLINE detail::f32x16 vexp16_nonpos(detail::f32x16 x) {
+  using detail::f32x16;
+  using detail::i32x16;
+  using detail::u32x16;
+  const f32x16 tab = {1.0f,       1.0442737f, 1.0905077f, 1.1387886f, 1.1892071f, 1.2418578f,
+                      1.2968396f, 1.3542556f, 1.4142135f, 1.4768262f, 1.5422108f, 1.6104903f,
+                      1.6817929f, 1.7562522f, 1.8340081f, 1.9152066f};  // 2^(j/16), rounded
+  constexpr float ln2_16_hi = 0.0433217f;         // float(ln2 / 16)
+  constexpr float ln2_16_lo = -1.1904089e-10f;    // ln2 / 16 - ln2_16_hi
+  const f32x16 t = x * 23.08312f + detail::ExpConst<float>::round;  // 16/ln2; t's low bits: k = 16n + j
+  const f32x16 k = t - detail::ExpConst<float>::round;
+  const f32x16 r = (x - k * ln2_16_hi) - k * ln2_16_lo;
+  const u32x16 tb = reinterpret_cast<u32x16>(t);
+  const f32x16 tj = __builtin_shuffle(tab, reinterpret_cast<i32x16>(tb));
+  // (k >> 4) << 23 = (t_bits << 19) with the mantissa bits cleared (unsigned: garbage for a NaN
+  // or -inf x is defined, and such lanes are NaN / selected to 0 below).
+  const f32x16 s = reinterpret_cast<f32x16>(reinterpret_cast<u32x16>(tj) + ((tb << 19) & 0xff800000u));
+  const f32x16 q = (r * 0.16666721f + 0.50001615f) * (r * r) + r;  // e^r - 1
+  const f32x16 y = s * q + s;
+  return x < detail::ExpConst<float>::lo ? f32x16{} : y;
+}
+#pragma GCC diagnostic pop
+#endif
+
 namespace detail {
 // 2·atanh(s) = 2·(s + s³/3 + s⁵/5 + ...) = log((1 + s) / (1 - s)), Horner in s²,
 // with K terms after s. The first omitted term, relative to 2s, is below
