@@ -178,7 +178,7 @@ typedef std::int32_t i32x16 __attribute__((vector_size(64)));
 typedef std::uint32_t u32x16 __attribute__((vector_size(64)));
 typedef double f64x8 __attribute__((vector_size(64)));
 
-LOSSX_INLINE f32x16 splat16(float v) { return f32x16{} + v; }
+LOSSX_INLINE f32x16 splat16(float v) { return f32x16{v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v}; }
 LOSSX_INLINE f32x16 load16(const float* p) {
   f32x16 v;
   std::memcpy(&v, p, sizeof v);
