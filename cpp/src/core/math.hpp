@@ -201,19 +201,21 @@ LOSSX_INLINE detail::f32x16 vexp16_nonpos(detail::f32x16 x) {
   using detail::f32x16;
   using detail::i32x16;
   using detail::u32x16;
-  const f32x16 tab = {1.0f,       1.0442737f, 1.0905077f, 1.1387886f, 1.1892071f, 1.2418578f,
-                      1.2968396f, 1.3542556f, 1.4142135f, 1.4768262f, 1.5422108f, 1.6104903f,
-                      1.6817929f, 1.7562522f, 1.8340081f, 1.9152066f};  // 2^(j/16), rounded
+  // The bits of 2^(j/16) (rounded) minus j << 19: adding t_bits << 19 = (k >> 4) << 23 + (j << 19)
+  // then gives 2^(k >> 4) · 2^(j/16) in one integer add (the j bits cancel).
+  const u32x16 tab = {0x3f800000u, 0x3f7daac3u, 0x3f7b95c2u, 0x3f79c3d3u,
+                      0x3f7837f0u, 0x3f76f532u, 0x3f75fed7u, 0x3f75583fu,
+                      0x3f7504f3u, 0x3f7508a4u, 0x3f75672au, 0x3f76248cu,
+                      0x3f7744fdu, 0x3f78ccdfu, 0x3f7ac0c7u, 0x3f7d257du};
   constexpr float ln2_16_hi = 0.0433217f;         // float(ln2 / 16)
   constexpr float ln2_16_lo = -1.1904089e-10f;    // ln2 / 16 - ln2_16_hi
   const f32x16 t = x * 23.08312f + detail::ExpConst<float>::round;  // 16/ln2; t's low bits: k = 16n + j
   const f32x16 k = t - detail::ExpConst<float>::round;
   const f32x16 r = (x - k * ln2_16_hi) - k * ln2_16_lo;
   const u32x16 tb = reinterpret_cast<u32x16>(t);
-  const f32x16 tj = __builtin_shuffle(tab, reinterpret_cast<i32x16>(tb));
-  // (k >> 4) << 23 = (t_bits << 19) with the mantissa bits cleared (unsigned: garbage for a NaN
-  // or -inf x is defined, and such lanes are NaN / selected to 0 below).
-  const f32x16 s = reinterpret_cast<f32x16>(reinterpret_cast<u32x16>(tj) + ((tb << 19) & 0xff800000u));
+  // 2^(k >> 4) · 2^(j/16): unsigned, so that the garbage bits of a NaN or -inf x are defined
+  // behaviour (such lanes come out NaN / are selected to 0 below).
+  const f32x16 s = reinterpret_cast<f32x16>(__builtin_shuffle(tab, reinterpret_cast<i32x16>(tb)) + (tb << 19));
   const f32x16 q = (r * 0.16666721f + 0.50001615f) * (r * r) + r;  // e^r - 1
   const f32x16 y = s * q + s;
   return x < detail::ExpConst<float>::lo ? f32x16{} : y;
