@@ -13,7 +13,8 @@
 //   As in PyTorch, t'_c = 0 with x_c = -inf gives nan (0·inf).
 // One fused pass per row: max, then exp(x - max) (written straight into the
 // gradient row when it is wanted), then the gradient from that buffer. No
-// N×C intermediate. Row sums are accumulated in double. Wide contiguous rows
+// N×C intermediate. Row sums are accumulated in double (float rows: float partial sums of
+// 8 values per lane first, see row_sumexp16 in core/rows.hpp). Wide contiguous rows
 // run row by row (loops over classes); K-dim inputs and narrow rows run in
 // lane-major tiles of up to 64 rows (loops over rows), so both vectorise; the
 // max / Σ exp helpers are the shared ones of core/rows.hpp. The reduction ('none',

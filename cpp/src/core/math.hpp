@@ -190,13 +190,14 @@ LOSSX_INLINE f32x16 max16(f32x16 a, f32x16 b) { return a > b ? a : b; }
 }  // namespace detail
 
 /// exp(x) of 16 floats with x <= 0 or NaN (x - max of a row): 0 below ln FLT_MIN (as vexp), a NaN
-/// propagates, exp(0) = 1 exactly. Table method, cheaper than vexp_nonpos (7 multiply-adds
+/// propagates, exp(0) = 1 exactly. Table method, cheaper than vexp_nonpos (6 multiply-adds
 /// instead of 11): x = (16n + j)·ln2/16 + r with |r| <= ln2/32, e^x = 2^n · 2^(j/16) · e^r, the
 /// 16 values 2^(j/16) one permute (`__builtin_shuffle` uses the index's low 4 bits: j), 2^n added
 /// to their exponent bits (2^(n + j/16) >= 2^-126 stays normal for x >= ln FLT_MIN), and
 /// e^r - 1 = r + c2·r² + c3·r³ (c2, c3 fitted for least maximum relative error on |r| <= ln2/32:
-/// 1.6e-9). Error below ~1.5 ulp (checked against double exp on every float in [ln FLT_MIN, 0],
-/// bench/results_kernels.md); not bitwise vexp_nonpos. Undefined result for x > 0.
+/// 1.6e-9). Error against double exp, checked on every float in [ln FLT_MIN, 0]: <= 1.6 ulp for
+/// x >= -20, <= 4.5 ulp below (bench/results_kernels.md); not bitwise vexp_nonpos. Undefined
+/// result for x > 0.
 LOSSX_INLINE detail::f32x16 vexp16_nonpos(detail::f32x16 x) {
   using detail::f32x16;
   using detail::i32x16;
@@ -207,11 +208,14 @@ LOSSX_INLINE detail::f32x16 vexp16_nonpos(detail::f32x16 x) {
                       0x3f7837f0u, 0x3f76f532u, 0x3f75fed7u, 0x3f75583fu,
                       0x3f7504f3u, 0x3f7508a4u, 0x3f75672au, 0x3f76248cu,
                       0x3f7744fdu, 0x3f78ccdfu, 0x3f7ac0c7u, 0x3f7d257du};
-  constexpr float ln2_16_hi = 0.0433217f;         // float(ln2 / 16)
-  constexpr float ln2_16_lo = -1.1904089e-10f;    // ln2 / 16 - ln2_16_hi
+  // One-constant reduction r = x - k·float(ln2/16): the constant is off by 1.2e-10 (2.7e-9 relative),
+  // so r is off by |k|·1.2e-10 <= 2.4e-7 at x = ln FLT_MIN. A second constant (Cody-Waite) would
+  // remove that for one more multiply-add (~9 % of the row loop); it matters only far out in the
+  // tail: <= 1.6 ulp for x >= -20 (values >= 2e-9 of the row's maximum term), <= 4.5 ulp below.
+  constexpr float ln2_16 = 0.0433217f;
   const f32x16 t = x * 23.08312f + detail::ExpConst<float>::round;  // 16/ln2; t's low bits: k = 16n + j
   const f32x16 k = t - detail::ExpConst<float>::round;
-  const f32x16 r = (x - k * ln2_16_hi) - k * ln2_16_lo;
+  const f32x16 r = x - k * ln2_16;
   const u32x16 tb = reinterpret_cast<u32x16>(t);
   // 2^(k >> 4) · 2^(j/16): unsigned, so that the garbage bits of a NaN or -inf x are defined
   // behaviour (such lanes come out NaN / are selected to 0 below).
