@@ -196,8 +196,8 @@ LOSSX_INLINE f32x16 max16(f32x16 a, f32x16 b) { return a > b ? a : b; }
 /// to their exponent bits (2^(n + j/16) >= 2^-126 stays normal for x >= ln FLT_MIN), and
 /// e^r - 1 = r + c2·r² + c3·r³ (c2, c3 fitted for least maximum relative error on |r| <= ln2/32:
 /// 1.6e-9). Error against double exp, checked on every float in [ln FLT_MIN, 0]: <= 1.6 ulp for
-/// x >= -20, <= 4.5 ulp below (bench/results_kernels.md); not bitwise vexp_nonpos. Undefined
-/// result for x > 0.
+/// x >= -20, <= 4.5 ulp below with FMA (see below for code without); not bitwise vexp_nonpos.
+/// Undefined result for x > 0.
 LOSSX_INLINE detail::f32x16 vexp16_nonpos(detail::f32x16 x) {
   using detail::f32x16;
   using detail::i32x16;
@@ -212,6 +212,10 @@ LOSSX_INLINE detail::f32x16 vexp16_nonpos(detail::f32x16 x) {
   // so r is off by |k|·1.2e-10 <= 2.4e-7 at x = ln FLT_MIN. A second constant (Cody-Waite) would
   // remove that for one more multiply-add (~9 % of the row loop); it matters only far out in the
   // tail: <= 1.6 ulp for x >= -20 (values >= 2e-9 of the row's maximum term), <= 4.5 ulp below.
+  // This relies on x - k·ln2_16 being one fused multiply-add (the AVX2 and AVX-512 clones, aarch64).
+  // Code built without FMA (the baseline x86-64 clone, which runs only on CPUs without AVX2+FMA)
+  // rounds k·ln2_16 first: <= 17 ulp for x >= -20, <= 67 ulp below; row sums and losses are not
+  // affected (the error grows with |x|, where e^x is negligible), tiny probabilities are.
   constexpr float ln2_16 = 0.0433217f;
   const f32x16 t = x * 23.08312f + detail::ExpConst<float>::round;  // 16/ln2; t's low bits: k = 16n + j
   const f32x16 k = t - detail::ExpConst<float>::round;
