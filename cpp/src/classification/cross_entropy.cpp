@@ -19,6 +19,11 @@
 // lane-major tiles of up to 64 rows (loops over rows), so both vectorise; the
 // max / Σ exp helpers are the shared ones of core/rows.hpp. The reduction ('none',
 // 'sum', 'mean', partial sums, the grad_output coefficient) is the Reducer's.
+// The 16-lane helpers (core/math.hpp) are always inlined; GCC still notes that a 64-byte vector
+// would be passed differently without AVX-512 (no such call is made).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -31,11 +36,6 @@
 #include "core/rows.hpp"
 #include "class_targets.hpp"
 
-// The 16-lane helpers (core/math.hpp) are always inlined; GCC still notes, once, at the end of
-// the file, that a 64-byte vector would be passed differently without AVX-512 (no such call).
-#if LOSSX_VEC16
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
 
 namespace lossx {
 namespace {

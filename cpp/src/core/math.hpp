@@ -185,6 +185,14 @@ LOSSX_INLINE f32x16 load16(const float* p) {
   return v;
 }
 LOSSX_INLINE void store16(float* p, f32x16 v) { std::memcpy(p, &v, sizeof v); }
+/// Whether the code this is inlined into fuses a*b - c into one FMA (GCC does in the clones and
+/// builds whose target has FMA, unless -ffp-contract=off): 1 + 2^-12 squared is 1 + 2^-11 + 2^-24,
+/// whose last term only a fused a*a - fl(a*a) keeps. Volatile loads keep it from being folded.
+LOSSX_INLINE bool fma_fuses() {
+  static volatile float one_plus = 1.000244140625f;
+  const float p = one_plus * one_plus;
+  return one_plus * one_plus - p != 0.0f;
+}
 /// Lane-wise `a > b ? a : b` (a NaN `a` gives b: the max of row_max, which skips NaN).
 LOSSX_INLINE f32x16 max16(f32x16 a, f32x16 b) { return a > b ? a : b; }
 }  // namespace detail
@@ -195,9 +203,10 @@ LOSSX_INLINE f32x16 max16(f32x16 a, f32x16 b) { return a > b ? a : b; }
 /// 16 values 2^(j/16) one permute (`__builtin_shuffle` uses the index's low 4 bits: j), 2^n added
 /// to their exponent bits (2^(n + j/16) >= 2^-126 stays normal for x >= ln FLT_MIN), and
 /// e^r - 1 = r + c2·r² + c3·r³ (c2, c3 fitted for least maximum relative error on |r| <= ln2/32:
-/// 1.6e-9). Error against double exp, checked on every float in [ln FLT_MIN, 0]: <= 1.6 ulp for
-/// x >= -20, <= 4.5 ulp below with FMA (see below for code without); not bitwise vexp_nonpos.
+/// 1.6e-9). Error against double exp, checked on every float in [ln FLT_MIN, 0]: Fused (see
+/// below) <= 1.6 ulp for x >= -20, <= 4.5 ulp below; not fused <= 1 ulp. Not bitwise vexp_nonpos.
 /// Undefined result for x > 0.
+template <bool Fused>
 LOSSX_INLINE detail::f32x16 vexp16_nonpos(detail::f32x16 x) {
   using detail::f32x16;
   using detail::i32x16;
@@ -208,18 +217,20 @@ LOSSX_INLINE detail::f32x16 vexp16_nonpos(detail::f32x16 x) {
                       0x3f7837f0u, 0x3f76f532u, 0x3f75fed7u, 0x3f75583fu,
                       0x3f7504f3u, 0x3f7508a4u, 0x3f75672au, 0x3f76248cu,
                       0x3f7744fdu, 0x3f78ccdfu, 0x3f7ac0c7u, 0x3f7d257du};
-  // One-constant reduction r = x - k·float(ln2/16): the constant is off by 1.2e-10 (2.7e-9 relative),
-  // so r is off by |k|·1.2e-10 <= 2.4e-7 at x = ln FLT_MIN. A second constant (Cody-Waite) would
-  // remove that for one more multiply-add (~9 % of the row loop); it matters only far out in the
-  // tail: <= 1.6 ulp for x >= -20 (values >= 2e-9 of the row's maximum term), <= 4.5 ulp below.
-  // This relies on x - k·ln2_16 being one fused multiply-add (the AVX2 and AVX-512 clones, aarch64).
-  // Code built without FMA (the baseline x86-64 clone, which runs only on CPUs without AVX2+FMA)
-  // rounds k·ln2_16 first: <= 17 ulp for x >= -20, <= 67 ulp below; row sums and losses are not
-  // affected (the error grows with |x|, where e^x is negligible), tiny probabilities are.
-  constexpr float ln2_16 = 0.0433217f;
+  // Range reduction r = x - k·ln2/16. Fused (the code fuses a*b - c into one FMA: the AVX2 and
+  // AVX-512 clones, aarch64; see detail::fma_fuses): one constant, float(ln2/16), which is off by
+  // 1.2e-10 (2.7e-9 relative), so r is off by |k|·1.2e-10 <= 2.4e-7 at x = ln FLT_MIN: <= 1.6 ulp
+  // for x >= -20 (values >= 2e-9 of the row's maximum term), <= 4.5 ulp below. Not fused (the
+  // baseline x86-64 clone, a build without FMA): a 12-bit high part, whose product with k (< 2^11)
+  // is exact, and a low part (Cody-Waite): <= 1 ulp everywhere, one more operation.
   const f32x16 t = x * 23.08312f + detail::ExpConst<float>::round;  // 16/ln2; t's low bits: k = 16n + j
   const f32x16 k = t - detail::ExpConst<float>::round;
-  const f32x16 r = x - k * ln2_16;
+  f32x16 r;
+  if constexpr (Fused) {
+    r = x - k * 0.0433217f;
+  } else {
+    r = (x - k * 0.0433197021484375f) - k * 1.9966365e-06f;  // 2839 / 2^16, ln2/16 - 2839 / 2^16
+  }
   const u32x16 tb = reinterpret_cast<u32x16>(t);
   // 2^(k >> 4) · 2^(j/16): unsigned, so that the garbage bits of a NaN or -inf x are defined
   // behaviour (such lanes come out NaN / are selected to 0 below).

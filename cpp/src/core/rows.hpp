@@ -105,7 +105,8 @@ LOSSX_INLINE float row_max16(const float* x, index_t C) {
 /// double lanes, then the lanes summed in a fixed tree: the same order for every call, thread
 /// count and e. The last C % 16 values come from the overlapping vector x[C-16, C) with the
 /// lanes already counted zeroed (its stored exps rewrite the same values).
-LOSSX_INLINE double row_sumexp16(const float* x, index_t C, float m, float* e) {
+template <bool Fused>
+LOSSX_INLINE double row_sumexp16_with(const float* x, index_t C, float m, float* e) {
   const index_t nv = C / 16;
   const f32x16 mv = splat16(m);
   f64x8 dlo = {}, dhi = {};
@@ -117,20 +118,23 @@ LOSSX_INLINE double row_sumexp16(const float* x, index_t C, float m, float* e) {
     const index_t end = std::min(nv, v + 8);
     f32x16 f = {};
     for (; v < end; ++v) {
-      const f32x16 ex = vexp16_nonpos(load16(x + 16 * v) - mv);
+      const f32x16 ex = vexp16_nonpos<Fused>(load16(x + 16 * v) - mv);
       if (e) store16(e + 16 * v, ex);
       f += ex;
     }
     add_block(f);
   }
   if (const index_t rem = C % 16) {
-    const f32x16 ex = vexp16_nonpos(load16(x + C - 16) - mv);
+    const f32x16 ex = vexp16_nonpos<Fused>(load16(x + C - 16) - mv);
     if (e) store16(e + C - 16, ex);
     const i32x16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
     add_block(lane >= static_cast<std::int32_t>(16 - rem) ? ex : f32x16{});
   }
   const f64x8 d = dlo + dhi;
   return ((d[0] + d[4]) + (d[2] + d[6])) + ((d[1] + d[5]) + (d[3] + d[7]));
+}
+LOSSX_INLINE double row_sumexp16(const float* x, index_t C, float m, float* e) {
+  return fma_fuses() ? row_sumexp16_with<true>(x, C, m, e) : row_sumexp16_with<false>(x, C, m, e);
 }
 #pragma GCC diagnostic pop
 #endif
