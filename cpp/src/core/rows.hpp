@@ -11,6 +11,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <type_traits>
 #include <vector>
@@ -70,6 +71,73 @@ LOSSX_INLINE double row_sumexp(const T* x, index_t C, S s, T m, T* e) {
   }
   return sum;
 }
+
+#if LOSSX_VEC16
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"  // see math.hpp
+/// row_max of a contiguous float row of C >= 16 values, 16 lanes at a time with four
+/// independent maxima (the order of a max does not matter: NaN is skipped as in row_max; at
+/// worst the sign of a zero maximum differs, which no x - max, exp or max + log(...) sees).
+LOSSX_INLINE float row_max16(const float* x, index_t C) {
+  const index_t nv = C / 16;
+  f32x16 m0 = splat16(-std::numeric_limits<float>::infinity()), m1 = m0, m2 = m0, m3 = m0;
+  index_t v = 0;
+  for (; v + 4 <= nv; v += 4) {
+    m0 = max16(load16(x + 16 * v), m0);
+    m1 = max16(load16(x + 16 * v + 16), m1);
+    m2 = max16(load16(x + 16 * v + 32), m2);
+    m3 = max16(load16(x + 16 * v + 48), m3);
+  }
+  for (; v < nv; ++v) m0 = max16(load16(x + 16 * v), m0);
+  if (C % 16) m1 = max16(load16(x + C - 16), m1);  // the last 16 values, overlapping the previous ones
+  m0 = max16(max16(m0, m1), max16(m2, m3));
+  m0 = max16(m0, __builtin_shuffle(m0, i32x16{8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7}));
+  m0 = max16(m0, __builtin_shuffle(m0, i32x16{4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11}));
+  m0 = max16(m0, __builtin_shuffle(m0, i32x16{2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13}));
+  m0 = max16(m0, __builtin_shuffle(m0, i32x16{1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14}));
+  return m0[0];
+}
+
+/// Σ_c exp(x_c - m) of a contiguous float row of C >= 16 values with m >= every x_c (or NaN
+/// around), storing each exp in e[c] when e is given (e must not overlap x). The exp is
+/// vexp16_nonpos; the sum runs in 16 float lanes over fixed blocks of 8 vectors (128 values:
+/// at most 8 float additions per lane, relative error < 5e-7), each block's lanes added to 16
+/// double lanes, then the lanes summed in a fixed tree: the same order for every call, thread
+/// count and e. The last C % 16 values come from the overlapping vector x[C-16, C) with the
+/// lanes already counted zeroed (its stored exps rewrite the same values).
+template <bool Fused>
+LOSSX_INLINE double row_sumexp16_with(const float* x, index_t C, float m, float* e) {
+  const index_t nv = C / 16;
+  const f32x16 mv = splat16(m);
+  f64x8 dlo = {}, dhi = {};
+  const auto add_block = [&](f32x16 f) LOSSX_INLINE_LAMBDA {
+    dlo += __builtin_convertvector(__builtin_shufflevector(f, f, 0, 1, 2, 3, 4, 5, 6, 7), f64x8);
+    dhi += __builtin_convertvector(__builtin_shufflevector(f, f, 8, 9, 10, 11, 12, 13, 14, 15), f64x8);
+  };
+  for (index_t v = 0; v < nv;) {
+    const index_t end = std::min(nv, v + 8);
+    f32x16 f = {};
+    for (; v < end; ++v) {
+      const f32x16 ex = vexp16_nonpos<Fused>(load16(x + 16 * v) - mv);
+      if (e) store16(e + 16 * v, ex);
+      f += ex;
+    }
+    add_block(f);
+  }
+  if (const index_t rem = C % 16) {
+    const f32x16 ex = vexp16_nonpos<Fused>(load16(x + C - 16) - mv);
+    if (e) store16(e + C - 16, ex);
+    const i32x16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    add_block(lane >= static_cast<std::int32_t>(16 - rem) ? ex : f32x16{});
+  }
+  const f64x8 d = dlo + dhi;
+  return ((d[0] + d[4]) + (d[2] + d[6])) + ((d[1] + d[5]) + (d[3] + d[7]));
+}
+LOSSX_INLINE double row_sumexp16(const float* x, index_t C, float m, float* e) {
+  return fma_fuses() ? row_sumexp16_with<true>(x, C, m, e) : row_sumexp16_with<false>(x, C, m, e);
+}
+#pragma GCC diagnostic pop
+#endif
 
 }  // namespace lossx::detail
 
