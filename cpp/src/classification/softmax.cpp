@@ -30,6 +30,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "core/check.hpp"
 #include "lossx/classification.hpp"
@@ -45,6 +46,9 @@ using detail::kLanes;  // neighbouring rows handled together when dim is not the
 using detail::RowLayout;
 /// About this many values per parallel block (a constant: never thread-dependent).
 constexpr index_t kBlockValues = 32768;
+/// Contiguous float rows of at least this many values take the 16-lane exp (row_max16 /
+/// row_sumexp16 need C >= 16; below 64 the plain loops are as fast).
+constexpr index_t kWideRowClasses = 64;
 
 template <class T>
 struct SoftmaxArgs {
@@ -64,12 +68,30 @@ LOSSX_INLINE void softmax_row(const SoftmaxArgs<T>& a, index_t base) {
   T* grad = a.grad ? a.grad + base : nullptr;
   const T* __restrict g = a.g ? a.g + base : nullptr;
 
-  const T m = detail::row_max(x, C, detail::Unit{});
   // e_c = exp(x_c - m) goes where it is needed next: the gradient buffer for
   // log_softmax (its output does not need e), the output or else the gradient
   // buffer for softmax. Pure log_softmax forward keeps nothing.
   T* e = kLog ? grad : (out ? out : grad);
-  const double S = detail::row_sumexp(x, C, detail::Unit{}, m, e);
+  T m;
+  double S;
+#if LOSSX_VEC16
+  // Wide float rows: the 16-lane helpers (table exp, float partial sums over fixed blocks;
+  // the summation order depends only on C), as cross_entropy's class-index rows use them.
+  // e never overlaps x: out and grad are buffers of their own.
+  if constexpr (std::is_same_v<T, float>) {
+    if (C >= kWideRowClasses) {
+      m = detail::row_max16(x, C);
+      S = detail::row_sumexp16(x, C, m, e);
+    } else {
+      m = detail::row_max(x, C, detail::Unit{});
+      S = detail::row_sumexp(x, C, detail::Unit{}, m, e);
+    }
+  } else
+#endif
+  {
+    m = detail::row_max(x, C, detail::Unit{});
+    S = detail::row_sumexp(x, C, detail::Unit{}, m, e);
+  }
 
   if constexpr (kLog) {
     if (out) {
