@@ -26,7 +26,9 @@
 // No output depends on another row, so the result is the same for any thread count.
 // The row bodies are LOSSX_INLINE so that they (and vexp) are compiled
 // into each LOSSX_SIMD_CLONES clone of softmax_block. The max and Σ exp loops
-// are the row helpers of core/rows.hpp that cross_entropy uses too.
+// are the row helpers of core/rows.hpp that cross_entropy uses too: for contiguous
+// float rows of >= 64 values the 16-lane ones (row_max16 / row_sumexp16, table exp;
+// their summation order depends only on C), everywhere else the plain ones.
 #include <algorithm>
 #include <cmath>
 #include <limits>
