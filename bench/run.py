@@ -270,6 +270,21 @@ def _row_name(e) -> str:
     return f"`{e['loss']}` {e['size']}"
 
 
+def _table(entries, ths, lead, per_thread, tail=None):
+    """A markdown table: the `lead` columns of each entry, then the `per_thread` columns of its
+    timings at each thread count ('{th}' in the header), then, with several thread counts, the
+    `tail` column ('{a}'/'{b}': the first and last thread count)."""
+    tail = tail if len(ths) > 1 else None
+    head = [h for h, _ in lead] + [h.format(th=th) for th in ths for h, _ in per_thread]
+    head += [tail[0].format(a=ths[0], b=ths[-1])] if tail else []
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for e in entries:
+        cells = [f(e) for _, f in lead] + [f(e["t"][th]) for th in ths for _, f in per_thread]
+        cells += [tail[1](e)] if tail else []
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def tables(res: dict, ths: list[int], torch_status: str, jax_status: str) -> str:
     """The markdown tables (the same text is printed and written to RESULTS.md)."""
     L = []
@@ -278,20 +293,10 @@ def tables(res: dict, ths: list[int], torch_status: str, jax_status: str) -> str
     L += ["## lossx vs PyTorch (same process, interleaved, same thread count)", ""]
     if torch_status != "ok":
         L += [f"PyTorch: {torch_status}; the torch columns are empty.", ""]
-    head = ["row", "pass"]
-    for th in ths:
-        head += [f"lossx {th}t", f"torch {th}t", f"torch/lossx {th}t"]
-    if len(ths) > 1:
-        head += [f"lossx {ths[0]}t→{ths[-1]}t speed-up"]
-    L += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for e in entries:
-        cells = [_row_name(e), e["mode"]]
-        for th in ths:
-            d = e["t"][th]
-            cells += [_t(d["lossx"]), _t(d["torch"]), _x(d["vs_torch"])]
-        if len(ths) > 1:
-            cells += [_x(e["scaling"])]
-        L.append("| " + " | ".join(cells) + " |")
+    L += _table(entries, ths, [("row", _row_name), ("pass", lambda e: e["mode"])],
+                [("lossx {th}t", lambda d: _t(d["lossx"])), ("torch {th}t", lambda d: _t(d["torch"])),
+                 ("torch/lossx {th}t", lambda d: _x(d["vs_torch"]))],
+                ("lossx {a}t→{b}t speed-up", lambda e: _x(e["scaling"])))
     # 2. floors
     fl = [e for e in entries if e["floor"]]
     if fl:
@@ -300,36 +305,19 @@ def tables(res: dict, ths: list[int], torch_status: str, jax_status: str) -> str
               "outputs, split into one contiguous chunk per thread (Python threads; NumPy releases the GIL;",
               "OPENBLAS_NUM_THREADS=1). lossx % = floor time / lossx time. Passes:", ""]
         L += [f"- `{k}`: {v}" for k, v in bench_cases.FLOORS.items() if any(e["floor"] == k for e in fl)]
-        head = ["row", "pass", "floor"]
-        for th in ths:
-            head += [f"floor {th}t", f"lossx {th}t", f"lossx % {th}t"]
-        L += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        for e in fl:
-            cells = [_row_name(e), e["mode"], e["floor"]]
-            for th in ths:
-                d = e["t"][th]
-                cells += [_t(d["floor"]), _t(d["lossx"]), _pct(d["of_floor"])]
-            L.append("| " + " | ".join(cells) + " |")
+        L += [""] + _table(fl, ths, [("row", _row_name), ("pass", lambda e: e["mode"]), ("floor", lambda e: e["floor"])],
+                           [("floor {th}t", lambda d: _t(d["floor"])), ("lossx {th}t", lambda d: _t(d["lossx"])),
+                            ("lossx % {th}t", lambda d: _pct(d["of_floor"]))])
     # 3. JAX
     L += ["", "## lossx vs JAX/optax under jax.jit (separate pinned processes)", ""]
     jx = [e for e in entries if any(e["t"][th]["jax"] is not None for th in ths)]
     if not jx:
         L += [f"JAX: {jax_status}.", ""]
     else:
-        head = ["row", "pass"]
-        for th in ths:
-            head += [f"lossx {th}t", f"jax {th}t", f"jax/lossx {th}t"]
-        if len(ths) > 1:
-            head += [f"jax {ths[0]}t→{ths[-1]}t speed-up"]
-        L += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        for e in jx:
-            cells = [_row_name(e), e["mode"]]
-            for th in ths:
-                d = e["t"][th]
-                cells += [_t(d["lossx_pinned"]), _t(d["jax"]), _x(d["vs_jax"])]
-            if len(ths) > 1:
-                cells += [_x(e["jax_scaling"])]
-            L.append("| " + " | ".join(cells) + " |")
+        L += _table(jx, ths, [("row", _row_name), ("pass", lambda e: e["mode"])],
+                    [("lossx {th}t", lambda d: _t(d["lossx_pinned"])), ("jax {th}t", lambda d: _t(d["jax"])),
+                     ("jax/lossx {th}t", lambda d: _x(d["vs_jax"]))],
+                    ("jax {a}t→{b}t speed-up", lambda e: _x(e["jax_scaling"])))
     # 4. targets
     L += ["", f"## Rows that miss the {ISSUE_NOTE}", ""]
     missed = [e for e in entries if e["missed"]]
