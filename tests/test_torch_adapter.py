@@ -542,3 +542,23 @@ def test_lossx_torch_without_torch_says_how_to_install():
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     out = subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True, text=True).stdout
     assert "pip install lossx[torch]" in out
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_reduced_single_input_losses_take_the_lean_node(reduction):
+    """A reduced loss with one differentiable input runs through _FusedSingle (the training
+    step's node), 'none' through LossxFunction; both give PyTorch's gradient for any grad_output."""
+    x = torch.randn(6, 5, dtype=torch.float64, requires_grad=True)
+    y = torch.randint(0, 5, (6,))
+    w = torch.rand(5, dtype=torch.float64) + 0.5
+    out = LF.cross_entropy(x, y, w, reduction=reduction, label_smoothing=0.2)
+    node = type(out.grad_fn).__name__
+    assert node == ("LossxFunctionBackward" if reduction == "none" else "_FusedSingleBackward")
+    g = torch.full(out.shape, 2.5, dtype=torch.float64)
+    got = torch.autograd.grad(out, x, g)[0]
+    want = torch.autograd.grad(F.cross_entropy(x, y, w, reduction=reduction, label_smoothing=0.2), x, g)[0]
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-14)
+    # the module reads its weight buffer (also after it is replaced) as PyTorch's does
+    crit = lnn.CrossEntropyLoss(weight=w, reduction=reduction)
+    crit.weight = torch.ones(5, dtype=torch.float64)
+    torch.testing.assert_close(crit(x, y), F.cross_entropy(x, y, reduction=reduction), rtol=1e-12, atol=1e-14)

@@ -29,6 +29,7 @@ import torch
 import lossx
 
 _LOSSX_DTYPES = (torch.float32, torch.float64)
+_from_numpy = torch.from_numpy
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _T = TypeVar("_T")
@@ -176,6 +177,46 @@ class LossxFunction(torch.autograd.Function):
         return _backward(ctx, grad_output)
 
 
+class _FusedSingle(torch.autograd.Function):
+    """The common training step's node: a reduced loss whose only differentiable argument is
+    the first (cross-entropy, MSE, ... with ``'mean'`` or ``'sum'``): ``apply(call, *args)``
+    with ``call = (plan, reduction, kwargs)``.
+
+    What :class:`LossxFunction` does for that case, with less per-call bookkeeping (a training
+    loop at minibatch size pays this on every step): one fused ``NAME_with_grad`` call in
+    the forward, the kept gradient handed over in the backward (scaled unless ``grad_output``
+    is exactly 1). The rarer cases fall through to the general code: a second backward of the
+    same graph (``retain_graph=True``) recomputes with ``NAME_backward``, and
+    ``create_graph=True`` marks the gradient as first-derivative-only.
+    """
+
+    @staticmethod
+    def forward(ctx: _Ctx, call: tuple[Plan, str, dict[str, Any]], x: torch.Tensor, *rest: Any) -> torch.Tensor:
+        plan, reduction, kwargs = call
+        if True in ctx.needs_input_grad[2:]:  # a target or weight that requires grad: refuse, as LossxFunction
+            _refuse(plan, plan.arg_names[1 + ctx.needs_input_grad[2:].index(True)])
+        arrays = [a.numpy() if isinstance(a, torch.Tensor) else a for a in rest]
+        if plan.tensor_kwargs:
+            kwargs = {k: v.detach().numpy() if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()}
+        out, grad = plan.with_grad(x.detach().numpy(), *arrays, reduction=reduction, **kwargs)
+        ctx.grads = (_from_numpy(grad),)
+        # For the general backward (second backward, create_graph): what LossxFunction keeps.
+        ctx.call = (plan, (True,), (x, *rest), reduction, kwargs)
+        return _from_numpy(out)
+
+    @staticmethod
+    def backward(ctx: _Ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        kept = ctx.grads
+        if kept is None or torch.is_grad_enabled():
+            grads = LossxFunction.backward(ctx, grad_output)[3:]  # (None, None, None, grad, ...) there
+            return (None,) + grads
+        ctx.grads = None  # used once: autograd then keeps the tensor as .grad without a copy
+        g = kept[0]
+        if grad_output.item() != 1.0:
+            g.mul_(grad_output)
+        return (None, g) + ctx.call[0].rest
+
+
 class _FirstDerivativeOnly(torch.autograd.Function):
     """Identity on a lossx gradient whose backward (a second derivative) raises."""
 
@@ -295,6 +336,9 @@ def run(plan: Plan, args: tuple[Any, ...], reduction: str, kwargs: dict[str, Any
             v = kwargs.get(k)
             if isinstance(v, torch.Tensor) and v.requires_grad:
                 _refuse(plan, k)
+    if plan.single and reduction != "none" and args[0].requires_grad:
+        fused: torch.Tensor = _FusedSingle.apply((plan, reduction, kwargs), *args)  # type: ignore[no-untyped-call]
+        return fused
     out: torch.Tensor = LossxFunction.apply(plan, reduction, kwargs, *args)  # type: ignore[no-untyped-call]
     return out
 

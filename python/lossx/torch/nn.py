@@ -56,6 +56,15 @@ __all__ = [
 _nn = torch.nn
 
 
+def _buffer(module: torch.nn.Module, name: str) -> Tensor | None:
+    """``module.<name>`` for a registered buffer (``weight``, ``pos_weight``), read from the
+    buffer dict: ``nn.Module.__getattr__`` costs about a microsecond per read, which a
+    training step at minibatch size feels (the fallback covers a buffer replaced by a
+    parameter or a plain attribute)."""
+    buffers = module._buffers
+    return buffers[name] if name in buffers else getattr(module, name)  # type: ignore[no-any-return]
+
+
 class L1Loss(_nn.L1Loss):
     """``torch.nn.L1Loss`` computed by :func:`lossx.torch.functional.l1_loss`."""
 
@@ -112,17 +121,18 @@ class CrossEntropyLoss(_nn.CrossEntropyLoss):
         if isinstance(target, Tensor) and not target.is_floating_point():
             # Class indices (the common training step): straight to the bridge, as
             # F.cross_entropy would go (no dtype promotion applies), one call layer less.
-            return _run(F._CE, (input, target, self.weight), self.reduction,
+            return _run(F._CE, (input, target, _buffer(self, "weight")), self.reduction,
                         {"ignore_index": self.ignore_index, "label_smoothing": self.label_smoothing})
-        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction,
-                               label_smoothing=self.label_smoothing)
+        return F.cross_entropy(input, target, _buffer(self, "weight"), ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
 class NLLLoss(_nn.NLLLoss):
     """``torch.nn.NLLLoss`` computed by :func:`lossx.torch.functional.nll_loss` (K-dim inputs included)."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
+        return F.nll_loss(input, target, _buffer(self, "weight"), ignore_index=self.ignore_index,
+                          reduction=self.reduction)
 
 
 with warnings.catch_warnings():
@@ -140,7 +150,7 @@ class BCELoss(_nn.BCELoss):
     """``torch.nn.BCELoss`` computed by :func:`lossx.torch.functional.binary_cross_entropy`."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
+        return F.binary_cross_entropy(input, target, _buffer(self, "weight"), reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_nn.BCEWithLogitsLoss):
@@ -150,8 +160,8 @@ class BCEWithLogitsLoss(_nn.BCEWithLogitsLoss):
     """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
-                                                  pos_weight=self.pos_weight)
+        return F.binary_cross_entropy_with_logits(input, target, _buffer(self, "weight"), reduction=self.reduction,
+                                                  pos_weight=_buffer(self, "pos_weight"))
 
 
 class KLDivLoss(_nn.KLDivLoss):
@@ -186,14 +196,14 @@ class MultiLabelSoftMarginLoss(_nn.MultiLabelSoftMarginLoss):
     """``torch.nn.MultiLabelSoftMarginLoss`` computed by :func:`lossx.torch.functional.multilabel_soft_margin_loss`."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.multilabel_soft_margin_loss(input, target, self.weight, reduction=self.reduction)
+        return F.multilabel_soft_margin_loss(input, target, _buffer(self, "weight"), reduction=self.reduction)
 
 
 class MultiMarginLoss(_nn.MultiMarginLoss):
     """``torch.nn.MultiMarginLoss`` computed by :func:`lossx.torch.functional.multi_margin_loss`."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.multi_margin_loss(input, target, p=self.p, margin=self.margin, weight=self.weight,
+        return F.multi_margin_loss(input, target, p=self.p, margin=self.margin, weight=_buffer(self, "weight"),
                                    reduction=self.reduction)
 
 
