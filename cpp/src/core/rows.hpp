@@ -194,7 +194,12 @@ void for_lane_tiles(const RowLayout& l, index_t r0, index_t r1, const T* x, cons
     }
     return;
   }
-  std::vector<T> buf(static_cast<size_t>(kLanes * C * (1 + (t != nullptr) + (grad != nullptr))));
+  // The transpose buffer is kept per thread and only grows (at most kLanes · 63 · 3 values: C < 64
+  // here): a fresh zeroed vector per call cost a malloc, a 2.5 KB memset and a free, a good part
+  // of a tiny call such as cross_entropy on (8, 10).
+  thread_local std::vector<T> buf;
+  const auto need = static_cast<size_t>(kLanes * C * (1 + (t != nullptr) + (grad != nullptr)));
+  if (buf.size() < need) buf.resize(need);
   T* xb = buf.data();
   T* tb = t ? xb + kLanes * C : nullptr;
   T* gb = grad ? xb + kLanes * C * (t ? 2 : 1) : nullptr;
