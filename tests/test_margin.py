@@ -424,3 +424,19 @@ def test_positional_parameters_follow_pytorch():
         lossx.soft_margin_loss(f64(1.0), f64(1.0), None)
     with pytest.raises(TypeError):
         lossx.multilabel_margin_loss(x, [[3, -1, 0, 0]], "sum")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("p", [1, 2])
+def test_multi_margin_loss_alone_is_bitwise_the_fused_loss(dtype, p):
+    """The loss alone and NAME_with_grad run the same row loop (FMA contraction could otherwise
+    round a sum of z² differently), for row lengths around the vector widths."""
+    rng = np.random.default_rng(7)
+    for C in (3, 15, 16, 17, 33, 255, 1000):
+        x = rng.standard_normal((129, C)).astype(dtype)
+        y = rng.integers(0, C, 129)
+        w = (rng.random(C) + 0.5).astype(dtype)
+        for reduction in ("none", "mean", "sum"):
+            alone = lossx.multi_margin_loss(x, y, p=p, margin=0.7, weight=w, reduction=reduction)
+            fused, _ = lossx.multi_margin_loss_with_grad(x, y, p=p, margin=0.7, weight=w, reduction=reduction)
+            np.testing.assert_array_equal(alone, fused)

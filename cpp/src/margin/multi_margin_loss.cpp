@@ -11,6 +11,8 @@
 // at::empty output and returns early).
 // Shapes are PyTorch's: (N, C) with target (N,), or one row (C) or () with target () or (1,);
 // the 'none' output has the target's shape.
+#include <vector>
+
 #include "core/math.hpp"
 #include "core/rows.hpp"
 #include "margin_common.hpp"
@@ -38,30 +40,23 @@ LOSSX_INLINE double power_slope(double z) {
   return P == 1 ? 1.0 : 2.0 * z;
 }
 
-// Σ_{i0 <= i < i1} [z_i > 0]·z_i^p with z_i = base + x_i. The row skips i = y by summing the
-// two ranges on either side of it, so that no index test sits in the vectorised loop.
+// The loss and the gradient in one pass over the row (the gradient's scale does not depend on
+// the loss): writes scale·[z_i > 0]·p·z_i^(p-1) into gr[i] for i ≠ y and 0 at y, adds the
+// loss terms to *sum and returns Σ_{i ≠ y} [z_i > 0]·p·z_i^(p-1).
 template <int P, class T>
-LOSSX_INLINE double hinge_sum(const T* x, T base, index_t i0, index_t i1) {
-  double s = 0.0;
-#pragma omp simd reduction(+ : s)
-  for (index_t i = i0; i < i1; ++i) {
+LOSSX_INLINE double hinge_sum_grad(const T* x, T base, index_t y, index_t C, double scale, T* gr, double* sum) {
+  double s = 0.0, slopes = 0.0;
+#pragma omp simd reduction(+ : s, slopes)
+  for (index_t i = 0; i < C; ++i) {
     const T z = base + x[i];
-    s += z > T(0) ? power_term<P>(static_cast<double>(z)) : 0.0;
-  }
-  return s;
-}
-
-// Writes scale·[z_i > 0]·p·z_i^(p-1) into gr[i] for i in [i0, i1); returns Σ [z_i > 0]·p·z_i^(p-1).
-template <int P, class T>
-LOSSX_INLINE double hinge_grad(const T* x, T base, index_t i0, index_t i1, double scale, T* gr) {
-  double slopes = 0.0;
-#pragma omp simd reduction(+ : slopes)
-  for (index_t i = i0; i < i1; ++i) {
-    const T z = base + x[i];
-    const double h = z > T(0) ? power_slope<P>(static_cast<double>(z)) : 0.0;
+    const bool active = z > T(0) && i != y;
+    const double zd = static_cast<double>(z);
+    s += active ? power_term<P>(zd) : 0.0;
+    const double h = active ? power_slope<P>(zd) : 0.0;
     gr[i] = static_cast<T>(scale * h);
     slopes += h;
   }
+  *sum = s;
   return slopes;
 }
 
@@ -69,21 +64,32 @@ template <int P, class T, class I>
 LOSSX_INLINE double multi_margin_rows(const MultiMarginArgs<T, I>& a, index_t r0, index_t r1, T* loss_rows,
                                       detail::RowGrad<T> rg) {
   const index_t C = a.l.classes;
+  thread_local std::vector<T> scratch_row;  // the loss alone: its unused gradient row (only grows)
+  T* scratch = nullptr;
+  if (!a.grad) {
+    if (scratch_row.size() < static_cast<size_t>(C)) scratch_row.resize(static_cast<size_t>(C));
+    scratch = scratch_row.data();
+  }
   double total = 0.0;
   for (index_t r = r0; r < r1; ++r) {
     const T* x = a.x + a.l.base(r);
     const index_t y = static_cast<index_t>(a.target[r]);
     const T base = a.margin - x[y];
     const double wy_c = (a.weight ? static_cast<double>(a.weight[y]) : 1.0) / static_cast<double>(C);
-    const double row = (hinge_sum<P>(x, base, 0, y) + hinge_sum<P>(x, base, y + 1, C)) * wy_c;
-    if (loss_rows) loss_rows[r] = static_cast<T>(row);
-    total += row;
+    double sum;
     if (a.grad) {
       T* gr = a.grad + a.l.base(r);
       const double scale = rg.at(r) * wy_c;
-      const double slopes = hinge_grad<P>(x, base, 0, y, scale, gr) + hinge_grad<P>(x, base, y + 1, C, scale, gr);
+      const double slopes = hinge_sum_grad<P>(x, base, y, C, scale, gr, &sum);
       gr[y] = static_cast<T>(0.0 - scale * slopes);  // 0 - (..) keeps +0 with no active term
+    } else {
+      // The loss alone runs the same loop (its gradient into a scratch row), so that it is
+      // bitwise the loss of the fused call: two loops may contract z·z + s into an FMA differently.
+      hinge_sum_grad<P>(x, base, y, C, 0.0, scratch, &sum);
     }
+    const double row = sum * wy_c;
+    if (loss_rows) loss_rows[r] = static_cast<T>(row);
+    total += row;
   }
   return total;
 }
