@@ -62,7 +62,7 @@ def _buffer(module: torch.nn.Module, name: str) -> Tensor | None:
     training step at minibatch size feels (the fallback covers a buffer replaced by a
     parameter or a plain attribute)."""
     buffers = module._buffers
-    return buffers[name] if name in buffers else getattr(module, name)  # type: ignore[no-any-return]
+    return buffers[name] if name in buffers else getattr(module, name)
 
 
 class L1Loss(_nn.L1Loss):
