@@ -156,128 +156,6 @@ LOSSX_SIMD_CLONES double ce_index_rows(const CeRows<T>& a, const I* target, inde
   return total;
 }
 
-#if LOSSX_VEC16
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpsabi"  // see core/math.hpp
-// Short contiguous float rows (1 <= C < kRowMajorMinClasses): a row is held in NV = ceil(C / 16)
-// 16-lane vectors, the lanes past C set to -inf (their exp is 0), so that its max, exps, Σ exp and
-// gradient take a few vector operations each and nothing is transposed (the lane tiles of
-// for_lane_tiles spend ~40 instructions per value at C = 10, most of a (64, 10) call). A row is
-// loaded with whole vectors while they stay inside the input (the lanes past the row read the next
-// rows and are masked), else from a padded copy. Its gradient is stored with whole vectors while
-// they stay inside this block's rows (the next row, which the same thread computes next, rewrites
-// what spilled over), else value by value. The exp is vexp16_nonpos and Σ exp adds the lanes in
-// double in a fixed tree (as row_sumexp16): the order depends only on C.
-template <int NV, bool Fused, class I>
-LOSSX_INLINE double ce_index_short_rows_nv(const CeRows<float>& a, const I* target, index_t ignore_index, index_t r0,
-                                           index_t r1) {
-  using detail::f32x16;
-  using detail::f64x8;
-  using detail::i32x16;
-  const index_t C = a.l.classes;
-  const index_t values = a.l.rows() * C;  // inner == 1
-  const index_t block_end = r1 * C;
-  const f32x16 ninf = detail::splat16(-std::numeric_limits<float>::infinity());
-  const i32x16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-  i32x16 valid[NV];  // lane of vector k holds a class (16k + lane < C)
-  for (int k = 0; k < NV; ++k) valid[k] = (lane + 16 * k) < static_cast<std::int32_t>(C);
-  const bool weighted_ls = a.weight && a.ls > 0.0;
-  alignas(64) float wpad[16 * NV] = {};  // the class weights, padded (read only with ls > 0)
-  if (weighted_ls)
-    for (index_t c = 0; c < C; ++c) wpad[c] = a.weight[c];
-  double total = 0.0;
-  for (index_t r = r0; r < r1; ++r) {
-    const float* x = a.x + r * C;
-    float* gr = a.grad ? a.grad + r * C : nullptr;
-    const index_t y = static_cast<index_t>(target[r]);
-    if (y == ignore_index) {
-      if (a.loss_rows) a.loss_rows[r] = 0.0f;
-      if (gr)
-        for (index_t c = 0; c < C; ++c) gr[c] = 0.0f;
-      continue;
-    }
-    f32x16 v[NV];
-    if (r * C + 16 * NV <= values) {
-      for (int k = 0; k < NV; ++k) v[k] = detail::load16(x + 16 * k);
-    } else {  // the last rows of the input: a padded copy
-      alignas(64) float buf[16 * NV];
-      for (index_t c = 0; c < C; ++c) buf[c] = x[c];
-      for (index_t c = C; c < 16 * NV; ++c) buf[c] = 0.0f;
-      for (int k = 0; k < NV; ++k) v[k] = detail::load16(buf + 16 * k);
-    }
-    f32x16 mm = ninf;
-    for (int k = 0; k < NV; ++k) {
-      v[k] = valid[k] ? v[k] : ninf;
-      mm = detail::max16(v[k], mm);  // NaN skipped, as row_max16
-    }
-    mm = detail::max16(mm, __builtin_shuffle(mm, i32x16{8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7}));
-    mm = detail::max16(mm, __builtin_shuffle(mm, i32x16{4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11}));
-    mm = detail::max16(mm, __builtin_shuffle(mm, i32x16{2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13}));
-    mm = detail::max16(mm, __builtin_shuffle(mm, i32x16{1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14}));
-    const float m = mm[0];
-    const f32x16 mv = detail::splat16(m);
-    f32x16 e[NV];
-    f32x16 f = {};
-    for (int k = 0; k < NV; ++k) {
-      e[k] = vexp16_nonpos<Fused>(v[k] - mv);  // masked lanes: exp(-inf) = 0
-      f += e[k];
-    }
-    const f64x8 d = __builtin_convertvector(__builtin_shufflevector(f, f, 0, 1, 2, 3, 4, 5, 6, 7), f64x8) +
-                    __builtin_convertvector(__builtin_shufflevector(f, f, 8, 9, 10, 11, 12, 13, 14, 15), f64x8);
-    const double sum = ((d[0] + d[4]) + (d[2] + d[6])) + ((d[1] + d[5]) + (d[3] + d[7]));
-    const double lse = static_cast<double>(m) + std::log(sum);
-    const double wy = a.weight ? static_cast<double>(a.weight[y]) : 1.0;
-    double wx = 0.0;
-    if (a.ls > 0.0) {
-      if (a.weight) {
-        for (index_t c = 0; c < C; ++c) wx += static_cast<double>(a.weight[c]) * static_cast<double>(x[c]);
-      } else {
-        for (index_t c = 0; c < C; ++c) wx += static_cast<double>(x[c]);
-      }
-    }
-    const double loss = ce_index_loss(a, lse, static_cast<double>(x[y]), wy, wx);
-    if (a.loss_rows) a.loss_rows[r] = static_cast<float>(loss);
-    total += loss;
-    if (gr) {
-      const CeCoef<float> q = ce_index_coef(a, a.g ? static_cast<double>(a.g[r]) : a.gs, wy, sum);
-      const f32x16 A = detail::splat16(q.A), B = detail::splat16(q.B);
-      f32x16 g[NV];
-      for (int k = 0; k < NV; ++k) g[k] = weighted_ls ? A * e[k] - B * detail::load16(wpad + 16 * k) : A * e[k] - B;
-      if (r * C + 16 * NV <= block_end) {
-        for (int k = 0; k < NV; ++k) detail::store16(gr + 16 * k, g[k]);
-      } else {
-        alignas(64) float buf[16 * NV];
-        for (int k = 0; k < NV; ++k) detail::store16(buf + 16 * k, g[k]);
-        for (index_t c = 0; c < C; ++c) gr[c] = buf[c];
-      }
-      gr[y] -= q.corr;
-    }
-  }
-  return total;
-}
-
-template <class I>
-LOSSX_SIMD_CLONES double ce_index_short_rows(const CeRows<float>& a, const I* target, index_t ignore_index,
-                                             index_t r0, index_t r1) {
-  const bool fused = detail::fma_fuses();
-  switch ((a.l.classes + 15) / 16) {
-    case 1:
-      return fused ? ce_index_short_rows_nv<1, true>(a, target, ignore_index, r0, r1)
-                   : ce_index_short_rows_nv<1, false>(a, target, ignore_index, r0, r1);
-    case 2:
-      return fused ? ce_index_short_rows_nv<2, true>(a, target, ignore_index, r0, r1)
-                   : ce_index_short_rows_nv<2, false>(a, target, ignore_index, r0, r1);
-    case 3:
-      return fused ? ce_index_short_rows_nv<3, true>(a, target, ignore_index, r0, r1)
-                   : ce_index_short_rows_nv<3, false>(a, target, ignore_index, r0, r1);
-    default:
-      return fused ? ce_index_short_rows_nv<4, true>(a, target, ignore_index, r0, r1)
-                   : ce_index_short_rows_nv<4, false>(a, target, ignore_index, r0, r1);
-  }
-}
-#pragma GCC diagnostic pop
-#endif
-
 // The same loss for a lane-major tile of L rows (value of class c in row k at
 // x[c·cs + k]): every loop runs over the tile's rows, so it vectorises for any C.
 template <class T, class I>
@@ -350,10 +228,6 @@ double ce_index_block(const CeRows<T>& a, const I* target, index_t ignore_index,
   const index_t C = a.l.classes;
   if (a.l.inner == 1 && C >= kRowMajorMinClasses)
     return ce_index_rows(a, target, ignore_index, r0, r1 - r0, a.x + r0 * C, a.grad ? a.grad + r0 * C : nullptr);
-#if LOSSX_VEC16
-  if constexpr (std::is_same_v<T, float>)
-    if (a.l.inner == 1 && C >= 1) return ce_index_short_rows(a, target, ignore_index, r0, r1);
-#endif
   double total = 0.0;
   detail::for_lane_tiles<T>(a.l, r0, r1, a.x, nullptr, a.grad,
                             [&](index_t r, index_t L, const T* xt, const T*, T* gt, index_t cs) {
