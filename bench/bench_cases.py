@@ -124,6 +124,8 @@ FLOORS = {
     "add": "np.add(a, b, out=c): three arrays moved (two-input forward+backward; or one in, two out)",
     "copy": "np.copyto(c, a): one array read, one written",
     "fill": "c.fill(0): one array written",
+    "copy2": "np.copyto twice: two arrays read, two written (two-input forward+backward of rows, e.g. cosine)",
+    "copy3": "np.copyto three times: three arrays read, three written (triplet forward+backward)",
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -295,8 +297,8 @@ def _mk_rows() -> list[Row]:
     e4 = dict(group="other", data="e4", mode="fwd+bwd", size="4M")
 
     def r4(loss, args, jax=None, floor=None, **kw):
-        return Row(f"{loss}/fwd+bwd", loss, args=args, jax=jax, floor=floor,
-                   floor_args=(lambda d: args(d)[:2]) if floor else None, **{**e4, **kw})
+        fa = kw.pop("floor_args", None) or ((lambda d: args(d)[:2]) if floor else None)
+        return Row(f"{loss}/fwd+bwd", loss, args=args, jax=jax, floor=floor, floor_args=fa, **{**e4, **kw})
 
     xlogy = lambda jax, t: jax.scipy.special.xlogy(t, t)  # noqa: E731
     rows += [
@@ -327,9 +329,10 @@ def _mk_rows() -> list[Row]:
            size="(4096, 256), 8 labels", jax=_jax_multilabel_margin,
            jax_args=lambda d: (d["scores"], d["ml_idx"][:, :8])),
         r4("cosine_embedding_loss", lambda d: (d["a"], d["p"], d["pm1"]), data="emb", size="(4096, 512)", diff=(1,),
-           jax=_jax_cosine),
+           jax=_jax_cosine, floor="copy2", floor_args=lambda d: (d["a"], d["p"])),
         r4("triplet_margin_loss", lambda d: (d["a"], d["p"], d["n"]), data="emb", size="(4096, 512) p=2",
-           diff=(1, 2), jax=_jax_triplet, targets=dict(big), group="embedding"),
+           diff=(1, 2), jax=_jax_triplet, targets=dict(big), group="embedding", floor="copy3",
+           floor_args=lambda d: (d["a"], d["p"], d["n"])),
     ]
     for k, (T, N, C, S) in enumerate(CTC_CONFIGS):
         rows.append(Row(f"ctc_loss/T{T}/fwd+bwd", "ctc_loss", f"T={T} N={N} C={C} S={S}", "fwd+bwd", f"ctc{k}",

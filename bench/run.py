@@ -3,7 +3,7 @@
     PYTHONPATH=python python bench/run.py --quick        # the whole table, printed (< 3 min on 2 cores)
     PYTHONPATH=python python bench/run.py                # full: writes bench/RESULTS.md and bench/speedups.png
     PYTHONPATH=python python bench/run.py --smoke        # one tiny row, 1 repeat, lossx only (the test's mode)
-    ... --rows mse_loss cross_entropy/fwd+bwd            # a subset (row ids or their prefixes; --list shows them)
+    ... --rows mse_loss cross_entropy/fwd+bwd            # a subset, printed (row ids or prefixes; --list shows them)
     ... --jax-python /work/venv-jax/bin/python           # JAX (and optax) from another environment
 
 The rows are defined in bench/bench_cases.py. For each thread count (1 and 2), run.py starts worker
@@ -533,8 +533,11 @@ def main(argv=None) -> int:
         rounds = a.rounds or (2 if a.quick else 3)
         scale = a.scale or 1
         no_torch, no_jax = a.no_torch, a.no_jax
-    out_md = a.out or (os.path.join(HERE, "RESULTS.md") if full else None)
-    out_png = a.plot or (os.path.join(HERE, "speedups.png") if full else None)
+    # Only a full run over every row replaces the committed table and plot; a subset (--rows)
+    # prints, or writes where --out / --plot say.
+    whole = full and not a.rows
+    out_md = a.out or (os.path.join(HERE, "RESULTS.md") if whole else None)
+    out_png = a.plot or (os.path.join(HERE, "speedups.png") if whole else None)
     jax_py, jax_status = _jax_python(a.jax_python, no_jax)
 
     def log(msg):
