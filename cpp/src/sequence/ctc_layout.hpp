@@ -40,7 +40,8 @@ CtcDims ctc_dims(const Check& ck, View<const T> log_probs, View<const I> targets
   // labels are handled as int32 inside the kernel (a gather with 64-bit indices defeats GCC's
   // AVX-512 float loops); a frame of 2^31 classes is not a CTC use case
   ck.param(d.C <= INT32_MAX, "log_probs", "have fewer than 2^31 classes", d.C);
-  ck.param(opt.blank >= 0 && opt.blank < d.C, "blank", cat("lie in [0, C) = [0, ", d.C, ")").c_str(), opt.blank);
+  if (!(opt.blank >= 0 && opt.blank < d.C))  // the message is formatted only on failure
+    ck.fail("blank", cat("lie in [0, C) = [0, ", d.C, ")"), cat(opt.blank));
   ck.param(opt.reduction != Reduction::BatchMean, "reduction", "be one of 'none', 'mean', 'sum'", "'batchmean'");
   // A batch-first (N, T, C) log_probs shows as input_lengths of length s[0] instead of s[1]:
   // name the real mistake rather than the lengths.
