@@ -249,27 +249,44 @@ LOSSX_SIMD_CLONES double ce_prob_rows(const CeRows<T>& a, index_t r0, index_t co
     const T* x = xrows + k * C;
     const T* t = trows + k * C;
     T* gr = grows ? grows + k * C : nullptr;
-    const T m = row_max(x, C, s);
-    const double sum = row_sumexp(x, C, s, m, gr);
-    const double lse = static_cast<double>(m) + std::log(sum);
-    // Wt = Σ w_c t'_c and Σ w_c t'_c x_c, so that loss = Wt·lse - Σ w t' x.
-    double wt = 0.0, wtx = 0.0;
-    if (a.weight) {
+    double sum, wt, loss;
+#if LOSSX_VEC16
+    if constexpr (std::is_same_v<T, float>) {
+      // One read of x for the max, one of x and t for Σ exp (stored into the gradient row),
+      // Wt = Σ w_c t'_c and Σ w_c t'_c (x_c - m), then loss = Wt·log Σ exp - Σ w t' (x - m):
+      // a sum of terms >= 0 (t' >= 0), so no cancellation against a large Σ w t' x.
+      const float m = detail::row_max16(x, C);
+      const detail::SoftRowSums q = detail::row_sumexp16_soft(x, t, a.weight, C, m, static_cast<float>(1.0 - ls),
+                                                              static_cast<float>(u), gr);
+      sum = q.sum;
+      wt = q.tw;
+      loss = wt * std::log(sum) - q.td;
+    } else
+#endif
+    {
+      const T m = row_max(x, C, s);
+      sum = row_sumexp(x, C, s, m, gr);
+      const double lse = static_cast<double>(m) + std::log(sum);
+      // Wt = Σ w_c t'_c and Σ w_c t'_c x_c, so that loss = Wt·lse - Σ w t' x.
+      double wtx = 0.0;
+      wt = 0.0;
+      if (a.weight) {
 #pragma omp simd reduction(+ : wt, wtx)
-      for (index_t c = 0; c < C; ++c) {
-        const double wtc = static_cast<double>(a.weight[c]) * ((1.0 - ls) * static_cast<double>(t[c]) + u);
-        wt += wtc;
-        wtx += wtc * static_cast<double>(x[c]);
-      }
-    } else {
+        for (index_t c = 0; c < C; ++c) {
+          const double wtc = static_cast<double>(a.weight[c]) * ((1.0 - ls) * static_cast<double>(t[c]) + u);
+          wt += wtc;
+          wtx += wtc * static_cast<double>(x[c]);
+        }
+      } else {
 #pragma omp simd reduction(+ : wt, wtx)
-      for (index_t c = 0; c < C; ++c) {
-        const double tc = (1.0 - ls) * static_cast<double>(t[c]) + u;
-        wt += tc;
-        wtx += tc * static_cast<double>(x[c]);
+        for (index_t c = 0; c < C; ++c) {
+          const double tc = (1.0 - ls) * static_cast<double>(t[c]) + u;
+          wt += tc;
+          wtx += tc * static_cast<double>(x[c]);
+        }
       }
+      loss = wt * lse - wtx;
     }
-    const double loss = wt * lse - wtx;
     if (a.loss_rows) a.loss_rows[r] = static_cast<T>(loss);
     total += loss;
     if (gr) {
