@@ -125,3 +125,18 @@ def test_probability_targets_confident_row_is_accurate():
     want = float(ref.cross_entropy(x, p, reduction="sum"))  # log(1 + 199·e^-16) ~ 2.2e-5
     assert abs(got - want) < 1e-6
     assert got >= 0.0
+
+
+@pytest.mark.parametrize("C", [64, 77, 1000])
+def test_one_hot_probabilities_share_the_class_index_exps(C, rng):
+    """One-hot probability targets and the same class indices: both paths compute exp(x - max)
+    and Σ exp the same way (row_sumexp16_soft vs row_sumexp16), so the gradient entries away
+    from the target, Σt/Σexp · exp(x_c - max) with Σt = 1, are bitwise equal."""
+    x = (rng.standard_normal((50, C)) * 3).astype(np.float32)
+    y = rng.integers(0, C, 50)
+    p = np.eye(C, dtype=np.float32)[y]
+    g_index = lossx.cross_entropy_backward(np.float32(1), x, y, reduction="sum")
+    g_probs = lossx.cross_entropy_backward(np.float32(1), x, p, reduction="sum")
+    off = p == 0
+    np.testing.assert_array_equal(g_probs[off], g_index[off])
+    np.testing.assert_allclose(g_probs[~off], g_index[~off], rtol=1e-6, atol=1e-7)

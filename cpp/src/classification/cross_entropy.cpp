@@ -90,15 +90,17 @@ constexpr index_t kRowMajorMinClasses = 64;
 // Whether float rows take the 16-lane helpers (LOSSX_VEC16: table exp, float partial sums). Only
 // the x86-64-v4 (AVX-512) clone compiles them to vector code: for AVX2 and SSE, GCC 12 lowers their
 // 64-byte selects (max16, the exp's range test) and the 16-entry table permute to scalar code with
-// spills (under valgrind, which runs the AVX2 clone: ~20-26 instructions per value against ~8 for
+// spills (under valgrind, which runs the AVX2 clone: 20-26 instructions per value against 5-8 for
 // the plain loops), so on a CPU without x86-64-v4 the clones keep the plain helpers. Read once per
 // block (one answer per process: results stay bitwise across thread counts and calls).
 LOSSX_INLINE bool ce_vec16() {
 #if LOSSX_VEC16 && (defined(__x86_64__) || defined(__i386__))
   static const bool v4 = __builtin_cpu_supports("x86-64-v4");
   return v4;
+#elif LOSSX_VEC16
+  return true;
 #else
-  return LOSSX_VEC16 + 0 != 0;
+  return false;
 #endif
 }
 

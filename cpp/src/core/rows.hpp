@@ -147,8 +147,8 @@ struct SoftRowSums {
 /// row_sumexp16 of a contiguous float row of C >= 16 values together with the two sums of a
 /// soft (probability) target row t of the same length, in one read of x and t: with
 /// t'_c = w_c·(a·t_c + b) (Weighted; otherwise a·t_c + b), Σ t'_c and Σ t'_c·(x_c - m), where
-/// x_c - m is the exp's own argument. Σ exp is bitwise row_sumexp16's (same exps, same order; e
-/// is written the same way); the two target sums are float products summed in the same fixed
+/// x_c - m is the exp's own argument. The exps, e and Σ exp are computed as in row_sumexp16 (the
+/// same operations in the same order); the two target sums are float products summed in the same fixed
 /// blocks (8 vectors of 16 float lanes, then 16 double lanes, then the same tree), so their
 /// order depends only on C. a = 1, b = 0 gives t' = t exactly. A t'_c = 0 where x_c = -inf
 /// gives NaN (0·inf), as in PyTorch.
