@@ -13,8 +13,9 @@
 //   As in PyTorch, t'_c = 0 with x_c = -inf gives nan (0·inf).
 // One fused pass per row: max, then exp(x - max) (written straight into the
 // gradient row when it is wanted), then the gradient from that buffer. No
-// N×C intermediate. Row sums are accumulated in double (float rows: float partial sums of
-// 8 values per lane first, see row_sumexp16 in core/rows.hpp). Wide contiguous rows
+// N×C intermediate. Row sums are accumulated in double (wide float rows on AVX-512: float
+// partial sums of 8 values per lane first, see row_sumexp16 in core/rows.hpp; with probability
+// targets the target sums ride along in the same pass, row_sumexp16_soft). Wide contiguous rows
 // run row by row (loops over classes); K-dim inputs and narrow rows run in
 // lane-major tiles of up to 64 rows (loops over rows), so both vectorise; the
 // max / Σ exp helpers are the shared ones of core/rows.hpp. The reduction ('none',
@@ -86,22 +87,43 @@ LOSSX_INLINE CeCoef<T> ce_index_coef(const CeRows<T>& a, double gsc, double wy, 
 // lane-major tiles otherwise.
 constexpr index_t kRowMajorMinClasses = 64;
 
+// Whether float rows take the 16-lane helpers (LOSSX_VEC16: table exp, float partial sums). Only
+// the x86-64-v4 (AVX-512) clone compiles them to vector code: for AVX2 and SSE, GCC 12 lowers their
+// 64-byte selects (max16, the exp's range test) and the 16-entry table permute to scalar code with
+// spills (under valgrind, which runs the AVX2 clone: 20-26 instructions per value against 5-8 for
+// the plain loops), so on a CPU without x86-64-v4 the clones keep the plain helpers. Read once per
+// block (one answer per process: results stay bitwise across thread counts and calls).
+LOSSX_INLINE bool ce_vec16() {
+#if LOSSX_VEC16 && (defined(__x86_64__) || defined(__i386__))
+  static const bool v4 = __builtin_cpu_supports("x86-64-v4");
+  return v4;
+#elif LOSSX_VEC16
+  return true;
+#else
+  return false;
+#endif
+}
+
 // max and Σ exp(x - max) of a contiguous class-index row: float rows take the 16-lane helpers
-// (table exp, float partial sums; ~1.7x faster, the whole cost of a 'none' forward), double rows
-// and compilers without GCC vector extensions the plain ones. The forward and the fused gradient
+// when `v16` (see ce_vec16; ~1.7x faster, the whole cost of a 'none' forward), double rows and
+// compilers without GCC vector extensions the plain ones. The forward and the fused gradient
 // pass both come here, so their losses agree bit for bit.
 template <class T>
-LOSSX_INLINE T ce_row_max(const T* x, index_t C, detail::Unit s) {
+LOSSX_INLINE T ce_row_max(const T* x, index_t C, detail::Unit s, bool v16) {
 #if LOSSX_VEC16
-  if constexpr (std::is_same_v<T, float>) return detail::row_max16(x, C);
+  if constexpr (std::is_same_v<T, float>)
+    if (v16) return detail::row_max16(x, C);
 #endif
+  (void)v16;
   return row_max(x, C, s);
 }
 template <class T>
-LOSSX_INLINE double ce_row_sumexp(const T* x, index_t C, detail::Unit s, T m, T* e) {
+LOSSX_INLINE double ce_row_sumexp(const T* x, index_t C, detail::Unit s, T m, T* e, bool v16) {
 #if LOSSX_VEC16
-  if constexpr (std::is_same_v<T, float>) return detail::row_sumexp16(x, C, m, e);
+  if constexpr (std::is_same_v<T, float>)
+    if (v16) return detail::row_sumexp16(x, C, m, e);
 #endif
+  (void)v16;
   return row_sumexp(x, C, s, m, e);
 }
 
@@ -112,6 +134,7 @@ LOSSX_SIMD_CLONES double ce_index_rows(const CeRows<T>& a, const I* target, inde
   const index_t C = a.l.classes;
   const double ls = a.ls;
   const detail::Unit s{};
+  const bool v16 = std::is_same_v<T, float> && ce_vec16();  // see ce_vec16
   double total = 0.0;
   for (index_t i = 0; i < count; ++i) {
     const index_t r = r0 + i;
@@ -124,8 +147,8 @@ LOSSX_SIMD_CLONES double ce_index_rows(const CeRows<T>& a, const I* target, inde
         for (index_t c = 0; c < C; ++c) gr[c] = T(0);
       continue;
     }
-    const T m = ce_row_max(x, C, s);
-    const double sum = ce_row_sumexp(x, C, s, m, gr);
+    const T m = ce_row_max(x, C, s, v16);
+    const double sum = ce_row_sumexp(x, C, s, m, gr, v16);
     const double lse = static_cast<double>(m) + std::log(sum);
     const double wy = a.weight ? static_cast<double>(a.weight[y]) : 1.0;
     double wx = 0.0;
@@ -243,33 +266,55 @@ LOSSX_SIMD_CLONES double ce_prob_rows(const CeRows<T>& a, index_t r0, index_t co
   const double ls = a.ls;
   const double u = ls / static_cast<double>(C);
   const detail::Unit s{};
+  const bool v16 = std::is_same_v<T, float> && ce_vec16();  // see ce_vec16
   double total = 0.0;
   for (index_t k = 0; k < count; ++k) {
     const index_t r = r0 + k;
     const T* x = xrows + k * C;
     const T* t = trows + k * C;
     T* gr = grows ? grows + k * C : nullptr;
-    const T m = row_max(x, C, s);
-    const double sum = row_sumexp(x, C, s, m, gr);
-    const double lse = static_cast<double>(m) + std::log(sum);
-    // Wt = Σ w_c t'_c and Σ w_c t'_c x_c, so that loss = Wt·lse - Σ w t' x.
-    double wt = 0.0, wtx = 0.0;
-    if (a.weight) {
-#pragma omp simd reduction(+ : wt, wtx)
-      for (index_t c = 0; c < C; ++c) {
-        const double wtc = static_cast<double>(a.weight[c]) * ((1.0 - ls) * static_cast<double>(t[c]) + u);
-        wt += wtc;
-        wtx += wtc * static_cast<double>(x[c]);
-      }
-    } else {
-#pragma omp simd reduction(+ : wt, wtx)
-      for (index_t c = 0; c < C; ++c) {
-        const double tc = (1.0 - ls) * static_cast<double>(t[c]) + u;
-        wt += tc;
-        wtx += tc * static_cast<double>(x[c]);
+    double sum = 0.0, wt = 0.0, loss = 0.0;
+    bool wide = false;
+#if LOSSX_VEC16
+    if constexpr (std::is_same_v<T, float>) {
+      if (v16) {
+        // One read of x for the max, one of x and t for Σ exp (stored into the gradient row),
+        // Wt = Σ w_c t'_c and Σ w_c t'_c (x_c - m), then loss = Wt·log Σ exp - Σ w t' (x - m):
+        // a sum of terms >= 0 (t' >= 0), so no cancellation against a large Σ w t' x.
+        const float m = detail::row_max16(x, C);
+        const detail::SoftRowSums q = detail::row_sumexp16_soft(
+            x, t, a.weight, C, m, static_cast<float>(1.0 - ls), static_cast<float>(u), gr);
+        sum = q.sum;
+        wt = q.tw;
+        loss = wt * std::log(sum) - q.td;
+        wide = true;
       }
     }
-    const double loss = wt * lse - wtx;
+#endif
+    if (!wide) {
+      const T m = row_max(x, C, s);
+      sum = row_sumexp(x, C, s, m, gr);
+      const double lse = static_cast<double>(m) + std::log(sum);
+      // Wt = Σ w_c t'_c and Σ w_c t'_c x_c, so that loss = Wt·lse - Σ w t' x.
+      double wtx = 0.0;
+      wt = 0.0;
+      if (a.weight) {
+#pragma omp simd reduction(+ : wt, wtx)
+        for (index_t c = 0; c < C; ++c) {
+          const double wtc = static_cast<double>(a.weight[c]) * ((1.0 - ls) * static_cast<double>(t[c]) + u);
+          wt += wtc;
+          wtx += wtc * static_cast<double>(x[c]);
+        }
+      } else {
+#pragma omp simd reduction(+ : wt, wtx)
+        for (index_t c = 0; c < C; ++c) {
+          const double tc = (1.0 - ls) * static_cast<double>(t[c]) + u;
+          wt += tc;
+          wtx += tc * static_cast<double>(x[c]);
+        }
+      }
+      loss = wt * lse - wtx;
+    }
     if (a.loss_rows) a.loss_rows[r] = static_cast<T>(loss);
     total += loss;
     if (gr) {

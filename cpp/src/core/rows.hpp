@@ -136,6 +136,80 @@ LOSSX_INLINE double row_sumexp16_with(const float* x, index_t C, float m, float*
 LOSSX_INLINE double row_sumexp16(const float* x, index_t C, float m, float* e) {
   return fma_fuses() ? row_sumexp16_with<true>(x, C, m, e) : row_sumexp16_with<false>(x, C, m, e);
 }
+
+/// What row_sumexp16_soft returns: Σ e_c, Σ t'_c and Σ t'_c·(x_c - m), summed in double.
+struct SoftRowSums {
+  double sum;  // Σ_c exp(x_c - m)
+  double tw;   // Σ_c t'_c
+  double td;   // Σ_c t'_c·(x_c - m)   (<= 0 for t' >= 0)
+};
+
+/// row_sumexp16 of a contiguous float row of C >= 16 values together with the two sums of a
+/// soft (probability) target row t of the same length, in one read of x and t: with
+/// t'_c = w_c·(a·t_c + b) (Weighted; otherwise a·t_c + b), Σ t'_c and Σ t'_c·(x_c - m), where
+/// x_c - m is the exp's own argument. The exps, e and Σ exp are computed as in row_sumexp16 (the
+/// same operations in the same order); the two target sums are float products summed in the same fixed
+/// blocks (8 vectors of 16 float lanes, then 16 double lanes, then the same tree), so their
+/// order depends only on C. a = 1, b = 0 gives t' = t exactly. A t'_c = 0 where x_c = -inf
+/// gives NaN (0·inf), as in PyTorch.
+template <bool Fused, bool Weighted>
+LOSSX_INLINE SoftRowSums row_sumexp16_soft_with(const float* x, const float* t, const float* w, index_t C, float m,
+                                                float a, float b, float* e) {
+  struct Terms {
+    f32x16 ex, tc, td;
+  };
+  const f32x16 mv = splat16(m), av = splat16(a), bv = splat16(b);
+  const auto terms = [&](index_t c) LOSSX_INLINE_LAMBDA {
+    const f32x16 d = load16(x + c) - mv;
+    const f32x16 ex = vexp16_nonpos<Fused>(d);
+    if (e) store16(e + c, ex);
+    f32x16 tc = av * load16(t + c) + bv;
+    if constexpr (Weighted) tc *= load16(w + c);
+    return Terms{ex, tc, tc * d};
+  };
+  f64x8 s[6] = {};  // (low, high) double lanes of Σ e, Σ t', Σ t'·d
+  const auto add_block = [&](const Terms& f) LOSSX_INLINE_LAMBDA {
+    const f32x16 v[3] = {f.ex, f.tc, f.td};
+    for (int k = 0; k < 3; ++k) {
+      s[2 * k] += __builtin_convertvector(__builtin_shufflevector(v[k], v[k], 0, 1, 2, 3, 4, 5, 6, 7), f64x8);
+      s[2 * k + 1] +=
+          __builtin_convertvector(__builtin_shufflevector(v[k], v[k], 8, 9, 10, 11, 12, 13, 14, 15), f64x8);
+    }
+  };
+  const index_t nv = C / 16;
+  for (index_t v = 0; v < nv;) {
+    const index_t end = std::min(nv, v + 8);
+    Terms f{{}, {}, {}};
+    for (; v < end; ++v) {
+      const Terms g = terms(16 * v);
+      f.ex += g.ex;
+      f.tc += g.tc;
+      f.td += g.td;
+    }
+    add_block(f);
+  }
+  if (const index_t rem = C % 16) {
+    // The last 16 values, overlapping the previous ones: the lanes already counted are zeroed.
+    const i32x16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    const i32x16 keep = lane >= static_cast<std::int32_t>(16 - rem);
+    const Terms g = terms(C - 16);
+    add_block(Terms{keep ? g.ex : f32x16{}, keep ? g.tc : f32x16{}, keep ? g.td : f32x16{}});
+  }
+  const auto tree = [](f64x8 lo, f64x8 hi) LOSSX_INLINE_LAMBDA {
+    const f64x8 d = lo + hi;
+    return ((d[0] + d[4]) + (d[2] + d[6])) + ((d[1] + d[5]) + (d[3] + d[7]));
+  };
+  return {tree(s[0], s[1]), tree(s[2], s[3]), tree(s[4], s[5])};
+}
+/// row_sumexp16_soft_with for the code it is inlined into (see row_sumexp16); w may be nullptr.
+LOSSX_INLINE SoftRowSums row_sumexp16_soft(const float* x, const float* t, const float* w, index_t C, float m,
+                                           float a, float b, float* e) {
+  if (w)
+    return fma_fuses() ? row_sumexp16_soft_with<true, true>(x, t, w, C, m, a, b, e)
+                       : row_sumexp16_soft_with<false, true>(x, t, w, C, m, a, b, e);
+  return fma_fuses() ? row_sumexp16_soft_with<true, false>(x, t, w, C, m, a, b, e)
+                     : row_sumexp16_soft_with<false, false>(x, t, w, C, m, a, b, e);
+}
 #pragma GCC diagnostic pop
 #endif
 
