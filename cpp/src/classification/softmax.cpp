@@ -83,22 +83,27 @@ struct GradOut {
 // The -Wpsabi note of core/math.hpp is ignored to the end of the file, with no pop: GCC
 // reports it for the templates below at the very end of the translation unit.
 #pragma GCC diagnostic ignored "-Wpsabi"
-/// 16 grad_output values from element c on.
+/// grad_output of a 16-lane row: g[c, c + 16), or the uniform value splat once (GCC builds a
+/// splat of a value it reloads lane by lane, so it is made outside the loops).
 template <bool kUniform>
-LOSSX_INLINE detail::f32x16 grad16(const GradOut<float, kUniform>& g, index_t c) {
-  if constexpr (kUniform)
-    return detail::splat16(g.gu);
-  else
-    return detail::load16(g.g + c);
-}
-/// The vector's term of the gradient's sum: g (log_softmax) or g·e (softmax).
-template <bool kLog, bool kUniform>
-LOSSX_INLINE detail::f32x16 grad_term16(const GradOut<float, kUniform>& g, index_t c, detail::f32x16 ex) {
-  if constexpr (kLog)
-    return grad16(g, c);
-  else
-    return grad16(g, c) * ex;
-}
+struct GradOut16 {
+  const float* g;
+  detail::f32x16 gu;
+  LOSSX_INLINE detail::f32x16 at(index_t c) const {
+    if constexpr (kUniform)
+      return gu;
+    else
+      return detail::load16(g + c);
+  }
+  /// The vector's term of the gradient's sum: g (log_softmax) or g·e (softmax).
+  template <bool kLog>
+  LOSSX_INLINE detail::f32x16 term(index_t c, detail::f32x16 ex) const {
+    if constexpr (kLog)
+      return at(c);
+    else
+      return at(c) * ex;
+  }
+};
 
 /// A contiguous float row of C >= 64 values in three passes, each over the row in 16-lane
 /// vectors: (1) m = row_max16; (2) e = exp(x - m) (table exp; stored where softmax_row says),
@@ -109,7 +114,7 @@ LOSSX_INLINE detail::f32x16 grad_term16(const GradOut<float, kUniform>& g, index
 /// already counted zeroed. The order depends only on C. Pass (3) writes the gradient over e:
 /// the tail vector's e is loaded before the main loop writes over its first lanes.
 template <bool Fused, bool kLog, bool kUniform>
-LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUniform> g, float* out, float* grad,
+LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUniform> g1, float* out, float* grad,
                                 index_t C) {
   using detail::f32x16;
   using detail::f64x8;
@@ -120,6 +125,7 @@ LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUnifo
   float* e = kLog ? grad : (out ? out : grad);
   const float m = detail::row_max16(x, C);
   const f32x16 mv = splat16(m);
+  const GradOut16<kUniform> g{g1.g, splat16(g1.gu)};
   // (2) S and the gradient's sum, in double lanes.
   f64x8 slo = {}, shi = {}, glo = {}, ghi = {};
   const auto add_block = [](f32x16 f, f64x8& lo, f64x8& hi) LOSSX_INLINE_LAMBDA {
@@ -137,7 +143,7 @@ LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUnifo
       const f32x16 ex = vexp16_nonpos<Fused>(load16(x + 16 * v) - mv);
       if (e) store16(e + 16 * v, ex);
       f += ex;
-      if (grad) fg += grad_term16<kLog>(g, 16 * v, ex);
+      if (grad) fg += g.template term<kLog>(16 * v, ex);
     }
     add_block(f, slo, shi);
     if (grad) add_block(fg, glo, ghi);
@@ -148,7 +154,7 @@ LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUnifo
     const detail::i32x16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
     const auto fresh = lane >= static_cast<std::int32_t>(16 - rem);
     add_block(fresh ? ex : f32x16{}, slo, shi);
-    if (grad) add_block(fresh ? grad_term16<kLog>(g, C - 16, ex) : f32x16{}, glo, ghi);
+    if (grad) add_block(fresh ? g.template term<kLog>(C - 16, ex) : f32x16{}, glo, ghi);
   }
   const double S = lanes_sum(slo, shi);
   const double G = grad ? lanes_sum(glo, ghi) : 0.0;
@@ -160,7 +166,7 @@ LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUnifo
     const f32x16 k = splat16(static_cast<float>(G / S));  // s_c·Σg = e_c·(Σg / S)
     const auto row = [&](index_t c, f32x16 ev) LOSSX_INLINE_LAMBDA {
       if (out) store16(out + c, (load16(x + c) - mv) - logS);
-      if (grad) store16(grad + c, grad16(g, c) - ev * k);
+      if (grad) store16(grad + c, g.at(c) - ev * k);
     };
     for (index_t v = 0; v < nv; ++v) row(16 * v, grad ? load16(grad + 16 * v) : f32x16{});
     if (rem) row(C - 16, tail_e);
@@ -170,7 +176,7 @@ LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUnifo
     const auto row = [&](index_t c, f32x16 ev) LOSSX_INLINE_LAMBDA {
       const f32x16 sv = ev * inv;
       if (out) store16(out + c, sv);
-      if (grad) store16(grad + c, sv * (grad16(g, c) - D));
+      if (grad) store16(grad + c, sv * (g.at(c) - D));
     };
     for (index_t v = 0; v < nv; ++v) row(16 * v, load16(e + 16 * v));
     if (rem) row(C - 16, tail_e);
