@@ -83,6 +83,15 @@ struct GradOut {
 // The -Wpsabi note of core/math.hpp is ignored to the end of the file, with no pop: GCC
 // reports it for the templates below at the very end of the translation unit.
 #pragma GCC diagnostic ignored "-Wpsabi"
+/// v in all 16 lanes. As splat16, but as a shuffle of lane 0: in the large bodies below GCC
+/// expands the 16-value initialiser of splat16 lane by lane (16 masked broadcasts per splat,
+/// some per row), the shuffle as one broadcast.
+LOSSX_INLINE detail::f32x16 bcast16(float v) {
+  detail::f32x16 t = {};
+  t[0] = v;
+  return __builtin_shufflevector(t, t, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+
 /// grad_output of a 16-lane row: g[c, c + 16), or the uniform value splat once (GCC builds a
 /// splat of a value it reloads lane by lane, so it is made outside the loops).
 template <bool kUniform>
@@ -119,13 +128,12 @@ LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUnifo
   using detail::f32x16;
   using detail::f64x8;
   using detail::load16;
-  using detail::splat16;
   using detail::store16;
   const index_t nv = C / 16, rem = C % 16;
   float* e = kLog ? grad : (out ? out : grad);
   const float m = detail::row_max16(x, C);
-  const f32x16 mv = splat16(m);
-  const GradOut16<kUniform> g{g1.g, splat16(g1.gu)};
+  const f32x16 mv = bcast16(m);
+  const GradOut16<kUniform> g{g1.g, bcast16(g1.gu)};
   // (2) S and the gradient's sum, in double lanes.
   f64x8 slo = {}, shi = {}, glo = {}, ghi = {};
   const auto add_block = [](f32x16 f, f64x8& lo, f64x8& hi) LOSSX_INLINE_LAMBDA {
@@ -160,27 +168,39 @@ LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUnifo
   const double G = grad ? lanes_sum(glo, ghi) : 0.0;
 
   // (3) out and grad, over e where it was stored (log_softmax: grad; softmax: out, else grad).
+  // One loop per combination of outputs (kOut, kGrad), so that the loop holds no branch.
   const f32x16 tail_e = rem && e ? load16(e + C - 16) : f32x16{};
-  if constexpr (kLog) {
-    const f32x16 logS = splat16(static_cast<float>(std::log(S)));
-    const f32x16 k = splat16(static_cast<float>(G / S));  // s_c·Σg = e_c·(Σg / S)
-    const auto row = [&](index_t c, f32x16 ev) LOSSX_INLINE_LAMBDA {
-      if (out) store16(out + c, (load16(x + c) - mv) - logS);
-      if (grad) store16(grad + c, g.at(c) - ev * k);
-    };
-    for (index_t v = 0; v < nv; ++v) row(16 * v, grad ? load16(grad + 16 * v) : f32x16{});
-    if (rem) row(C - 16, tail_e);
-  } else {
-    const f32x16 inv = splat16(static_cast<float>(1.0 / S));
-    const f32x16 D = splat16(static_cast<float>(G / S));  // Σ g·s
-    const auto row = [&](index_t c, f32x16 ev) LOSSX_INLINE_LAMBDA {
-      const f32x16 sv = ev * inv;
-      if (out) store16(out + c, sv);
-      if (grad) store16(grad + c, sv * (g.at(c) - D));
-    };
-    for (index_t v = 0; v < nv; ++v) row(16 * v, load16(e + 16 * v));
-    if (rem) row(C - 16, tail_e);
-  }
+  const auto pass3 = [&](auto out_wanted, auto grad_wanted) LOSSX_INLINE_LAMBDA {
+    constexpr bool kOut = decltype(out_wanted)::value, kGrad = decltype(grad_wanted)::value;
+    if constexpr (kLog) {
+      const f32x16 logS = bcast16(static_cast<float>(std::log(S)));
+      const f32x16 k = bcast16(static_cast<float>(G / S));  // s_c·Σg = e_c·(Σg / S)
+      const auto vec = [&](index_t c, f32x16 ev) LOSSX_INLINE_LAMBDA {
+        if constexpr (kOut) store16(out + c, (load16(x + c) - mv) - logS);
+        if constexpr (kGrad) store16(grad + c, g.at(c) - ev * k);
+      };
+      for (index_t v = 0; v < nv; ++v) vec(16 * v, kGrad ? load16(grad + 16 * v) : f32x16{});
+      if (rem) vec(C - 16, tail_e);
+    } else {
+      const f32x16 inv = bcast16(static_cast<float>(1.0 / S));
+      const f32x16 D = bcast16(static_cast<float>(G / S));  // Σ g·s
+      const auto vec = [&](index_t c, f32x16 ev) LOSSX_INLINE_LAMBDA {
+        const f32x16 sv = ev * inv;
+        if constexpr (kOut) store16(out + c, sv);
+        if constexpr (kGrad) store16(grad + c, sv * (g.at(c) - D));
+      };
+      for (index_t v = 0; v < nv; ++v) vec(16 * v, load16(e + 16 * v));
+      if (rem) vec(C - 16, tail_e);
+    }
+  };
+  using Yes = std::true_type;
+  using No = std::false_type;
+  if (out && grad)
+    pass3(Yes{}, Yes{});
+  else if (out)
+    pass3(Yes{}, No{});
+  else
+    pass3(No{}, Yes{});
 }
 #endif
 
