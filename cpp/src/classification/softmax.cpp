@@ -114,14 +114,14 @@ struct GradOut16 {
   }
 };
 
-/// A contiguous float row of C >= 64 values in three passes, each over the row in 16-lane
-/// vectors: (1) m = row_max16; (2) e = exp(x - m) (table exp; stored where softmax_row says),
+/// A contiguous float row of C >= 64 values in three passes (the row stays in L1 after the
+/// first): (1) m = row_max16; (2) e = exp(x - m) in 16-lane vectors (table exp; stored where
+/// softmax_row says),
 /// S = Σ e and, with a gradient, Σ g (log_softmax) or Σ g·e (softmax: Σ g·s = Σ g·e / S);
 /// (3) the output and the gradient together. The sums run as row_sumexp16's: 16 float lanes
 /// over fixed blocks of 8 vectors, each block's lanes added to 16 double lanes, the lanes in a
 /// fixed tree; the last C % 16 values come from the overlapping vector [C-16, C) with the lanes
-/// already counted zeroed. The order depends only on C. Pass (3) writes the gradient over e:
-/// the tail vector's e is loaded before the main loop writes over its first lanes.
+/// already counted zeroed. The order depends only on C.
 template <bool Fused, bool kLog, bool kUniform>
 LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUniform> g1, float* out, float* grad,
                                 index_t C) {
@@ -167,30 +167,29 @@ LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUnifo
   const double S = lanes_sum(slo, shi);
   const double G = grad ? lanes_sum(glo, ghi) : 0.0;
 
-  // (3) out and grad, over e where it was stored (log_softmax: grad; softmax: out, else grad).
-  // One loop per combination of outputs (kOut, kGrad), so that the loop holds no branch.
-  const f32x16 tail_e = rem && e ? load16(e + C - 16) : f32x16{};
+  // (3) out and grad, over e where it was stored (log_softmax: grad; softmax: out, else grad):
+  // plain loops, which each clone vectorises with its own width (a 16-lane store is a copy
+  // through the stack on AVX2), one loop per combination of outputs.
+  const GradOut<float, kUniform> gs = g1;
   const auto pass3 = [&](auto out_wanted, auto grad_wanted) LOSSX_INLINE_LAMBDA {
     constexpr bool kOut = decltype(out_wanted)::value, kGrad = decltype(grad_wanted)::value;
     if constexpr (kLog) {
-      const f32x16 logS = bcast16(static_cast<float>(std::log(S)));
-      const f32x16 k = bcast16(static_cast<float>(G / S));  // s_c·Σg = e_c·(Σg / S)
-      const auto vec = [&](index_t c, f32x16 ev) LOSSX_INLINE_LAMBDA {
-        if constexpr (kOut) store16(out + c, (load16(x + c) - mv) - logS);
-        if constexpr (kGrad) store16(grad + c, g.at(c) - ev * k);
-      };
-      for (index_t v = 0; v < nv; ++v) vec(16 * v, kGrad ? load16(grad + 16 * v) : f32x16{});
-      if (rem) vec(C - 16, tail_e);
+      const float logS = static_cast<float>(std::log(S));
+      const float k = static_cast<float>(G / S);  // s_c·Σg = e_c·(Σg / S)
+#pragma omp simd
+      for (index_t c = 0; c < C; ++c) {
+        if constexpr (kOut) out[c] = (x[c] - m) - logS;
+        if constexpr (kGrad) grad[c] = gs[c] - grad[c] * k;  // grad holds e
+      }
     } else {
-      const f32x16 inv = bcast16(static_cast<float>(1.0 / S));
-      const f32x16 D = bcast16(static_cast<float>(G / S));  // Σ g·s
-      const auto vec = [&](index_t c, f32x16 ev) LOSSX_INLINE_LAMBDA {
-        const f32x16 sv = ev * inv;
-        if constexpr (kOut) store16(out + c, sv);
-        if constexpr (kGrad) store16(grad + c, sv * (g.at(c) - D));
-      };
-      for (index_t v = 0; v < nv; ++v) vec(16 * v, load16(e + 16 * v));
-      if (rem) vec(C - 16, tail_e);
+      const float inv = static_cast<float>(1.0 / S);
+      const float D = static_cast<float>(G / S);  // Σ g·s
+#pragma omp simd
+      for (index_t c = 0; c < C; ++c) {
+        const float sc = e[c] * inv;
+        if constexpr (kOut) out[c] = sc;
+        if constexpr (kGrad) grad[c] = sc * (gs[c] - D);
+      }
     }
   };
   using Yes = std::true_type;
