@@ -160,6 +160,14 @@ def test_softmax_wide_rows_extreme_values(name):
         assert np.all(out[0, ::7] == -np.inf)
     else:
         assert np.all(out[0, ::7] == 0)
+    # As the plain rows: a row of only -inf, or holding NaN or +inf, is nan everywhere.
+    bad = np.zeros((3, 100), np.float32)
+    bad[0] = -np.inf
+    bad[1, 5] = np.nan
+    bad[2, 70] = np.inf
+    for gout in (None, np.ones_like(bad)):
+        o, gr = getattr(lossx, name + "_with_grad")(bad, 1, grad_output=gout)
+        assert np.all(np.isnan(o)) and np.all(np.isnan(gr))
 
 
 @pytest.mark.parametrize("name", SOFTMAX)

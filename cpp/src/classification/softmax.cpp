@@ -92,8 +92,8 @@ LOSSX_INLINE detail::f32x16 bcast16(float v) {
   return __builtin_shufflevector(t, t, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
-/// grad_output of a 16-lane row: g[c, c + 16), or the uniform value splat once (GCC builds a
-/// splat of a value it reloads lane by lane, so it is made outside the loops).
+/// grad_output of a 16-lane row: g[c, c + 16), or the uniform value, broadcast once outside
+/// the loops.
 template <bool kUniform>
 struct GradOut16 {
   const float* g;
@@ -116,9 +116,8 @@ struct GradOut16 {
 
 /// A contiguous float row of C >= 64 values in three passes (the row stays in L1 after the
 /// first): (1) m = row_max16; (2) e = exp(x - m) in 16-lane vectors (table exp; stored where
-/// softmax_row says),
-/// S = Σ e and, with a gradient, Σ g (log_softmax) or Σ g·e (softmax: Σ g·s = Σ g·e / S);
-/// (3) the output and the gradient together. The sums run as row_sumexp16's: 16 float lanes
+/// softmax_row says), S = Σ e and, with a gradient, Σ g (log_softmax) or Σ g·e (softmax:
+/// Σ g·s = Σ g·e / S) in the same loop; (3) the output and the gradient together. The sums run as row_sumexp16's: 16 float lanes
 /// over fixed blocks of 8 vectors, each block's lanes added to 16 double lanes, the lanes in a
 /// fixed tree; the last C % 16 values come from the overlapping vector [C-16, C) with the lanes
 /// already counted zeroed. The order depends only on C.
@@ -170,7 +169,7 @@ LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUnifo
   // (3) out and grad, over e where it was stored (log_softmax: grad; softmax: out, else grad):
   // plain loops, which each clone vectorises with its own width (a 16-lane store is a copy
   // through the stack on AVX2), one loop per combination of outputs.
-  const GradOut<float, kUniform> gs = g1;
+  const GradOut<float, kUniform> gs = g1;  // per element, for the plain loops
   const auto pass3 = [&](auto out_wanted, auto grad_wanted) LOSSX_INLINE_LAMBDA {
     constexpr bool kOut = decltype(out_wanted)::value, kGrad = decltype(grad_wanted)::value;
     if constexpr (kLog) {
