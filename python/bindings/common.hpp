@@ -197,7 +197,7 @@ py::object run(const Outputs& outs, int mode, const py::object& grad_output, con
   Request<T> req;
   Partial partial;
   py::array g_arr;
-  T g_scalar = T(1);  // grad_output of a reduced loss given as None (1) or a Python float
+  T g_scalar = T(1);  // a 0-d grad_output: None (1) or a Python float
   if (mode == kPartial) {
     req = Request<T>::partial_sums(&partial);
   } else if (mode == kPartialGrad) {
@@ -205,25 +205,24 @@ py::object run(const Outputs& outs, int mode, const py::object& grad_output, con
   } else {
     View<const T> g;
     if (want_grad) {
-      if (grad_output.is_none() && loss_shape.empty()) {
-        g = View<const T>{&g_scalar, Shape{}};
-      } else if (grad_output.is_none()) {
-        py::array_t<T> ones = new_array<T>(loss_shape);
-        T* o = ones.mutable_data();
-        const auto n = static_cast<size_t>(ones.size());
-        {
-          py::gil_scoped_release nogil;  // a large 'none' loss: fill without the GIL
-          std::fill(o, o + n, T(1));
-        }
-        g_arr = ones;
-        g = view<T>(g_arr, "grad_output");
-      } else if (PyFloat_CheckExact(grad_output.ptr())) {
-        // As NumPy's cast of the float64 value to T (round to nearest) in _convert.grad_output.
-        g_scalar = static_cast<T>(PyFloat_AS_DOUBLE(grad_output.ptr()));
+      if (grad_output.is_none()) {
+        // Ones: for 'none' the kernel's uniform grad_output (Request::grad_output), a 0-d 1
+        // that every term's gradient uses, bitwise as an array of ones would, without one.
         g = View<const T>{&g_scalar, Shape{}};
       } else {
-        g_arr = py::cast<py::array>(grad_output);
-        g = view<T>(g_arr, "grad_output");
+        if (PyFloat_CheckExact(grad_output.ptr())) {
+          // As NumPy's cast of the float64 value to T (round to nearest) in _convert.grad_output.
+          g_scalar = static_cast<T>(PyFloat_AS_DOUBLE(grad_output.ptr()));
+          g = View<const T>{&g_scalar, Shape{}};
+        } else {
+          g_arr = py::cast<py::array>(grad_output);
+          g = view<T>(g_arr, "grad_output");
+        }
+        // The kernels take a 0-d grad_output for 'none' too (uniform); the Python API does
+        // not: a caller's grad_output of a 'none' loss has the loss's shape.
+        if (r == Reduction::None && g.shape.empty() && !loss_shape.empty())
+          throw ValueError(std::string(outs.fn) + ": 'grad_output' must have the shape of the unreduced loss " +
+                           shape_str(loss_shape) + "; got ()");
       }
     }
     req = Request<T>::value(g, want_loss ? loss.mutable_data() : nullptr, g_ptr[0], g_ptr[1], g_ptr[2]);

@@ -10,6 +10,9 @@
 //                               the gradient of sum(grad_output · NAME(...)) w.r.t. the input.
 //   NAME_with_grad(..., grad_output, loss, grad_input)
 //                               both in one pass (nullptr for an output you do not need).
+//                               grad_output: shape () if reduced, else the 'none' shape or shape ()
+//                               (uniform: one value for every term, e.g. 1 without an array of ones;
+//                               the same gradient bitwise; see core/request.hpp).
 //   NAME_partial(...)           the partial sums (total, denominator) of the reduction: over any
 //                               split of a batch, 'mean' is Σ total / Σ denominator, 'sum' Σ total.
 //   NAME_partial_backward(scale, ..., grad_input)
@@ -51,7 +54,8 @@ template <class T>
 void log_softmax_backward(View<const T> grad_output, View<const T> input, index_t dim, T* grad_input) {
   log_softmax_run(input, dim, Request<T>::value(grad_output, nullptr, grad_input));
 }
-/// Both in one pass (nullptr for an output you do not need; grad_output has the input's shape).
+/// Both in one pass (nullptr for an output you do not need; grad_output has the input's shape,
+/// or shape () for one value for every element).
 template <class T>
 void log_softmax_with_grad(View<const T> input, index_t dim, View<const T> grad_output, T* out, T* grad_input) {
   log_softmax_run(input, dim, Request<T>::value(grad_output, out, grad_input));
@@ -72,7 +76,8 @@ template <class T>
 void softmax_backward(View<const T> grad_output, View<const T> input, index_t dim, T* grad_input) {
   softmax_run(input, dim, Request<T>::value(grad_output, nullptr, grad_input));
 }
-/// Both in one pass (nullptr for an output you do not need; grad_output has the input's shape).
+/// Both in one pass (nullptr for an output you do not need; grad_output has the input's shape,
+/// or shape () for one value for every element).
 template <class T>
 void softmax_with_grad(View<const T> input, index_t dim, View<const T> grad_output, T* out, T* grad_input) {
   softmax_run(input, dim, Request<T>::value(grad_output, out, grad_input));

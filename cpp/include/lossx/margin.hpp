@@ -12,6 +12,9 @@
 //                               (w.r.t. input1 and input2 for margin_ranking_loss).
 //   NAME_with_grad(..., grad_output, loss, grad_input)
 //                               both in one pass (nullptr for an output you do not need).
+//                               grad_output: shape () if reduced, else the 'none' shape or shape ()
+//                               (uniform: one value for every term, e.g. 1 without an array of ones;
+//                               the same gradient bitwise; see core/request.hpp).
 //   NAME_partial(...)           the partial sums (total, denominator) of the reduction: over any
 //                               split of a batch, 'mean' is Σ total / Σ denominator, 'sum' Σ total.
 //                               The denominator counts elements (margin_ranking, hinge_embedding,

@@ -10,6 +10,9 @@
 //                               the gradient of sum(grad_output · NAME(...)) w.r.t. the input.
 //   NAME_with_grad(..., grad_output, loss, grad_input)
 //                               both in one pass (nullptr for an output you do not need).
+//                               grad_output: shape () if reduced, else the 'none' shape or shape ()
+//                               (uniform: one value for every term, e.g. 1 without an array of ones;
+//                               the same gradient bitwise; see core/request.hpp).
 //   NAME_partial(...)           the partial sums (total, denominator) of the reduction: over any
 //                               split of a batch, 'mean' is Σ total / Σ denominator, 'sum' Σ total.
 //   NAME_partial_backward(scale, ..., grad_input)

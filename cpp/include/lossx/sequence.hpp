@@ -11,6 +11,9 @@
 //                                  the gradient of sum(grad_output · ctc_loss(...)) w.r.t. log_probs.
 //   ctc_loss_with_grad(..., grad_output, loss, grad_log_probs)
 //                                  both in one pass (nullptr for an output you do not need).
+//                                  grad_output: shape () if reduced, else the 'none' shape or shape ()
+//                                  (uniform: one value for every term, e.g. 1 without an array of ones;
+//                                  the same gradient bitwise; see core/request.hpp).
 //   ctc_loss_partial(...)          the partial sums (total, denominator) of the reduction: over any
 //                                  split of a batch, 'mean' is Σ total / Σ denominator, 'sum' Σ total.
 //   ctc_loss_partial_backward(scale, ..., grad_log_probs)

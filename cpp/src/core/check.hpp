@@ -71,7 +71,8 @@ struct Check {
   /// Strides (in elements, 0 where broadcast) that map `from` onto `to` by
   /// NumPy broadcasting without changing `to`; ValueError otherwise.
   Shape broadcast_strides(const char* arg, const Shape& from, const char* other, const Shape& to) const;
-  /// The gradient buffer given to a backward must have the 'none' shape (or () if reduced).
+  /// The grad_output given to a backward must have shape () if reduced; for 'none', the 'none'
+  /// shape or shape () (uniform: one value for every term, see Request::grad_output).
   void grad_output(const Shape& got, Reduction r, const Shape& none_shape) const;
   /// The same for the View itself, which must also be given (data != nullptr).
   template <class T>

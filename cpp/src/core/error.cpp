@@ -113,8 +113,11 @@ Shape Check::broadcast_strides(const char* arg, const Shape& from, const char* o
 
 void Check::grad_output(const Shape& got, Reduction r, const Shape& none_shape) const {
   if (r == Reduction::None) {
-    if (got != none_shape)
-      fail("grad_output", cat("have the shape of the unreduced loss ", shape_str(none_shape)), shape_str(got));
+    // Shape () is a uniform grad_output (one value for every term; see Request::grad_output).
+    if (got != none_shape && !got.empty())
+      fail("grad_output",
+           cat("have the shape of the unreduced loss ", shape_str(none_shape), " (or shape () for one value for every term)"),
+           shape_str(got));
   } else if (!got.empty()) {
     fail("grad_output", cat("be a scalar (shape ()) for reduction='", reduction_str(r), "'"), shape_str(got));
   }

@@ -9,8 +9,9 @@
 //   * the denominator of 'mean' / 'batchmean', which the loss states as a policy
 //     (the term count, a sum of weights, a batch size) before the pass, so that the
 //     gradient can be written in the same pass as the loss;
-//   * the gradient coefficient of each term: grad_output[i] ('none'),
-//     grad_output / denominator ('mean'), grad_output ('sum'), or `scale` (partial);
+//   * the gradient coefficient of each term: grad_output[i] ('none'; or one value for
+//     every term when a 'none' grad_output is 0-d, uniform), grad_output / denominator
+//     ('mean'), grad_output ('sum'), or `scale` (partial);
 //   * the final division, or the partial pair.
 // Loss files never divide by a denominator themselves. Deterministic block sums are
 // `block_sum` (core/parallel.hpp): fixed blocks, double partials added in order.
@@ -69,14 +70,21 @@ class Reducer {
   T* grad2() const { return out_.grad2; }
   T* grad3() const { return out_.grad3; }
   bool wants_grad() const { return out_.grad || out_.grad2 || out_.grad3; }
-  /// The per-term grad_output of a 'none' gradient, else nullptr (then use grad_scale()).
+  /// The per-term grad_output of a 'none' gradient, else nullptr (then use grad_scale()). Also
+  /// nullptr for a uniform 'none' grad_output (0-d: one value for every term, see Request): a
+  /// loss must treat `g ? g[i] : grad_scale()` alike in every reduction.
   const T* term_grad_output() const {
-    return wants_grad() && !out_.partial_grad && r_ == Reduction::None ? out_.grad_output.data : nullptr;
+    return wants_grad() && !out_.partial_grad && r_ == Reduction::None && !out_.grad_output.shape.empty()
+               ? out_.grad_output.data
+               : nullptr;
   }
-  /// The coefficient of every term's gradient in a reduced call: grad_output / denominator
-  /// ('mean', 'batchmean'), grad_output ('sum'), or the partial scale. 0 without a gradient.
+  /// The coefficient of every term's gradient when term_grad_output() is nullptr: grad_output /
+  /// denominator ('mean', 'batchmean'), grad_output ('sum', and a uniform 'none' grad_output), or
+  /// the partial scale. 0 without a gradient or with a per-term 'none' grad_output.
   double grad_scale() const {
-    if (!wants_grad() || r_ == Reduction::None) return 0.0;
+    if (!wants_grad()) return 0.0;
+    if (r_ == Reduction::None)  // a uniform grad_output (0-d), else per term: term_grad_output()
+      return out_.grad_output.shape.empty() ? static_cast<double>(out_.grad_output.data[0]) : 0.0;
     if (out_.partial_grad) return out_.scale;
     const double g = static_cast<double>(out_.grad_output.data[0]);
     return is_mean() ? g / denom_ : g;
