@@ -280,9 +280,12 @@ def _mk_rows() -> list[Row]:
     ]
     for name, fn in (("log_softmax", "log_softmax"), ("softmax", "softmax")):
         jfn = (lambda f: (lambda jnp, jax, optax, d: (lambda x: getattr(jax.nn, f)(x, axis=1))))(fn)
-        for mode, floor in (("fwd", "copy"), ("fwd+bwd", "add")):
+        # fwd+bwd (NAME_with_grad) reads the logits and writes the output and the gradient: the
+        # np.add floor over two distinct arrays (np.add(a, a) would read one array, not two).
+        for mode, floor, fargs in (("fwd", "copy", lambda d: (d["logits"],)),
+                                   ("fwd+bwd", "add", lambda d: (d["logits"], d["probs"]))):
             rows.append(Row(f"{name}/{mode}", name, "(8192, 1000) dim=1", mode, "ce", lambda d: (d["logits"],),
-                            kwargs={"dim": 1}, floor=floor, floor_args=lambda d: (d["logits"],), jax=jfn,
+                            kwargs={"dim": 1}, floor=floor, floor_args=fargs, jax=jfn,
                             unreduced=True, targets={"floor": 0.8}, group="classification"))
     # The four elementwise losses of the targets, on 16M elements
     rows += _e("mse_loss", _jx(lambda jnp, jax, optax, x, y: ((x - y) ** 2).mean()),

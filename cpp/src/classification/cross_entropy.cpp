@@ -94,11 +94,8 @@ constexpr index_t kRowMajorMinClasses = 64;
 // the plain loops), so on a CPU without x86-64-v4 the clones keep the plain helpers. Read once per
 // block (one answer per process: results stay bitwise across thread counts and calls).
 LOSSX_INLINE bool ce_vec16() {
-#if LOSSX_VEC16 && (defined(__x86_64__) || defined(__i386__))
-  static const bool v4 = __builtin_cpu_supports("x86-64-v4");
-  return v4;
-#elif LOSSX_VEC16
-  return true;
+#if LOSSX_VEC16
+  return detail::vec16_fast();
 #else
   return false;
 #endif

@@ -213,9 +213,10 @@ LOSSX_INLINE void softmax_row(const SoftmaxArgs<T>& a, index_t base) {
 #if LOSSX_VEC16
   // Wide float rows: the 16-lane body (table exp, float partial sums over fixed blocks; the
   // summation order depends only on C), as cross_entropy's class-index rows use them.
-  // e never overlaps x: out and grad are buffers of their own.
+  // e never overlaps x: out and grad are buffers of their own. Only where the 16-lane code
+  // compiles to real vectors (AVX-512; see detail::vec16_fast).
   if constexpr (std::is_same_v<T, float>) {
-    if (C >= kWideRowClasses) {
+    if (C >= kWideRowClasses && detail::vec16_fast()) {
       if (detail::fma_fuses())
         softmax_row16<true, kLog, kUniform>(x, g, out, grad, C);
       else

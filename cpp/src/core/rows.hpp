@@ -75,6 +75,20 @@ LOSSX_INLINE double row_sumexp(const T* x, index_t C, S s, T m, T* e) {
 #if LOSSX_VEC16
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"  // see math.hpp
+/// Whether the 16-lane row helpers are the fast path on this CPU: GCC 12 compiles the 16-lane
+/// vector code of the AVX2 and baseline clones into scalar code with stack spills (under
+/// valgrind, which runs the AVX2 clone: 20-26 instructions per value against 5-8 for the plain
+/// loops), so without x86-64-v4 (AVX-512) the callers keep their plain loops. One answer per
+/// process: results stay bitwise the same across thread counts and calls.
+LOSSX_INLINE bool vec16_fast() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const bool v4 = __builtin_cpu_supports("x86-64-v4");
+  return v4;
+#else
+  return true;
+#endif
+}
+
 /// row_max of a contiguous float row of C >= 16 values, 16 lanes at a time with four
 /// independent maxima (the order of a max does not matter: NaN is skipped as in row_max; at
 /// worst the sign of a zero maximum differs, which no x - max, exp or max + log(...) sees).
