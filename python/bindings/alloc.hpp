@@ -1,4 +1,4 @@
-// Result arrays of the binding (losses, gradients, (a default grad_output is now a 0-d one, not an array)).
+// Result arrays of the binding: losses and gradients.
 //
 // Small results come from NumPy as usual. A large one (>= kLargeBytes) gets its own
 // mapping, 2 MiB-aligned and advised for transparent huge pages (MADV_HUGEPAGE), handed
