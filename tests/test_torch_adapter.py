@@ -562,3 +562,17 @@ def test_reduced_single_input_losses_take_the_lean_node(reduction):
     crit = lnn.CrossEntropyLoss(weight=w, reduction=reduction)
     crit.weight = torch.ones(5, dtype=torch.float64)
     torch.testing.assert_close(crit(x, y), F.cross_entropy(x, y, reduction=reduction), rtol=1e-12, atol=1e-14)
+
+
+def test_lean_node_skips_the_python_apply_wrapper_but_not_functorch_checks():
+    """run() applies _FusedSingle through the C implementation of Function.apply (PyTorch 2.13
+    has it); under a functorch transform it goes through Function.apply, which refuses clearly."""
+    assert _adapter._fused_apply is not None
+    x = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([0, 1, 2, 0])
+    out = LF.cross_entropy(x, y)
+    assert type(out.grad_fn).__name__ == "_FusedSingleBackward"
+    out.backward()
+    torch.testing.assert_close(x.grad, torch.autograd.grad(F.cross_entropy(x, y), x)[0], rtol=1e-12, atol=1e-14)
+    with pytest.raises(RuntimeError, match="functorch transforms"):
+        torch.func.grad(lambda t: LF.cross_entropy(t, y))(x.detach())

@@ -42,6 +42,9 @@ if TYPE_CHECKING:
         #: (plan, which differentiable arguments want a gradient, the forward's arguments, reduction, options)
         call: tuple[Plan, tuple[bool, ...], tuple[Any, ...], str, dict[str, Any]]
         grads: tuple[torch.Tensor, ...] | None
+        #: _FusedSingle: the kept gradient, and (call, first argument, other arguments)
+        g: torch.Tensor | None
+        fused: tuple[tuple[Plan, str, dict[str, Any]], torch.Tensor, tuple[Any, ...]]
         name: str
 
 
@@ -193,28 +196,31 @@ class _FusedSingle(torch.autograd.Function):
     @staticmethod
     def forward(ctx: _Ctx, call: tuple[Plan, str, dict[str, Any]], x: torch.Tensor, *rest: Any) -> torch.Tensor:
         plan, reduction, kwargs = call
-        if True in ctx.needs_input_grad[2:]:  # a target or weight that requires grad: refuse, as LossxFunction
-            _refuse(plan, plan.arg_names[1 + ctx.needs_input_grad[2:].index(True)])
-        arrays = [a.numpy() if isinstance(a, torch.Tensor) else a for a in rest]
+        needs = ctx.needs_input_grad
+        if True in needs[2:]:  # a target or weight that requires grad: refuse, as LossxFunction
+            _refuse(plan, plan.arg_names[needs.index(True, 2) - 1])
         if plan.tensor_kwargs:
             kwargs = {k: v.detach().numpy() if isinstance(v, torch.Tensor) else v for k, v in kwargs.items()}
-        out, grad = plan.with_grad(x.detach().numpy(), *arrays, reduction=reduction, **kwargs)
-        ctx.grads = (_from_numpy(grad),)
-        # For the general backward (second backward, create_graph): what LossxFunction keeps.
-        ctx.call = (plan, (True,), (x, *rest), reduction, kwargs)
+        # numpy(force=True): the detached view in one call (x requires grad)
+        out, grad = plan.with_grad(x.numpy(force=True), *[a.numpy() if isinstance(a, torch.Tensor) else a for a in rest],
+                                   reduction=reduction, **kwargs)
+        ctx.g = _from_numpy(grad)
+        ctx.fused = (call, x, rest)  # for the general backward (second backward, create_graph)
         return _from_numpy(out)
 
     @staticmethod
     def backward(ctx: _Ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        kept = ctx.grads
-        if kept is None or torch.is_grad_enabled():
-            grads = LossxFunction.backward(ctx, grad_output)[3:]  # (None, None, None, grad, ...) there
-            return (None,) + grads
-        ctx.grads = None  # used once: autograd then keeps the tensor as .grad without a copy
-        g = kept[0]
+        g = ctx.g
+        if g is None or torch.is_grad_enabled():
+            (plan, reduction, kwargs), x, rest = ctx.fused
+            ctx.call = (plan, (True,), (x, *rest), reduction, kwargs)
+            ctx.grads = None if g is None else (g,)
+            ctx.g = None
+            return (None,) + LossxFunction.backward(ctx, grad_output)[3:]  # (None, None, None, grad, ...) there
+        ctx.g = None  # used once: autograd then keeps the tensor as .grad without a copy
         if grad_output.item() != 1.0:
             g.mul_(grad_output)
-        return (None, g) + ctx.call[0].rest
+        return (None, g) + ctx.fused[0][0].rest
 
 
 class _FirstDerivativeOnly(torch.autograd.Function):
@@ -337,13 +343,39 @@ def run(plan: Plan, args: tuple[Any, ...], reduction: str, kwargs: dict[str, Any
             if isinstance(v, torch.Tensor) and v.requires_grad:
                 _refuse(plan, k)
     if plan.single and reduction != "none" and args[0].requires_grad:
-        fused: torch.Tensor = _FusedSingle.apply((plan, reduction, kwargs), *args)  # type: ignore[no-untyped-call]
+        if _fused_apply is not None and not torch._C._are_functorch_transforms_active():
+            fused: torch.Tensor = _fused_apply((plan, reduction, kwargs), *args)
+        else:
+            fused = _FusedSingle.apply((plan, reduction, kwargs), *args)  # type: ignore[no-untyped-call]
         return fused
     out: torch.Tensor = LossxFunction.apply(plan, reduction, kwargs, *args)  # type: ignore[no-untyped-call]
     return out
 
 
 _run_outside_graph = _graph_break(run)
+
+
+def _c_apply(fn: type[torch.autograd.Function]) -> Callable[..., torch.Tensor] | None:
+    """``fn.apply`` without its Python wrapper: the C implementation of ``Function.apply``
+    (``torch._C._FunctionBase.apply``) bound to ``fn``, or None where this PyTorch lacks it.
+
+    ``Function.apply`` itself is a Python classmethod that, for a function without
+    ``setup_context`` and outside functorch transforms (``run`` checks that), only unwraps
+    functorch's dead tensor wrappers and calls this; skipping it saves ~3 µs of a
+    (64, 10) training step (``bench/bench_torch_adapter.py --breakdown``).
+    """
+    base = getattr(torch._C, "_FunctionBase", None)
+    raw = getattr(base, "__dict__", {}).get("apply")
+    if raw is None or not hasattr(raw, "__get__") or _is_setup_context_defined(fn):
+        return None
+    return cast(Callable[..., torch.Tensor], raw.__get__(None, fn))
+
+
+def _is_setup_context_defined(fn: type[torch.autograd.Function]) -> bool:
+    return fn.setup_context is not torch.autograd.Function.setup_context
+
+
+_fused_apply = _c_apply(_FusedSingle)
 
 
 def promote(*tensors: Any) -> tuple[Any, ...]:
