@@ -146,8 +146,11 @@ def breakdown(repeats, clock):
         ("a bare `autograd.Function` returning precomputed tensors", lambda: Bare.apply(x, y)),
         ("the same + `x.detach().numpy()`, `y.numpy()`, one `_core.cross_entropy` call, two `torch.from_numpy`",
          lambda: BareLossx.apply(x, y)),
-        ("`LossxFunction.apply` (the adapter's node, lossx's public fused call)",
+        ("`LossxFunction.apply` (the adapter's general node, lossx's public fused call)",
          lambda: _adapter.LossxFunction.apply(LF._CE, "mean", opts, x, y, None)),
+        ("`_FusedSingle` (the lean node of a reduced single-input loss) through the C `Function.apply`",
+         lambda: _adapter._fused_apply((LF._CE, "mean", opts), x, y, None)),
+        ("`lossx.torch.functional.cross_entropy(x, y)`", lambda: LF.cross_entropy(x, y)),
         ("`lossx.torch.nn.CrossEntropyLoss()(x, y)`", lambda c=lnn.CrossEntropyLoss(): c(x, y)),
         ("`torch.nn.CrossEntropyLoss()(x, y)`", lambda c=torch.nn.CrossEntropyLoss(): c(x, y)),
     ]
