@@ -26,14 +26,30 @@ constexpr double kBceEpsilon = static_cast<double>(1e-12f);
 
 template <class T>
 struct Bce {
-  // lossx::vlog / vlog1p vectorise (std::log would be a libm call per element).
+  // lossx::vlog_fast vectorises (std::log would be a libm call per element) and, for float, has
+  // no division. log(1 - x): u = 1 - x rounded and its rounding error c = (1 - u) - x (exact:
+  // Fast2Sum, 1 >= x), so 1 - x = u + c and log(1 - x) = log u + c/u + O(c²), with
+  // 1/u = 1 + x + x² + O(x³) (c != 0 only for x < 1/2): accurate for tiny x as log1p(-x) is,
+  // without its division.
   LOSSX_INLINE T value(T x, T y, T) const {
-    const T lx = std::max(vlog(x), T(-100));
-    const T l1x = std::max(vlog1p(-x), T(-100));
+    const T lx = std::max(vlog_fast(x), T(-100));
+    const T u = T(1) - x;
+    const T c = (T(1) - u) - x;
+    const T l1x = std::max(vlog_fast(u) + c * (T(1) + x * (T(1) + x)), T(-100));
     return (y - T(1)) * l1x - y * lx;
   }
   LOSSX_INLINE T grad(T x, T y, T) const { return (x - y) / std::max((T(1) - x) * x, T(kBceEpsilon)); }
 };
+
+// The count of values of v[b, e) outside [0, 1] (NaN included): a clone, so that it runs with the
+// widest vectors (a count in T is exact: a block has < 2^24 values).
+template <class T>
+LOSSX_SIMD_CLONES T count_outside_unit(const T* p, index_t b, index_t e) {
+  T k = 0;
+#pragma omp simd reduction(+ : k)
+  for (index_t i = b; i < e; ++i) k += (p[i] >= T(0) && p[i] <= T(1)) ? T(0) : T(1);
+  return k;
+}
 
 /// Every value of `arg` must lie in [0, 1]: a parallel count of the values
 /// outside (NaN included), then, only if there are some, a serial scan for the
@@ -45,9 +61,7 @@ void check_unit_interval(const Check& ck, const char* arg, const View<const T>& 
   const double bad = block_sum(n, detail::kElementGrain, [&](index_t b, index_t e) {
     index_t k = 0;
     if (dense) {
-      const T* p = v.data;
-#pragma omp simd reduction(+ : k)
-      for (index_t i = b; i < e; ++i) k += (p[i] >= T(0) && p[i] <= T(1)) ? 0 : 1;
+      return static_cast<double>(count_outside_unit(v.data, b, e));
     } else {
       T buf[detail::kGatherChunk];
       for (index_t c = b; c < e; c += detail::kGatherChunk) {

@@ -10,10 +10,10 @@
 
 namespace lossx {
 namespace {
-// y·log y − y + ½·log(2πy) = (y + ½)·log y − y + ½·log 2π: one vectorising lossx::vlog.
+// y·log y − y + ½·log(2πy) = (y + ½)·log y − y + ½·log 2π: one vectorising lossx::vlog_fast.
 template <class T>
 LOSSX_INLINE T stirling(T y) {
-  const T s = (y + T(0.5)) * vlog(y) - y + T(0.91893853320467274178);  // ½·log(2π)
+  const T s = (y + T(0.5)) * vlog_fast(y) - y + T(0.91893853320467274178);  // ½·log(2π)
   return y > T(1) ? s : T(0);  // a select: the masked nan/-inf of y <= 0 never leaks
 }
 
@@ -24,7 +24,7 @@ struct PoissonNll {
   T eps;
   LOSSX_INLINE T shared(T x, T) const { return LogInput ? vexp(x) : x + eps; }
   LOSSX_INLINE T value(T x, T y, T s) const {
-    const T l = LogInput ? s - y * x : x - y * vlog(s);
+    const T l = LogInput ? s - y * x : x - y * vlog_fast(s);
     return Full ? l + stirling(y) : l;
   }
   LOSSX_INLINE T grad(T, T y, T s) const { return LogInput ? s - y : T(1) - y / s; }
