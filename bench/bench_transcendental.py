@@ -19,7 +19,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 CASES = {
     "bce_with_logits 16M fwd": ("bcel_fwd", "dot16"),
@@ -115,7 +114,6 @@ def main() -> None:
         o, n = med(t["old", case]) * 1e3, med(t["new", case]) * 1e3
         f = med(fl["old", case] + fl["new", case]) * 1e3
         print(f"| {case} | {o:.2f} | {n:.2f} | {o / n:.2f}x | {f:.2f} | {100 * f / o:.0f} % | {100 * f / n:.0f} % |")
-    time.sleep(0)
 
 
 if __name__ == "__main__":
