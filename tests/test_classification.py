@@ -854,3 +854,26 @@ def test_nan_inputs_propagate_through_exp(name, make, dtype):
         assert np.isnan(out[0]) and np.isfinite(out[1])
     else:
         assert np.isnan(out[0, 0]) and np.all(np.isfinite(out[1]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bce_hard_labels_take_one_log_with_the_same_values(dtype, rng):
+    """Unweighted binary_cross_entropy takes one log per element in a 1024-element sub-chunk whose
+    targets are all 0 or 1: the values equal the two-log path's (forced by one soft target in that
+    sub-chunk), and match the float64 reference, edge probabilities included."""
+    n = 2048
+    x = rng.random(n).astype(dtype)
+    x[:6] = [0.0, 1.0, 1e-30, 1 - 1e-7, 0.5, 1e-3]
+    y = (rng.random(n) < 0.4).astype(dtype)
+    y[:6] = [0, 1, 0, 1, 1, 0]
+    soft = y.copy()
+    soft[-1] = 0.5  # the second sub-chunk now takes the two-log path
+    hard_loss = lossx.binary_cross_entropy(x, y, reduction="none")
+    soft_loss = lossx.binary_cross_entropy(x, soft, reduction="none")
+    np.testing.assert_array_equal(hard_loss[1024:-1], soft_loss[1024:-1])
+    x64 = x.astype(np.float64)
+    with np.errstate(divide="ignore"):
+        want = -(y * np.maximum(np.log(x64), -100) + (1 - y) * np.maximum(np.log1p(-x64), -100))
+    np.testing.assert_allclose(hard_loss, want, rtol=1e-6 if dtype == np.float32 else 1e-14, atol=0)
+    g = lossx.binary_cross_entropy_with_grad(x, y)
+    np.testing.assert_allclose(g[0], want.mean(), rtol=1e-6 if dtype == np.float32 else 1e-14)

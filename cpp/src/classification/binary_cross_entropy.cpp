@@ -11,6 +11,7 @@
 // `weight` is broadcast (NumPy rules) to the target's shape.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/check.hpp"
 #include "lossx/classification.hpp"
@@ -26,14 +27,118 @@ constexpr double kBceEpsilon = static_cast<double>(1e-12f);
 
 template <class T>
 struct Bce {
-  // lossx::vlog / vlog1p vectorise (std::log would be a libm call per element).
+  // lossx::vlog_fast vectorises (std::log would be a libm call per element) and, for float, has
+  // no division. log(1 - x): u = 1 - x rounded and its rounding error c = (1 - u) - x (exact:
+  // Fast2Sum, 1 >= x), so 1 - x = u + c and log(1 - x) = log u + c/u + O(c²), with
+  // 1/u = 1 + x + x² + O(x³) (c != 0 only for x < 1/2): accurate for tiny x as log1p(-x) is,
+  // without its division.
   LOSSX_INLINE T value(T x, T y, T) const {
-    const T lx = std::max(vlog(x), T(-100));
-    const T l1x = std::max(vlog1p(-x), T(-100));
+    const T lx = std::max(vlog_fast(x), T(-100));
+    const T u = T(1) - x;
+    const T c = (T(1) - u) - x;
+    const T l1x = std::max(vlog_fast(u) + c * (T(1) + x * (T(1) + x)), T(-100));
     return (y - T(1)) * l1x - y * lx;
   }
   LOSSX_INLINE T grad(T x, T y, T) const { return (x - y) / std::max((T(1) - x) * x, T(kBceEpsilon)); }
+  // value() for y = 0 or 1 with one log instead of two: the log of x (y = 1) or of 1 - x (y = 0),
+  // each formed as in value(), so the result is value()'s bit for bit, up to the sign of a zero.
+  LOSSX_INLINE T value_binary(T x, T y) const {
+    const T u = T(1) - x;
+    const bool one = y == T(1);
+    const T c = one ? T(0) : (T(1) - u) - x;
+    return -std::max(vlog_fast(one ? x : u) + c * (T(1) + x * (T(1) + x)), T(-100));
+  }
 };
+
+// Unweighted calls (the common case): the driver's sub-chunk structure (see core/elementwise.hpp),
+// plus a test per 1024-element sub-chunk whether all its targets are 0 or 1 (hard labels, the
+// usual use): then the loss loop takes one log per element (value_binary) instead of two.
+template <class T>
+LOSSX_SIMD_CLONES void bce_block(const T* x, const T* y, index_t b, index_t e, T* loss, T* grad, const T* g, T gs,
+                                 double* sum) {
+  const Bce<T> op;
+  double total = 0.0;
+  for (index_t c0 = b; c0 < e; c0 += detail::kFuseChunk) {
+    const index_t m = e - c0 > detail::kFuseChunk ? detail::kFuseChunk : e - c0;
+    const T* xc = x + c0;
+    const T* yc = y + c0;
+    if (loss || sum) {
+      T soft = 0;  // targets of the sub-chunk other than 0 and 1
+#pragma omp simd reduction(+ : soft)
+      for (index_t i = 0; i < m; ++i) soft += (yc[i] == T(0) || yc[i] == T(1)) ? T(0) : T(1);
+      if (loss) {
+        T* lc = loss + c0;
+        if (soft == T(0)) {
+#pragma omp simd
+          for (index_t i = 0; i < m; ++i) lc[i] = op.value_binary(xc[i], yc[i]);
+        } else {
+#pragma omp simd
+          for (index_t i = 0; i < m; ++i) lc[i] = op.value(xc[i], yc[i], T(1));
+        }
+      } else {
+        double t = 0.0;
+        if (soft == T(0)) {
+#pragma omp simd reduction(+ : t)
+          for (index_t i = 0; i < m; ++i) t += static_cast<double>(op.value_binary(xc[i], yc[i]));
+        } else {
+#pragma omp simd reduction(+ : t)
+          for (index_t i = 0; i < m; ++i) t += static_cast<double>(op.value(xc[i], yc[i], T(1)));
+        }
+        total += t;
+      }
+    }
+    if (grad) {
+      T* gc = grad + c0;
+      if (g) {
+        const T* go = g + c0;
+#pragma omp simd
+        for (index_t i = 0; i < m; ++i) gc[i] = go[i] * op.grad(xc[i], yc[i], T(1));
+      } else {
+#pragma omp simd
+        for (index_t i = 0; i < m; ++i) gc[i] = gs * op.grad(xc[i], yc[i], T(1));
+      }
+    }
+  }
+  if (sum) *sum = total;
+}
+
+template <class T>
+void bce_unweighted(const Check& ck, const Shape& shape, const View<const T>& x, const View<const T>& y,
+                    Reduction reduction, const Request<T>& out) {
+  const index_t n = numel(shape);
+  detail::Reducer<T> red(ck, reduction, shape, out, static_cast<double>(n));
+  const T* g = red.term_grad_output();
+  const T gs = static_cast<T>(red.grad_scale());
+  T* loss = red.term_values();
+  T* grad = red.grad();
+  const bool want_sum = red.wants_total();
+  const bool dense = x.contiguous() && y.contiguous();
+  const double total = block_sum(n, detail::kElementGrain, [&](index_t b, index_t e) {
+    double s = 0.0;
+    if (dense) {
+      bce_block<T>(x.data, y.data, b, e, loss, grad, g, gs, want_sum ? &s : nullptr);
+      return s;
+    }
+    // Strided input/target: the block gathered whole runs the same body (the same bits).
+    std::vector<T> xb(static_cast<size_t>(e - b)), yb(static_cast<size_t>(e - b));
+    detail::gather(x, b, e - b, xb.data());
+    detail::gather(y, b, e - b, yb.data());
+    bce_block<T>(xb.data(), yb.data(), 0, e - b, loss ? loss + b : nullptr, grad ? grad + b : nullptr,
+                 g ? g + b : nullptr, gs, want_sum ? &s : nullptr);
+    return s;
+  });
+  red.finish(total);
+}
+
+// The count of values of v[b, e) outside [0, 1] (NaN included): a clone, so that it runs with the
+// widest vectors (a count in T is exact: a block has < 2^24 values).
+template <class T>
+LOSSX_SIMD_CLONES T count_outside_unit(const T* p, index_t b, index_t e) {
+  T k = 0;
+#pragma omp simd reduction(+ : k)
+  for (index_t i = b; i < e; ++i) k += (p[i] >= T(0) && p[i] <= T(1)) ? T(0) : T(1);
+  return k;
+}
 
 /// Every value of `arg` must lie in [0, 1]: a parallel count of the values
 /// outside (NaN included), then, only if there are some, a serial scan for the
@@ -45,9 +150,7 @@ void check_unit_interval(const Check& ck, const char* arg, const View<const T>& 
   const double bad = block_sum(n, detail::kElementGrain, [&](index_t b, index_t e) {
     index_t k = 0;
     if (dense) {
-      const T* p = v.data;
-#pragma omp simd reduction(+ : k)
-      for (index_t i = b; i < e; ++i) k += (p[i] >= T(0) && p[i] <= T(1)) ? 0 : 1;
+      return static_cast<double>(count_outside_unit(v.data, b, e));
     } else {
       T buf[detail::kGatherChunk];
       for (index_t c = b; c < e; c += detail::kGatherChunk) {
@@ -83,6 +186,10 @@ void binary_cross_entropy_run(View<const T> input, View<const T> target, const B
   const Shape shape = binary_cross_entropy_shape(input, target, opt);
   check_unit_interval(ck, "input", input);
   check_unit_interval(ck, "target", target);
+  if (!opt.weight.present()) {
+    bce_unweighted(ck, shape, input, target, opt.reduction, request);
+    return;
+  }
   detail::elementwise(ck, Bce<T>{}, shape, input, target,
                       detail::broadcast(ck, "weight", opt.weight, "target", shape), detail::Bcast<T>{},
                       {opt.reduction, detail::MeanBy::Count}, request);

@@ -54,25 +54,33 @@ LOSSX_INLINE void ranking_grad_loop(const RankingArgs<T>& a, index_t b, index_t 
   }
 }
 
+// One block, in sub-chunks of kFuseChunk elements: the loss (or sum) loop and the gradient loop of
+// a sub-chunk run back to back while its x1, x2, y are in L1 (one pass over the block per output
+// re-read them from L2).
 template <class T>
 LOSSX_SIMD_CLONES double ranking_block(const RankingArgs<T>& a, index_t b, index_t e, bool want_sum) {
   const T *x1 = a.x1, *x2 = a.x2, *y = a.y;
   const T m = a.margin;
-  if (a.loss) {
-#pragma omp simd
-    for (index_t i = b; i < e; ++i) a.loss[i] = clamp0(ranking_v(x1[i], x2[i], y[i], m));
-  }
   double s = 0.0;
-  if (want_sum) {
-#pragma omp simd reduction(+ : s)
-    for (index_t i = b; i < e; ++i) s += static_cast<double>(clamp0(ranking_v(x1[i], x2[i], y[i], m)));
-  }
-  if (a.grad1 && a.grad2) {
-    if (a.g) ranking_grad_loop<true, true>(a, b, e, a.grad1, a.grad2);
-    else ranking_grad_loop<false, true>(a, b, e, a.grad1, a.grad2);
-  } else if (a.grad1 || a.grad2) {
-    if (a.g) ranking_grad_loop<true, false>(a, b, e, a.grad1, a.grad2);
-    else ranking_grad_loop<false, false>(a, b, e, a.grad1, a.grad2);
+  for (index_t c0 = b; c0 < e; c0 += detail::kFuseChunk) {
+    const index_t c1 = e - c0 > detail::kFuseChunk ? c0 + detail::kFuseChunk : e;
+    if (a.loss) {
+#pragma omp simd
+      for (index_t i = c0; i < c1; ++i) a.loss[i] = clamp0(ranking_v(x1[i], x2[i], y[i], m));
+    }
+    if (want_sum) {
+      double t = 0.0;
+#pragma omp simd reduction(+ : t)
+      for (index_t i = c0; i < c1; ++i) t += static_cast<double>(clamp0(ranking_v(x1[i], x2[i], y[i], m)));
+      s += t;
+    }
+    if (a.grad1 && a.grad2) {
+      if (a.g) ranking_grad_loop<true, true>(a, c0, c1, a.grad1, a.grad2);
+      else ranking_grad_loop<false, true>(a, c0, c1, a.grad1, a.grad2);
+    } else if (a.grad1 || a.grad2) {
+      if (a.g) ranking_grad_loop<true, false>(a, c0, c1, a.grad1, a.grad2);
+      else ranking_grad_loop<false, false>(a, c0, c1, a.grad1, a.grad2);
+    }
   }
   return s;
 }

@@ -9,17 +9,21 @@
 
 #include "core/math.hpp"
 #include "core/elementwise.hpp"
+#include "core/elementwise_shared.hpp"
 #include "margin_common.hpp"
 
 namespace lossx {
 namespace {
+// e = exp(-|y·x|) is computed once per element for the loss and its gradient
+// (detail::elementwise_shared), with the division-free float helpers of core/math.hpp.
 template <class T>
 struct SoftMargin {
-  LOSSX_INLINE T value(T x, T y, T) const { return softplus(-y * x); }
-  LOSSX_INLINE T grad(T x, T y, T) const {
+  LOSSX_INLINE T shared(T x, T y) const { return vexp_nonpos_fast(-std::fabs(y * x)); }
+  LOSSX_INLINE T value(T x, T y, T e) const {
     const T t = -y * x;
-    return -y * sigmoid_from(t, vexp_nonpos(-std::fabs(t)));
+    return (t > T(0) ? t : T(0)) + vlog1p_unit_fast(e);
   }
+  LOSSX_INLINE T grad(T x, T y, T e) const { return -y * sigmoid_from(-y * x, e); }
 };
 }  // namespace
 
@@ -33,8 +37,7 @@ template <class T>
 void soft_margin_loss_run(View<const T> input, View<const T> target, const SoftMarginLossOptions<T>& opt, const Request<T>& request) {
   const Check ck{"soft_margin_loss"};
   const Shape shape = soft_margin_loss_shape(input, target, opt);
-  detail::elementwise(ck, SoftMargin<T>{}, shape, input, target, detail::Bcast<T>{}, detail::Bcast<T>{},
-                      {opt.reduction}, request);
+  detail::elementwise_shared(ck, SoftMargin<T>{}, shape, input, target, opt.reduction, request);
 }
 
 #define INSTANTIATE(T)                                                                              \

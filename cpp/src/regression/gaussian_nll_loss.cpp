@@ -18,6 +18,7 @@
 // bitwise independent of the thread count, even for a single var value.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "elementwise_loss.hpp"
@@ -73,63 +74,92 @@ VarLayout var_layout(const Check& ck, const Shape& x, const Shape& v, bool scala
           shape_str(v));
 }
 
+// The count of negative var values in [b, e): a clone, so that it runs with the widest vectors
+// (a count in T is exact: a block has < 2^24 values).
+template <class T>
+LOSSX_SIMD_CLONES T count_negative(const T* v, index_t b, index_t e) {
+  T c = 0;
+#pragma omp simd reduction(+ : c)
+  for (index_t i = b; i < e; ++i) c += v[i] < T(0) ? T(1) : T(0);
+  return c;
+}
+
+// log v of one var value of the broadcast path: lossx::vlog_fast in a clone, so that it gives the
+// bits of the dense path's (the same code for the same instruction set), for one var per element
+// or one per row alike.
+template <class T>
+LOSSX_SIMD_CLONES T log_var(T v) {
+  return vlog_fast(v);
+}
+
 // Pre-pass: every var value >= 0 (nan passes, as in PyTorch). The count is a
 // parallel pass; only when it finds something is the first position looked up.
 template <class T>
 void check_var_non_negative(const Check& ck, View<const T> var) {
   const index_t n = var.numel();
   const T* v = var.data;
-  const double bad = block_sum(n, detail::kElementGrain, [&](index_t b, index_t e) {
-    double c = 0.0;
-    for (index_t i = b; i < e; ++i) c += v[i] < T(0) ? 1.0 : 0.0;
-    return c;
-  });
+  const double bad = block_sum(n, detail::kElementGrain,
+                               [&](index_t b, index_t e) { return static_cast<double>(count_negative(v, b, e)); });
   if (bad == 0.0) return;
   for (index_t i = 0; i < n; ++i)
     if (v[i] < T(0)) ck.fail("var", "be >= 0 everywhere", cat(v[i], " at flat position ", i));
 }
 
-// Dense var (the input's shape, the common case): one var value per element, so
-// the general row/chunk walk degenerates; these plain loops vectorise instead
-// (lossx::vlog for the log). Same formulas, same double accumulation.
+// Dense var (the input's shape, the common case): one var value per element, so the general
+// row/chunk walk degenerates; these plain loops vectorise instead (lossx::vlog_fast for the log). Each
+// sub-chunk of kFuseChunk elements runs its loss (or sum) loop and its gradient loops back to back
+// while x, y, var are in L1. The loss keeps d²/v (a division: a product there would be fused
+// into a multiply-add in the FMA clones, and the loss must stay bitwise the broadcast path's); the
+// gradients divide 1/v once per element (in float for float), kept in an L1 buffer: d l/d x is
+// g·(d·(1/v)), as in the broadcast path. d l/d var = 0.5·(v − d²)·(1/v)²: v − d² is formed in double
+// (d = x − y is exact there and, for float, so is d²: the cancellation where d² ≈ v costs
+// nothing), the rest in T (a few ulp; no double division); 0 at v = inf, as 1/v − d²/v² gives.
 template <class T>
 LOSSX_SIMD_CLONES double gaussian_dense_block(const T* x, const T* y, const T* v, index_t b, index_t e, T eps,
                                               T add, T* loss_elems, bool want_sum, const T* g, T gs, T* gin,
                                               T* gvar) {
   double s = 0.0;
-  if (loss_elems) {
+  T ib[detail::kFuseChunk];  // 1 / max(var, eps) of the current sub-chunk
+  for (index_t c0 = b; c0 < e; c0 += detail::kFuseChunk) {
+    const index_t m = e - c0 > detail::kFuseChunk ? detail::kFuseChunk : e - c0;
+    const T *xc = x + c0, *yc = y + c0, *vp = v + c0;
+    if (loss_elems) {
+      T* lc = loss_elems + c0;
 #pragma omp simd
-    for (index_t i = b; i < e; ++i) {
-      const T vc = v[i] < eps ? eps : v[i];
-      const T d = x[i] - y[i];
-      loss_elems[i] = T(0.5) * (vlog(vc) + d * d / vc) + add;
+      for (index_t i = 0; i < m; ++i) {
+        const T vc = vp[i] < eps ? eps : vp[i];
+        const T d = xc[i] - yc[i];
+        lc[i] = T(0.5) * (vlog_fast(vc) + d * d / vc) + add;
+      }
+    } else if (want_sum) {
+      double t = 0.0;
+#pragma omp simd reduction(+ : t)
+      for (index_t i = 0; i < m; ++i) {
+        const T vc = vp[i] < eps ? eps : vp[i];
+        const T d = xc[i] - yc[i];
+        t += static_cast<double>(T(0.5) * (vlog_fast(vc) + d * d / vc) + add);
+      }
+      s += t;
     }
-  }
-  if (want_sum) {
-#pragma omp simd reduction(+ : s)
-    for (index_t i = b; i < e; ++i) {
-      const T vc = v[i] < eps ? eps : v[i];
-      const T d = x[i] - y[i];
-      s += static_cast<double>(T(0.5) * (vlog(vc) + d * d / vc) + add);
-    }
-  }
-  if (gin || gvar) {
+    if (!gin && !gvar) continue;
+#pragma omp simd
+    for (index_t i = 0; i < m; ++i) ib[i] = T(1) / (vp[i] < eps ? eps : vp[i]);
     // grad_output per element ('none') or one scalar: two loops, no load behind a branch.
     auto grads = [&](auto gi_of) LOSSX_INLINE_LAMBDA {
       if (gin) {
+        T* gc = gin + c0;
 #pragma omp simd
-        for (index_t i = b; i < e; ++i) {
-          const T vc = v[i] < eps ? eps : v[i];
-          gin[i] = gi_of(i) * ((x[i] - y[i]) / vc);
-        }
+        for (index_t i = 0; i < m; ++i) gc[i] = gi_of(c0 + i) * ((xc[i] - yc[i]) * ib[i]);
       }
       if (gvar) {
+        T* gc = gvar + c0;
 #pragma omp simd
-        for (index_t i = b; i < e; ++i) {
-          const T vc = v[i] < eps ? eps : v[i];
-          const double vd = static_cast<double>(vc);
-          const double d = static_cast<double>(x[i]) - static_cast<double>(y[i]);
-          gvar[i] = static_cast<T>(static_cast<double>(gi_of(i)) * (0.5 * (1.0 / vd - d * d / (vd * vd))));
+        for (index_t i = 0; i < m; ++i) {
+          const T vc = vp[i] < eps ? eps : vp[i];
+          const double d = static_cast<double>(xc[i]) - static_cast<double>(yc[i]);
+          const T w = static_cast<T>(static_cast<double>(vc) - d * d);  // v − d², cancellation in double
+          const T gv = T(0.5) * w * (ib[i] * ib[i]);
+          gc[i] = gi_of(c0 + i) * (vc == std::numeric_limits<T>::infinity() ? T(0) : gv);
         }
       }
     };
@@ -204,7 +234,8 @@ void gaussian_nll_loss_run(View<const T> input, View<const T> target, View<const
       const index_t base = lay.base(r);
       const T v = var.data[opt.scalar_var ? 0 : r];
       const T vc = v < eps ? eps : v;  // the clamp; nan stays nan
-      const T lv = std::log(vc);
+      const T lv = log_var(vc);
+      const T iv = T(1) / vc;  // d l/d x = g·(d·(1/v)), as the dense path: the same bits
       const double vd = static_cast<double>(vc);
       double gv = 0.0;
       for (index_t m = m0; m < m1; ++m) {
@@ -218,7 +249,7 @@ void gaussian_nll_loss_run(View<const T> input, View<const T> target, View<const
         }
         if (want_grad) {
           const T gi = g ? g[i] : gs;
-          if (grad_input) grad_input[i] = gi * (d / vc);
+          if (grad_input) grad_input[i] = gi * (d * iv);
           if (grad_var) {
             const double dd = static_cast<double>(d) * static_cast<double>(d);
             gv += static_cast<double>(gi) * (0.5 * (1.0 / vd - dd / (vd * vd)));

@@ -5,31 +5,36 @@
 //   only where y > 1 (PyTorch masks y <= 1 to 0); it does not depend on x.
 // The gradient is w.r.t. x only (SPEC). At x = 0 without log_input the
 // gradient is 1 − y/eps, a huge but finite number, as in PyTorch.
+#include "core/elementwise_shared.hpp"
 #include "elementwise_loss.hpp"
 
 namespace lossx {
 namespace {
+// y·log y − y + ½·log(2πy) = (y + ½)·log y − y + ½·log 2π: one vectorising lossx::vlog_fast.
 template <class T>
-T stirling(T y) {
-  const T s = y * std::log(y) - y + T(0.5) * std::log(T(2.0 * 3.14159265358979323846) * y);
+LOSSX_INLINE T stirling(T y) {
+  const T s = (y + T(0.5)) * vlog_fast(y) - y + T(0.91893853320467274178);  // ½·log(2π)
   return y > T(1) ? s : T(0);  // a select: the masked nan/-inf of y <= 0 never leaks
 }
 
+// The shared intermediate (detail::elementwise_shared): exp(x) with log_input, computed once
+// for the loss and its gradient; x + eps otherwise.
 template <class T, bool LogInput, bool Full>
 struct PoissonNll {
   T eps;
-  LOSSX_INLINE T value(T x, T y, T) const {
-    const T l = LogInput ? vexp(x) - y * x : x - y * std::log(x + eps);
+  LOSSX_INLINE T shared(T x, T) const { return LogInput ? vexp(x) : x + eps; }
+  LOSSX_INLINE T value(T x, T y, T s) const {
+    const T l = LogInput ? s - y * x : x - y * vlog_fast(s);
     return Full ? l + stirling(y) : l;
   }
-  LOSSX_INLINE T grad(T x, T y, T) const { return LogInput ? vexp(x) - y : T(1) - y / (x + eps); }
+  LOSSX_INLINE T grad(T, T y, T s) const { return LogInput ? s - y : T(1) - y / s; }
 };
 
 template <class T, bool LogInput, bool Full>
 void run(const Check& ck, const Shape& shape, View<const T> input, View<const T> target,
          const PoissonNllLossOptions<T>& opt, const Request<T>& out) {
-  detail::elementwise(ck, PoissonNll<T, LogInput, Full>{static_cast<T>(opt.eps)}, shape, input, target,
-                      {}, {}, {opt.reduction}, out);
+  detail::elementwise_shared(ck, PoissonNll<T, LogInput, Full>{static_cast<T>(opt.eps)}, shape, input, target,
+                             opt.reduction, out);
 }
 }  // namespace
 
