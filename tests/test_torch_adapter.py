@@ -576,3 +576,15 @@ def test_lean_node_skips_the_python_apply_wrapper_but_not_functorch_checks():
     torch.testing.assert_close(x.grad, torch.autograd.grad(F.cross_entropy(x, y), x)[0], rtol=1e-12, atol=1e-14)
     with pytest.raises(RuntimeError, match="functorch transforms"):
         torch.func.grad(lambda t: LF.cross_entropy(t, y))(x.detach())
+
+
+def test_lean_node_without_the_c_apply(monkeypatch):
+    """Where PyTorch lacks the C Function.apply (_c_apply returns None), run() uses _FusedSingle.apply."""
+    monkeypatch.setattr(_adapter, "_fused_apply", None)
+    x = torch.randn(5, 4, dtype=torch.float64, requires_grad=True)
+    y = torch.randint(0, 4, (5,))
+    out = LF.cross_entropy(x, y, label_smoothing=0.1)
+    assert type(out.grad_fn).__name__ == "_FusedSingleBackward"
+    (out * 3.0).backward()
+    want = torch.autograd.grad(3.0 * F.cross_entropy(x, y, label_smoothing=0.1), x)[0]
+    torch.testing.assert_close(x.grad, want, rtol=1e-12, atol=1e-14)
