@@ -11,11 +11,11 @@
 // `weight` is broadcast (NumPy rules) to the target's shape.
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
 #include "core/check.hpp"
 #include "lossx/classification.hpp"
 #include "core/elementwise.hpp"
+#include "core/elementwise_shared.hpp"
 
 namespace lossx {
 namespace {
@@ -105,29 +105,9 @@ LOSSX_SIMD_CLONES void bce_block(const T* x, const T* y, index_t b, index_t e, T
 template <class T>
 void bce_unweighted(const Check& ck, const Shape& shape, const View<const T>& x, const View<const T>& y,
                     Reduction reduction, const Request<T>& out) {
-  const index_t n = numel(shape);
-  detail::Reducer<T> red(ck, reduction, shape, out, static_cast<double>(n));
-  const T* g = red.term_grad_output();
-  const T gs = static_cast<T>(red.grad_scale());
-  T* loss = red.term_values();
-  T* grad = red.grad();
-  const bool want_sum = red.wants_total();
-  const bool dense = x.contiguous() && y.contiguous();
-  const double total = block_sum(n, detail::kElementGrain, [&](index_t b, index_t e) {
-    double s = 0.0;
-    if (dense) {
-      bce_block<T>(x.data, y.data, b, e, loss, grad, g, gs, want_sum ? &s : nullptr);
-      return s;
-    }
-    // Strided input/target: the block gathered whole runs the same body (the same bits).
-    std::vector<T> xb(static_cast<size_t>(e - b)), yb(static_cast<size_t>(e - b));
-    detail::gather(x, b, e - b, xb.data());
-    detail::gather(y, b, e - b, yb.data());
-    bce_block<T>(xb.data(), yb.data(), 0, e - b, loss ? loss + b : nullptr, grad ? grad + b : nullptr,
-                 g ? g + b : nullptr, gs, want_sum ? &s : nullptr);
-    return s;
-  });
-  red.finish(total);
+  detail::unweighted_pass<T>(ck, shape, x, y, reduction, out,
+                             [](const T* xs, const T* ys, index_t b, index_t e, T* loss, T* grad, const T* g, T gs,
+                                double* sum) { bce_block<T>(xs, ys, b, e, loss, grad, g, gs, sum); });
 }
 
 // The count of values of v[b, e) outside [0, 1] (NaN included): a clone, so that it runs with the

@@ -72,13 +72,14 @@ LOSSX_SIMD_CLONES void elementwise_shared_block(const Op& op, const T* x, const 
   if (sum) *sum = total;
 }
 
-/// Runs an unweighted elementwise loss with a shared intermediate (see the file comment):
-/// 'mean' divides by the element count. `shape` is the (already checked) shape of x and y.
-template <class T, class Op>
-void elementwise_shared(const Check& ck, const Op& op, const Shape& shape, const View<const T>& x,
-                        const View<const T>& y, Reduction reduction, const Request<T>& out) {
-  ck.strides("input", x);
-  ck.strides("target", y);
+/// The pass of an unweighted elementwise loss: the Reducer ('mean' over the n elements), fixed
+/// blocks summed in order, and `block(x, y, b, e, loss, grad, g, gs, sum)` run on each block's
+/// values: in place when input and target are contiguous, else on a gathered copy of the block
+/// (the same body, so strided inputs give the contiguous result's bits). `block` is
+/// elementwise_shared_block or a loss's own body of the same form (binary_cross_entropy).
+template <class T, class Block>
+void unweighted_pass(const Check& ck, const Shape& shape, const View<const T>& x, const View<const T>& y,
+                     Reduction reduction, const Request<T>& out, Block&& block) {
   const index_t n = numel(shape);
   Reducer<T> red(ck, reduction, shape, out, static_cast<double>(n));
   const T* g = red.term_grad_output();
@@ -90,17 +91,29 @@ void elementwise_shared(const Check& ck, const Op& op, const Shape& shape, const
   const double total = block_sum(n, kElementGrain, [&](index_t b, index_t e) {
     double s = 0.0;
     if (dense) {
-      elementwise_shared_block<T, Op>(op, x.data, y.data, b, e, loss, grad, g, gs, want_sum ? &s : nullptr);
+      block(x.data, y.data, b, e, loss, grad, g, gs, want_sum ? &s : nullptr);
       return s;
     }
     std::vector<T> xb(static_cast<size_t>(e - b)), yb(static_cast<size_t>(e - b));
     gather(x, b, e - b, xb.data());
     gather(y, b, e - b, yb.data());
-    elementwise_shared_block<T, Op>(op, xb.data(), yb.data(), 0, e - b, loss ? loss + b : nullptr,
-                                    grad ? grad + b : nullptr, g ? g + b : nullptr, gs, want_sum ? &s : nullptr);
+    block(xb.data(), yb.data(), 0, e - b, loss ? loss + b : nullptr, grad ? grad + b : nullptr, g ? g + b : nullptr,
+          gs, want_sum ? &s : nullptr);
     return s;
   });
   red.finish(total);
+}
+
+/// Runs an unweighted elementwise loss with a shared intermediate (see the file comment):
+/// 'mean' divides by the element count. `shape` is the (already checked) shape of x and y.
+template <class T, class Op>
+void elementwise_shared(const Check& ck, const Op& op, const Shape& shape, const View<const T>& x,
+                        const View<const T>& y, Reduction reduction, const Request<T>& out) {
+  ck.strides("input", x);
+  ck.strides("target", y);
+  unweighted_pass<T>(ck, shape, x, y, reduction, out,
+                     [&](const T* xs, const T* ys, index_t b, index_t e, T* loss, T* grad, const T* g, T gs,
+                         double* sum) { elementwise_shared_block<T, Op>(op, xs, ys, b, e, loss, grad, g, gs, sum); });
 }
 
 }  // namespace lossx::detail
