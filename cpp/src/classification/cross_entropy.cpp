@@ -123,6 +123,26 @@ LOSSX_INLINE double ce_row_sumexp(const T* x, index_t C, detail::Unit s, T m, T*
   (void)v16;
   return row_sumexp(x, C, s, m, e);
 }
+// ce_row_sumexp of the row x and, for float rows when `v16`, the max of the next row xn into *mn
+// in the same loop (row_sumexp16_next_max: the next row's max is then ready when its own exp pass
+// starts); returns false in *has_next when it did not (double rows, no v16). The max is bitwise
+// ce_row_max's (up to the sign of a zero maximum, which no result sees).
+template <class T>
+LOSSX_INLINE double ce_row_sumexp_next(const T* x, index_t C, detail::Unit s, T m, T* e, bool v16, const T* xn,
+                                       T* mn, bool* has_next) {
+#if LOSSX_VEC16
+  if constexpr (std::is_same_v<T, float>) {
+    if (v16) {
+      *has_next = true;
+      return detail::row_sumexp16_next_max(x, C, m, e, xn, mn);
+    }
+  }
+#endif
+  (void)xn;
+  (void)mn;
+  *has_next = false;
+  return ce_row_sumexp(x, C, s, m, e, v16);
+}
 
 // Rows [r, r + count) with contiguous values (C >= kRowMajorMinClasses): x and gr point at the first row.
 template <class T, class I>
@@ -133,6 +153,8 @@ LOSSX_SIMD_CLONES double ce_index_rows(const CeRows<T>& a, const I* target, inde
   const detail::Unit s{};
   const bool v16 = std::is_same_v<T, float> && ce_vec16();  // see ce_vec16
   double total = 0.0;
+  T next_max = T(0);     // max of row i, when the previous row's exp pass computed it
+  bool has_max = false;
   for (index_t i = 0; i < count; ++i) {
     const index_t r = r0 + i;
     const T* x = xrows + i * C;
@@ -142,10 +164,14 @@ LOSSX_SIMD_CLONES double ce_index_rows(const CeRows<T>& a, const I* target, inde
       if (a.loss_rows) a.loss_rows[r] = T(0);
       if (gr)
         for (index_t c = 0; c < C; ++c) gr[c] = T(0);
+      has_max = false;
       continue;
     }
-    const T m = ce_row_max(x, C, s, v16);
-    const double sum = ce_row_sumexp(x, C, s, m, gr, v16);
+    const T m = has_max ? next_max : ce_row_max(x, C, s, v16);
+    // Forward only: the next row's max rides along in this row's exp pass. With the gradient the
+    // plain order is faster (measured: the pass also stores the exps, and the gradient loop follows).
+    const double sum = !gr && i + 1 < count ? ce_row_sumexp_next(x, C, s, m, gr, v16, x + C, &next_max, &has_max)
+                                            : ce_row_sumexp(x, C, s, m, gr, v16);
     const double lse = static_cast<double>(m) + std::log(sum);
     const double wy = a.weight ? static_cast<double>(a.weight[y]) : 1.0;
     double wx = 0.0;

@@ -89,6 +89,15 @@ LOSSX_INLINE bool vec16_fast() {
 #endif
 }
 
+/// The largest of the 16 lanes of v (a shuffle tree; see max16 for NaN).
+LOSSX_INLINE float hmax16(f32x16 v) {
+  v = max16(v, __builtin_shuffle(v, i32x16{8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7}));
+  v = max16(v, __builtin_shuffle(v, i32x16{4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11}));
+  v = max16(v, __builtin_shuffle(v, i32x16{2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13}));
+  v = max16(v, __builtin_shuffle(v, i32x16{1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14}));
+  return v[0];
+}
+
 /// row_max of a contiguous float row of C >= 16 values, 16 lanes at a time with four
 /// independent maxima (the order of a max does not matter: NaN is skipped as in row_max; at
 /// worst the sign of a zero maximum differs, which no x - max, exp or max + log(...) sees).
@@ -104,25 +113,26 @@ LOSSX_INLINE float row_max16(const float* x, index_t C) {
   }
   for (; v < nv; ++v) m0 = max16(load16(x + 16 * v), m0);
   if (C % 16) m1 = max16(load16(x + C - 16), m1);  // the last 16 values, overlapping the previous ones
-  m0 = max16(max16(m0, m1), max16(m2, m3));
-  m0 = max16(m0, __builtin_shuffle(m0, i32x16{8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7}));
-  m0 = max16(m0, __builtin_shuffle(m0, i32x16{4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11}));
-  m0 = max16(m0, __builtin_shuffle(m0, i32x16{2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13}));
-  m0 = max16(m0, __builtin_shuffle(m0, i32x16{1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14}));
-  return m0[0];
+  return hmax16(max16(max16(m0, m1), max16(m2, m3)));
 }
 
 /// Σ_c exp(x_c - m) of a contiguous float row of C >= 16 values with m >= every x_c (or NaN
 /// around), storing each exp in e[c] when e is given (e must not overlap x). The exp is
-/// vexp16_nonpos; the sum runs in 16 float lanes over fixed blocks of 8 vectors (128 values:
+/// vexp16_nonpos32 (core/math.hpp); the sum runs in 16 float lanes over fixed blocks of 8 vectors (128 values:
 /// at most 8 float additions per lane, relative error < 5e-7), each block's lanes added to 16
 /// double lanes, then the lanes summed in a fixed tree: the same order for every call, thread
 /// count and e. The last C % 16 values come from the overlapping vector x[C-16, C) with the
 /// lanes already counted zeroed (its stored exps rewrite the same values).
-template <bool Fused>
-LOSSX_INLINE double row_sumexp16_with(const float* x, index_t C, float m, float* e) {
+/// With NextMax, the same loop also takes row_max16 of the next row xn (C values too) into
+/// *mn: the next row's loads and maxima fill the issue slots this row's exp leaves free, and
+/// its maximum is ready when its own exp pass starts (rather than after a max pass and a
+/// reduction tree that the exp pass must wait for). The max is the same value as row_max16's.
+template <bool Fused, bool NextMax = false>
+LOSSX_INLINE double row_sumexp16_with(const float* x, index_t C, float m, float* e, const float* xn = nullptr,
+                                      float* mn = nullptr) {
   const index_t nv = C / 16;
   const f32x16 mv = splat16(m);
+  f32x16 nmax = splat16(-std::numeric_limits<float>::infinity());
   f64x8 dlo = {}, dhi = {};
   const auto add_block = [&](f32x16 f) LOSSX_INLINE_LAMBDA {
     dlo += __builtin_convertvector(__builtin_shufflevector(f, f, 0, 1, 2, 3, 4, 5, 6, 7), f64x8);
@@ -132,23 +142,32 @@ LOSSX_INLINE double row_sumexp16_with(const float* x, index_t C, float m, float*
     const index_t end = std::min(nv, v + 8);
     f32x16 f = {};
     for (; v < end; ++v) {
-      const f32x16 ex = vexp16_nonpos<Fused>(load16(x + 16 * v) - mv);
+      const f32x16 ex = vexp16_nonpos32<Fused>(load16(x + 16 * v) - mv);
+      if constexpr (NextMax) nmax = max16(load16(xn + 16 * v), nmax);
       if (e) store16(e + 16 * v, ex);
       f += ex;
     }
     add_block(f);
   }
   if (const index_t rem = C % 16) {
-    const f32x16 ex = vexp16_nonpos<Fused>(load16(x + C - 16) - mv);
+    const f32x16 ex = vexp16_nonpos32<Fused>(load16(x + C - 16) - mv);
+    if constexpr (NextMax) nmax = max16(load16(xn + C - 16), nmax);
     if (e) store16(e + C - 16, ex);
     const i32x16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
     add_block(lane >= static_cast<std::int32_t>(16 - rem) ? ex : f32x16{});
   }
+  if constexpr (NextMax) *mn = hmax16(nmax);
   const f64x8 d = dlo + dhi;
   return ((d[0] + d[4]) + (d[2] + d[6])) + ((d[1] + d[5]) + (d[3] + d[7]));
 }
 LOSSX_INLINE double row_sumexp16(const float* x, index_t C, float m, float* e) {
   return fma_fuses() ? row_sumexp16_with<true>(x, C, m, e) : row_sumexp16_with<false>(x, C, m, e);
+}
+/// row_sumexp16 of the row x, and row_max16 of the next row xn (the same C) into *mn, in one loop
+/// (see row_sumexp16_with): a loop over rows calls row_max16 for its first row, then this.
+LOSSX_INLINE double row_sumexp16_next_max(const float* x, index_t C, float m, float* e, const float* xn, float* mn) {
+  return fma_fuses() ? row_sumexp16_with<true, true>(x, C, m, e, xn, mn)
+                     : row_sumexp16_with<false, true>(x, C, m, e, xn, mn);
 }
 
 /// What row_sumexp16_soft returns: Σ e_c, Σ t'_c and Σ t'_c·(x_c - m), summed in double.
@@ -175,7 +194,7 @@ LOSSX_INLINE SoftRowSums row_sumexp16_soft_with(const float* x, const float* t, 
   const f32x16 mv = splat16(m), av = splat16(a), bv = splat16(b);
   const auto terms = [&](index_t c) LOSSX_INLINE_LAMBDA {
     const f32x16 d = load16(x + c) - mv;
-    const f32x16 ex = vexp16_nonpos<Fused>(d);
+    const f32x16 ex = vexp16_nonpos32<Fused>(d);
     if (e) store16(e + c, ex);
     f32x16 tc = av * load16(t + c) + bv;
     if constexpr (Weighted) tc *= load16(w + c);
