@@ -152,8 +152,8 @@ def _class_index_rows(rng, n, C, scale=3.0):
 def test_class_index_ignored_rows_between_others(C, rng):
     """The forward takes each row's max in the previous row's exp pass (row_sumexp16_next_max):
     ignored rows anywhere (first and last of a reduction block of 32768 / C rows, runs of them,
-    every other row) leave the other rows' losses right, 1 and 2 threads bitwise equal, and the
-    fused pass (plain row order) gives the forward's bits."""
+    every other row) leave the other rows' losses right, 1 and 2 threads and int32 / int64 targets
+    bitwise equal, and the fused pass (plain row order) gives the forward's bits."""
     grain = max(1, 32768 // C)
     n = 2 * grain + 7
     x, y = _class_index_rows(rng, n, C)
@@ -176,6 +176,7 @@ def test_class_index_ignored_rows_between_others(C, rng):
     assert np.all(loss[ignored] == 0) and np.all(grad[ignored] == 0)
     np.testing.assert_allclose(mean, ref.cross_entropy(x, y), rtol=2e-6)
     np.testing.assert_array_equal(fused_loss, loss)
+    np.testing.assert_array_equal(lossx.cross_entropy(x, y.astype(np.int32), reduction="none"), loss)
 
 
 @pytest.mark.parametrize("C", [77, 1000])
