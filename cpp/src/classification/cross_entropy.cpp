@@ -15,7 +15,8 @@
 // gradient row when it is wanted), then the gradient from that buffer. No
 // N×C intermediate. Row sums are accumulated in double (wide float rows on AVX-512: float
 // partial sums of 8 values per lane first, see row_sumexp16 in core/rows.hpp; with probability
-// targets the target sums ride along in the same pass, row_sumexp16_soft). Wide contiguous rows
+// targets the target sums ride along in the same pass, row_sumexp16_soft; in the class-index forward
+// the next row's max does, row_sumexp16_next_max). Wide contiguous rows
 // run row by row (loops over classes); K-dim inputs and narrow rows run in
 // lane-major tiles of up to 64 rows (loops over rows), so both vectorise; the
 // max / Σ exp helpers are the shared ones of core/rows.hpp. The reduction ('none',
@@ -125,7 +126,7 @@ LOSSX_INLINE double ce_row_sumexp(const T* x, index_t C, detail::Unit s, T m, T*
 }
 // ce_row_sumexp of the row x and, for float rows when `v16`, the max of the next row xn into *mn
 // in the same loop (row_sumexp16_next_max: the next row's max is then ready when its own exp pass
-// starts); returns false in *has_next when it did not (double rows, no v16). The max is bitwise
+// starts); sets *has_next to false when it did not (double rows, no v16). The max is bitwise
 // ce_row_max's (up to the sign of a zero maximum, which no result sees).
 template <class T>
 LOSSX_INLINE double ce_row_sumexp_next(const T* x, index_t C, detail::Unit s, T m, T* e, bool v16, const T* xn,
