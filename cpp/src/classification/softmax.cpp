@@ -115,18 +115,6 @@ struct GradOut16 {
   }
 };
 
-/// Stores value(c) for c in [0, n) to dst: whole 64-byte lines of dst with non-temporal stores,
-/// 16 values at a time (at16(c): the values [c, c + 16)), the values outside them one by one
-/// (at1(c)) with plain stores. at1 and at16 compute the same operations per value.
-template <class At1, class At16>
-LOSSX_INLINE void stream_row16(float* dst, index_t n, At1 at1, At16 at16) {
-  const detail::StreamSpan sp = detail::stream_span(dst, n);
-  index_t c = 0;
-  for (; c < sp.head; ++c) dst[c] = at1(c);
-  for (index_t v = 0; v < sp.vectors; ++v, c += 16) detail::stream_store16(dst + c, at16(c));
-  for (; c < n; ++c) dst[c] = at1(c);
-}
-
 /// Step (3) of softmax_row16 when its outputs are streamed: the formulas of its plain loops
 /// (same operations, same order per value) written once per value (at1) and once per 16 lanes
 /// (at16), one output at a time (out and grad need not share an alignment). e holds exp(x - m)
@@ -142,11 +130,11 @@ LOSSX_INLINE void softmax_stream_pass3(const float* __restrict x, GradOut<float,
     const float k = static_cast<float>(G / S);  // s_c·Σg = e_c·(Σg / S)
     const f32x16 mv = bcast16(m), lv = bcast16(logS), kv = bcast16(k);
     if (out)
-      stream_row16(
+      detail::stream_values16(
           out, C, [&](index_t c) LOSSX_INLINE_LAMBDA { return (x[c] - m) - logS; },
           [&](index_t c) LOSSX_INLINE_LAMBDA { return (load16(x + c) - mv) - lv; });
     if (grad)
-      stream_row16(
+      detail::stream_values16(
           grad, C, [&](index_t c) LOSSX_INLINE_LAMBDA { return gs[c] - e[c] * k; },
           [&](index_t c) LOSSX_INLINE_LAMBDA { return g.at(c) - load16(e + c) * kv; });
   } else {
@@ -154,11 +142,11 @@ LOSSX_INLINE void softmax_stream_pass3(const float* __restrict x, GradOut<float,
     const float D = static_cast<float>(G / S);  // Σ g·s
     const f32x16 iv = bcast16(inv), dv = bcast16(D);
     if (out)
-      stream_row16(
+      detail::stream_values16(
           out, C, [&](index_t c) LOSSX_INLINE_LAMBDA { return e[c] * inv; },
           [&](index_t c) LOSSX_INLINE_LAMBDA { return load16(e + c) * iv; });
     if (grad)
-      stream_row16(
+      detail::stream_values16(
           grad, C, [&](index_t c) LOSSX_INLINE_LAMBDA { return (e[c] * inv) * (gs[c] - D); },
           [&](index_t c) LOSSX_INLINE_LAMBDA { return (load16(e + c) * iv) * (g.at(c) - dv); });
   }
@@ -184,7 +172,7 @@ LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUnifo
   using detail::store16;
   const index_t nv = C / 16, rem = C % 16;
   float* e = kLog ? grad : (out ? out : grad);
-  if (scratch && e) e = scratch;  // pure log_softmax forward keeps no e either way
+  if (scratch && e) e = detail::stream_scratch_row(scratch, x);  // pure log_softmax forward keeps no e either way
   const float m = detail::row_max16(x, C);
   const f32x16 mv = bcast16(m);
   const GradOut16<kUniform> g{g1.g, bcast16(g1.gu)};

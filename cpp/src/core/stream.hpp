@@ -46,7 +46,7 @@
 #include "lossx/core/view.hpp"
 
 #if (defined(__x86_64__) || (defined(__i386__) && defined(__SSE__))) && defined(__GNUC__)
-#include <xmmintrin.h>
+#include <immintrin.h>
 #define LOSSX_STREAM_STORES 1
 #endif
 
@@ -101,6 +101,33 @@ LOSSX_INLINE void stream_store16(float* p, f32x16 v) {
 #pragma GCC diagnostic pop
 #endif
 
+#if LOSSX_VEC16 && defined(__x86_64__) && defined(LOSSX_STREAM_STORES)
+#define LOSSX_STREAM_AVX512 1
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"  // see math.hpp
+/// Stores at1(c) for c in [0, n) to dst: the whole 64-byte lines of dst with one non-temporal
+/// 64-byte store each (at16(c): the values [c, c + 16)), the values outside them one by one
+/// with plain stores. AVX-512 code (callers run it only where detail::vec16_fast() holds): in
+/// the x86-64-v4 clone it is inlined, the other clones only hold a call they never make.
+template <class At1, class At16>
+__attribute__((target("arch=x86-64-v4"))) inline void stream_values16(float* dst, index_t n, At1 at1, At16 at16) {
+  const StreamSpan sp = stream_span(dst, n);
+  index_t c = 0;
+  for (; c < sp.head; ++c) dst[c] = at1(c);
+  for (index_t v = 0; v < sp.vectors; ++v, c += 16) {
+#if LOSSX_STREAM_EXPERIMENT_128
+    stream_store16(dst + c, at16(c));
+#elif LOSSX_STREAM_EXPERIMENT_PLAIN
+    store16(dst + c, at16(c));
+#else
+    _mm512_stream_ps(dst + c, (__m512)at16(c));
+#endif
+  }
+  for (; c < n; ++c) dst[c] = at1(c);
+}
+#pragma GCC diagnostic pop
+#endif
+
 /// Orders this thread's non-temporal stores before whatever it does next (sfence); call once
 /// after the last stream_store16 of a parallel block.
 inline void stream_fence() {
@@ -109,13 +136,25 @@ inline void stream_fence() {
 #endif
 }
 
-/// A per-thread scratch row of at least n values of T (it only grows; valid until the thread's
-/// next call with a larger n).
+/// A per-thread scratch row for n values of T, placed by stream_scratch_row (the buffer only
+/// grows; valid until the thread's next call with a larger n).
 template <class T>
 T* stream_scratch(index_t n) {
   thread_local std::vector<T> buf;
-  if (buf.size() < static_cast<size_t>(n)) buf.resize(static_cast<size_t>(n));
-  return buf.data();
+  const auto need = static_cast<size_t>(n) + 8192 / sizeof(T);  // room to align and to shift by < 4096 bytes
+  if (buf.size() < need) buf.resize(need);
+  const auto p = reinterpret_cast<std::uintptr_t>(buf.data());
+  return reinterpret_cast<T*>((p + 4095) & ~std::uintptr_t{4095});
+}
+
+/// Where in a stream_scratch buffer a kernel keeps a row it computes from `x`: at x's address
+/// modulo 4096. A store and a later load whose addresses agree in their low 12 bits look alike
+/// to the CPU ("4K aliasing") and the load waits; a fixed scratch row against x rows that move
+/// along the input hits that for many rows (softmax forward took 1.4x as long). At x's offset,
+/// the exp stored at e[c] and the x values loaded after it are 4 KB apart only past the row's end.
+template <class T>
+T* stream_scratch_row(T* scratch, const T* x) {
+  return reinterpret_cast<T*>(reinterpret_cast<char*>(scratch) + (reinterpret_cast<std::uintptr_t>(x) & 4095));
 }
 
 }  // namespace lossx::detail
