@@ -44,7 +44,6 @@
 #include "core/parallel.hpp"
 #include "core/reduce.hpp"
 #include "core/rows.hpp"
-#include "core/stream.hpp"
 
 namespace lossx {
 namespace {
@@ -115,43 +114,6 @@ struct GradOut16 {
   }
 };
 
-/// Step (3) of softmax_row16 when its outputs are streamed: the formulas of its plain loops
-/// (same operations, same order per value) written once per value (at1) and once per 16 lanes
-/// (at16), one output at a time (out and grad need not share an alignment). e holds exp(x - m)
-/// (a scratch row) unless this is a pure log_softmax forward.
-template <bool kLog, bool kUniform>
-LOSSX_INLINE void softmax_stream_pass3(const float* __restrict x, GradOut<float, kUniform> gs,
-                                       GradOut16<kUniform> g, const float* e, float* out, float* grad, index_t C,
-                                       float m, double S, double G) {
-  using detail::f32x16;
-  using detail::load16;
-  if constexpr (kLog) {
-    const float logS = static_cast<float>(std::log(S));
-    const float k = static_cast<float>(G / S);  // s_c·Σg = e_c·(Σg / S)
-    const f32x16 mv = bcast16(m), lv = bcast16(logS), kv = bcast16(k);
-    if (out)
-      detail::stream_values16(
-          out, C, [&](index_t c) LOSSX_INLINE_LAMBDA { return (x[c] - m) - logS; },
-          [&](index_t c) LOSSX_INLINE_LAMBDA { return (load16(x + c) - mv) - lv; });
-    if (grad)
-      detail::stream_values16(
-          grad, C, [&](index_t c) LOSSX_INLINE_LAMBDA { return gs[c] - e[c] * k; },
-          [&](index_t c) LOSSX_INLINE_LAMBDA { return g.at(c) - load16(e + c) * kv; });
-  } else {
-    const float inv = static_cast<float>(1.0 / S);
-    const float D = static_cast<float>(G / S);  // Σ g·s
-    const f32x16 iv = bcast16(inv), dv = bcast16(D);
-    if (out)
-      detail::stream_values16(
-          out, C, [&](index_t c) LOSSX_INLINE_LAMBDA { return e[c] * inv; },
-          [&](index_t c) LOSSX_INLINE_LAMBDA { return load16(e + c) * iv; });
-    if (grad)
-      detail::stream_values16(
-          grad, C, [&](index_t c) LOSSX_INLINE_LAMBDA { return (e[c] * inv) * (gs[c] - D); },
-          [&](index_t c) LOSSX_INLINE_LAMBDA { return (load16(e + c) * iv) * (g.at(c) - dv); });
-  }
-}
-
 /// A contiguous float row of C >= 64 values in three passes (the row stays in L1 after the
 /// first): (1) m = row_max16; (2) e = exp(x - m) in 16-lane vectors (table exp; stored where
 /// softmax_row says), S = Σ e and, with a gradient, Σ g (log_softmax) or Σ g·e (softmax:
@@ -159,20 +121,15 @@ LOSSX_INLINE void softmax_stream_pass3(const float* __restrict x, GradOut<float,
 /// over fixed blocks of 8 vectors, each block's lanes added to 16 double lanes, the lanes in a
 /// fixed tree; the last C % 16 values come from the overlapping vector [C-16, C) with the lanes
 /// already counted zeroed. The order depends only on C.
-///
-/// `scratch` (C values, or nullptr): stream the outputs (core/stream.hpp). e then goes to the
-/// scratch instead of out or grad, and step (3) computes the same values in 16-lane vectors
-/// (softmax_stream_pass3) with non-temporal stores.
 template <bool Fused, bool kLog, bool kUniform>
 LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUniform> g1, float* out, float* grad,
-                                index_t C, float* scratch) {
+                                index_t C) {
   using detail::f32x16;
   using detail::f64x8;
   using detail::load16;
   using detail::store16;
   const index_t nv = C / 16, rem = C % 16;
   float* e = kLog ? grad : (out ? out : grad);
-  if (scratch && e) e = detail::stream_scratch_row(scratch, x);  // pure log_softmax forward keeps no e either way
   const float m = detail::row_max16(x, C);
   const f32x16 mv = bcast16(m);
   const GradOut16<kUniform> g{g1.g, bcast16(g1.gu)};
@@ -208,10 +165,6 @@ LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUnifo
   }
   const double S = lanes_sum(slo, shi);
   const double G = grad ? lanes_sum(glo, ghi) : 0.0;
-  if (scratch) {
-    softmax_stream_pass3<kLog>(x, g1, g, e, out, grad, C, m, S, G);
-    return;
-  }
 
   // (3) out and grad, over e where it was stored (log_softmax: grad; softmax: out, else grad):
   // plain loops, which each clone vectorises with its own width (a 16-lane store is a copy
@@ -250,9 +203,8 @@ LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUnifo
 #endif
 
 // One contiguous row of C values starting at offset `base`.
-// `scratch` (C values, or nullptr; wide float rows only): stream the outputs (softmax_row16).
 template <class T, bool kLog, bool kUniform>
-LOSSX_INLINE void softmax_row(const SoftmaxArgs<T>& a, index_t base, T* scratch) {
+LOSSX_INLINE void softmax_row(const SoftmaxArgs<T>& a, index_t base) {
   const index_t C = a.l.classes;
   const T* __restrict x = a.x + base;
   T* out = a.out ? a.out + base : nullptr;  // not restrict: e below may alias either
@@ -266,9 +218,9 @@ LOSSX_INLINE void softmax_row(const SoftmaxArgs<T>& a, index_t base, T* scratch)
   if constexpr (std::is_same_v<T, float>) {
     if (C >= kWideRowClasses && detail::vec16_fast()) {
       if (detail::fma_fuses())
-        softmax_row16<true, kLog, kUniform>(x, g, out, grad, C, scratch);
+        softmax_row16<true, kLog, kUniform>(x, g, out, grad, C);
       else
-        softmax_row16<false, kLog, kUniform>(x, g, out, grad, C, scratch);
+        softmax_row16<false, kLog, kUniform>(x, g, out, grad, C);
       return;
     }
   }
@@ -391,12 +343,11 @@ LOSSX_INLINE void softmax_tile(const SoftmaxArgs<T>& a, index_t base, index_t w)
 }
 
 // Work items [b, e): rows when inner == 1, else tiles of kLanes neighbouring rows.
-// `scratch` (rows only; C values, or nullptr): stream the outputs of wide float rows.
 template <class T, bool kLog, bool kUniform>
-LOSSX_SIMD_CLONES void softmax_block(const SoftmaxArgs<T>& a, index_t b, index_t e, T* scratch) {
+LOSSX_SIMD_CLONES void softmax_block(const SoftmaxArgs<T>& a, index_t b, index_t e) {
   const RowLayout& l = a.l;
   if (l.inner == 1) {
-    for (index_t r = b; r < e; ++r) softmax_row<T, kLog, kUniform>(a, r * l.classes, scratch);
+    for (index_t r = b; r < e; ++r) softmax_row<T, kLog, kUniform>(a, r * l.classes);
     return;
   }
   const index_t tiles_per_outer = (l.inner + kLanes - 1) / kLanes;
@@ -411,21 +362,12 @@ void run_blocks(const SoftmaxArgs<T>& a) {
   const RowLayout& l = a.l;
   const index_t C = std::max<index_t>(l.classes, 1);
   if (l.inner == 1) {
-    // Large outputs of wide float rows are streamed (core/stream.hpp: non-temporal stores, e in
-    // a per-thread scratch row); everything else keeps plain stores.
-    const auto written = static_cast<size_t>(l.rows() * C) * sizeof(T) * ((a.out ? 1 : 0) + (a.grad ? 1 : 0));
-    bool stream = false;
-#if LOSSX_VEC16
-    stream = std::is_same_v<T, float> && C >= kWideRowClasses && detail::vec16_fast() && detail::stream_wanted(written);
-#endif
-    parallel_for(l.rows(), std::max<index_t>(1, kBlockValues / C), [&](index_t b, index_t e) {
-      softmax_block<T, kLog, kUniform>(a, b, e, stream ? detail::stream_scratch<T>(C) : nullptr);
-      if (stream) detail::stream_fence();
-    });
+    parallel_for(l.rows(), std::max<index_t>(1, kBlockValues / C),
+                 [&](index_t b, index_t e) { softmax_block<T, kLog, kUniform>(a, b, e); });
   } else {
     const index_t tiles = l.outer * ((l.inner + kLanes - 1) / kLanes);
     parallel_for(tiles, std::max<index_t>(1, kBlockValues / (C * kLanes)),
-                 [&](index_t b, index_t e) { softmax_block<T, kLog, kUniform>(a, b, e, nullptr); });
+                 [&](index_t b, index_t e) { softmax_block<T, kLog, kUniform>(a, b, e); });
   }
 }
 
