@@ -5,8 +5,10 @@
 // twice. x86's non-temporal stores (movntps / movntpd) gather whole 64-byte lines in
 // write-combining buffers and write them to memory without reading them. For the gradient pass
 // of an elementwise loss (read x and y, write grad) that is 4 array-lengths of traffic instead of
-// 3: measured on the CI machine (Zen 4, 1 thread, bench/nt_stores/elementwise_micro.c), the
-// mse_loss gradient over 16M floats took 4.6-4.9 ms instead of 6.8-7.1 ms.
+// 3. On the CI machine (Zen 4, 1 thread) the mse_loss gradient pattern over 16M floats took
+// 4.8-5.0 ms instead of 7.4-7.8 ms (bench/nt_stores/elementwise_micro.c), and lossx's
+// elementwise fwd+bwd and backward calls 7-30 % less time than with plain stores
+// (bench/results_kernels.md, "session 5").
 //
 // When: outputs of at least kStreamMinBytes (stream_wanted). A streamed line leaves the cache,
 // so a caller that reads the output right away (an optimizer step reading the gradient) fetches
