@@ -1,7 +1,7 @@
 """Elementwise gradients larger than the cache: the same bits as small calls.
 
-The dense elementwise driver writes a gradient of 16 MiB or more with non-temporal stores
-(``cpp/src/core/stream.hpp``): whole 64-byte lines streamed, the values around them stored as
+The dense elementwise driver (``core/elementwise.hpp``) writes a gradient of 16 MiB or more with
+non-temporal stores (``cpp/src/core/stream.hpp``): whole 64-byte lines streamed, the values around them stored as
 usual, every value from the same expression. These tests pin that a large gradient carries, element
 by element, the bits a small call (cached stores) gives for the same elements: at the start, the
 middle and the end, with odd lengths (the streamed lines start at every offset), caller buffers
@@ -24,6 +24,10 @@ LOSSES = {
     "huber_loss": lambda y: y,
     "kl_div": lambda y: np.abs(y) / 4,
     "hinge_embedding_loss": lambda y: np.where(y > 0, 1.0, -1.0),
+    # core/elementwise_shared.hpp (plain stores: streaming measured no faster there); the same
+    # bits across sizes all the same
+    "binary_cross_entropy_with_logits": lambda y: (y > 0).astype(np.float64),
+    "poisson_nll_loss": lambda y: np.abs(y),
 }
 # >= 16 MiB of gradient (the streaming threshold), odd lengths
 SIZES = {np.float32: 4_500_001, np.float64: 2_250_003}

@@ -1,5 +1,5 @@
 // A/B of two lossx builds in one process (dlopen, RTLD_LOCAL) on the elementwise gradient pass:
-// mse / l1 / smooth_l1 over 16M float32, forward+backward ('mean': loss total + gradient) and
+// mse / l1 / smooth_l1 / bce_with_logits over 16M float32 (FIRST=k: start at mode k), forward+backward ('mean': loss total + gradient) and
 // backward with a per-element grad_output ('none'), in blocks of 8 calls per build (first 2
 // dropped), builds alternating which goes first. Each build has its own output buffer.
 //   g++ -O2 -std=c++17 -shared -fPIC -I<tree>/cpp/include -DEW ab_elementwise.cpp <tree>/build/dev/cpp/liblossx.a \
@@ -20,6 +20,9 @@ extern "C" __attribute__((visibility("default"))) void run(int mode, const float
     case 0: { lossx::MseLossOptions<float> o; o.reduction = red; lossx::mse_loss_run<float>(xv, yv, o, req); break; }
     case 1: { lossx::L1LossOptions<float> o; o.reduction = red; lossx::l1_loss_run<float>(xv, yv, o, req); break; }
     case 2: { lossx::SmoothL1LossOptions<float> o; o.reduction = red; lossx::smooth_l1_loss_run<float>(xv, yv, o, req); break; }
+    case 3: {  // y is used as given: bce_with_logits takes any real target
+      lossx::BinaryCrossEntropyWithLogitsOptions<float> o; o.reduction = red;
+      lossx::binary_cross_entropy_with_logits_run<float>(xv, yv, o, req); break; }
   }
 }
 #else
@@ -46,8 +49,9 @@ int main(int argc, char** argv) {
   float *x = alloc(n), *y = alloc(n), *g = alloc(n), *G[2] = {alloc(n), alloc(n)};
   std::mt19937 rng(0); std::normal_distribution<float> d(0, 1);
   for (long i = 0; i < n; ++i) { x[i] = d(rng); y[i] = d(rng); g[i] = d(rng); G[0][i] = G[1][i] = 0; }
-  const char* names[6] = {"mse fwd+bwd", "mse bwd(g) none", "l1 fwd+bwd", "l1 bwd(g) none", "smooth_l1 fwd+bwd", "smooth_l1 bwd(g) none"};
-  for (int mode = 0; mode < 6; ++mode) {
+  const char* names[8] = {"mse fwd+bwd", "mse bwd(g) none", "l1 fwd+bwd", "l1 bwd(g) none", "smooth_l1 fwd+bwd", "smooth_l1 bwd(g) none", "bce_logits fwd+bwd", "bce_logits bwd(g) none"};
+  const int first = getenv("FIRST") ? atoi(getenv("FIRST")) : 0;
+  for (int mode = first; mode < 8; ++mode) {
     std::vector<double> t[2], ratio;
     for (int k = 0; k < 2; ++k) f[k](mode, x, y, g, G[k], n, th);
     for (int p = 0; p < pairs; ++p) {
