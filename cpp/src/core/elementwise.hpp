@@ -14,6 +14,7 @@
 #include "core/math.hpp"
 #include "core/parallel.hpp"
 #include "core/reduce.hpp"
+#include "core/stream.hpp"
 
 namespace lossx::detail {
 
@@ -121,9 +122,10 @@ double elementwise_denominator(const ElementwiseSpec& spec, const Bcast<T>& weig
 constexpr index_t kFuseChunk = 1024;
 static_assert(kElementGrain % kFuseChunk == 0, "sub-chunks tile a block");
 
+// `stream`: the gradient is written with non-temporal stores (core/stream.hpp; same values).
 template <class T, class Op>
 LOSSX_SIMD_CLONES void elementwise_block(const Op& op, const T* x, const T* y, index_t b, index_t e,
-                                         T* loss, T* grad, const T* g, T gs, double* sum) {
+                                         T* loss, T* grad, const T* g, T gs, double* sum, bool stream = false) {
   // Dense fast path (no weight, no parameter): plain loops the compiler vectorises.
   // The sum is a fixed-order SIMD reduction per sub-chunk (it depends on the clone, never
   // on threads), the sub-chunk sums added in order; a forward alone sums the same way.
@@ -140,7 +142,12 @@ LOSSX_SIMD_CLONES void elementwise_block(const Op& op, const T* x, const T* y, i
       for (index_t i = c0; i < c1; ++i) s += static_cast<double>(op.value(x[i], y[i], T(1)));
       total += s;
     }
-    if (grad) {
+    if (grad && stream) {
+      if (g)
+        stream_values(grad, c0, c1, [&](index_t i) LOSSX_INLINE_LAMBDA { return g[i] * op.grad(x[i], y[i], T(1)); });
+      else
+        stream_values(grad, c0, c1, [&](index_t i) LOSSX_INLINE_LAMBDA { return gs * op.grad(x[i], y[i], T(1)); });
+    } else if (grad) {
       if (g) {
 #pragma omp simd
         for (index_t i = c0; i < c1; ++i) grad[i] = g[i] * op.grad(x[i], y[i], T(1));
@@ -212,10 +219,14 @@ void elementwise(const Check& ck, const Op& op, const Shape& shape, const View<c
 
   const bool dense_xy = x.contiguous() && y.contiguous();
   const bool simple = !weight.present() && !param.present();
+  // A large gradient of the dense path is streamed (core/stream.hpp): written without first
+  // reading its lines, in the pass that reads x and y.
+  const bool stream = grad && simple && dense_xy && stream_wanted(static_cast<size_t>(n) * sizeof(T));
   const double total = block_sum(n, kElementGrain, [&](index_t b, index_t e) {
     double s = 0.0;
     if (simple && dense_xy) {
-      elementwise_block<T, Op>(op, x.data, y.data, b, e, loss_elems, grad, g, gs, want_sum ? &s : nullptr);
+      elementwise_block<T, Op>(op, x.data, y.data, b, e, loss_elems, grad, g, gs, want_sum ? &s : nullptr, stream);
+      if (stream) stream_fence();
       return s;
     }
     if (simple) {
