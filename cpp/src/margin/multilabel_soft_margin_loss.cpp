@@ -5,7 +5,9 @@
 //        = (1/C)·Σ_c w_c·[y_c·max(-x_c, 0) + (1 - y_c)·max(x_c, 0) + log1p(exp(-|x_c|))]
 //   d/dx_c = (w_c / C)·(sigmoid(x_c) - y_c)
 // PyTorch writes it with logsigmoid, which is stable too; both agree to rounding. The loops
-// use the vectorisable exp/log1p of core/math.hpp. 'mean' averages the rows (the loss is per row).
+// use the vectorisable exp/log1p of core/math.hpp (for float the division-free vexp_nonpos_fast /
+// vlog1p_unit_fast since session 5: float32 values moved by about 1 ulp; float64 unchanged), one
+// exp per element shared by the loss and the gradient. 'mean' averages the rows (the loss is per row).
 #include <cmath>
 
 #include "core/math.hpp"
@@ -27,8 +29,14 @@ struct MlsmArgs {
 // One element's loss and the d loss / d x factor sigmoid(x) - y, from one exp.
 template <class T>
 LOSSX_INLINE T mlsm_value(T x, T y, T e) {
-  return y * (x < T(0) ? -x : T(0)) + (T(1) - y) * (x > T(0) ? x : T(0)) + vlog1p_unit(e);
+  return y * (x < T(0) ? -x : T(0)) + (T(1) - y) * (x > T(0) ? x : T(0)) + vlog1p_unit_fast(e);
 }
+
+// Columns per sub-chunk of a row: e = exp(-|x|) of a sub-chunk waits in an L1 buffer between
+// the loss loop, which always fills it, and the gradient loop, which reuses it (one exp per
+// element for forward+backward; the loss loop is the same whether a gradient follows or not,
+// so fused and separate calls give the same bits).
+constexpr index_t kMlsmChunk = 512;
 
 template <class T>
 LOSSX_SIMD_CLONES double mlsm_block(const MlsmArgs<T>& a, index_t r0, index_t r1, T* loss_rows,
@@ -36,34 +44,47 @@ LOSSX_SIMD_CLONES double mlsm_block(const MlsmArgs<T>& a, index_t r0, index_t r1
   const index_t C = a.l.classes;
   const T* w = a.weight;
   double total = 0.0;
+  T eb[kMlsmChunk];
   for (index_t r = r0; r < r1; ++r) {
     const index_t base = a.l.base(r);
-    const T* x = a.x + base;
-    const T* y = a.y + base;
+    const T scale = a.grad ? static_cast<T>(rg.at(r) / static_cast<double>(C)) : T(0);
     double s = 0.0;
-    if (w) {
-#pragma omp simd reduction(+ : s)
-      for (index_t c = 0; c < C; ++c)
-        s += static_cast<double>(w[c]) * static_cast<double>(mlsm_value(x[c], y[c], vexp_nonpos(-std::fabs(x[c]))));
-    } else {
-#pragma omp simd reduction(+ : s)
-      for (index_t c = 0; c < C; ++c) s += static_cast<double>(mlsm_value(x[c], y[c], vexp_nonpos(-std::fabs(x[c]))));
+    for (index_t c0 = 0; c0 < C; c0 += kMlsmChunk) {
+      const index_t m = C - c0 < kMlsmChunk ? C - c0 : kMlsmChunk;
+      const T* x = a.x + base + c0;
+      const T* y = a.y + base + c0;
+      const T* wc = w ? w + c0 : nullptr;
+      double sc = 0.0;
+      if (wc) {
+#pragma omp simd reduction(+ : sc)
+        for (index_t c = 0; c < m; ++c) {
+          const T e = vexp_nonpos_fast(-std::fabs(x[c]));
+          eb[c] = e;
+          sc += static_cast<double>(wc[c]) * static_cast<double>(mlsm_value(x[c], y[c], e));
+        }
+      } else {
+#pragma omp simd reduction(+ : sc)
+        for (index_t c = 0; c < m; ++c) {
+          const T e = vexp_nonpos_fast(-std::fabs(x[c]));
+          eb[c] = e;
+          sc += static_cast<double>(mlsm_value(x[c], y[c], e));
+        }
+      }
+      s += sc;
+      if (a.grad) {
+        T* gr = a.grad + base + c0;
+        if (wc) {
+#pragma omp simd
+          for (index_t c = 0; c < m; ++c) gr[c] = scale * wc[c] * (sigmoid_from(x[c], eb[c]) - y[c]);
+        } else {
+#pragma omp simd
+          for (index_t c = 0; c < m; ++c) gr[c] = scale * (sigmoid_from(x[c], eb[c]) - y[c]);
+        }
+      }
     }
     const double row = s / static_cast<double>(C);
     if (loss_rows) loss_rows[r] = static_cast<T>(row);
     total += row;
-    if (a.grad) {
-      T* gr = a.grad + base;
-      const T scale = static_cast<T>(rg.at(r) / static_cast<double>(C));
-      if (w) {
-#pragma omp simd
-        for (index_t c = 0; c < C; ++c)
-          gr[c] = scale * w[c] * (sigmoid_from(x[c], vexp_nonpos(-std::fabs(x[c]))) - y[c]);
-      } else {
-#pragma omp simd
-        for (index_t c = 0; c < C; ++c) gr[c] = scale * (sigmoid_from(x[c], vexp_nonpos(-std::fabs(x[c]))) - y[c]);
-      }
-    }
   }
   return total;
 }

@@ -5,6 +5,9 @@
 //   only where y > 1 (PyTorch masks y <= 1 to 0); it does not depend on x.
 // The gradient is w.r.t. x only (SPEC). At x = 0 without log_input the
 // gradient is 1 − y/eps, a huge but finite number, as in PyTorch.
+// exp(x) is lossx::vexp_fast (vectorising, no division; for float32 it may differ from the
+// vexp used before session 5 by about 1 ulp, with the same overflow to inf above ln FLT_MAX and
+// 0 below ln FLT_MIN; float64 is unchanged).
 #include "core/elementwise_shared.hpp"
 #include "elementwise_loss.hpp"
 
@@ -22,7 +25,7 @@ LOSSX_INLINE T stirling(T y) {
 template <class T, bool LogInput, bool Full>
 struct PoissonNll {
   T eps;
-  LOSSX_INLINE T shared(T x, T) const { return LogInput ? vexp(x) : x + eps; }
+  LOSSX_INLINE T shared(T x, T) const { return LogInput ? vexp_fast(x) : x + eps; }
   LOSSX_INLINE T value(T x, T y, T s) const {
     const T l = LogInput ? s - y * x : x - y * vlog_fast(s);
     return Full ? l + stirling(y) : l;
