@@ -654,6 +654,31 @@ def test_kl_div_pointwise_semantics():
     assert grad[0] == pytest.approx(-math.exp(-2), rel=1e-14)
 
 
+def test_kl_div_float32_log_and_exp_edges():
+    # float32 runs lossx's division-free log / exp polynomials: a few ulp from float64, with the
+    # special values of log (t = 0, inf, nan) and exp (overflow to inf, 0 far below) intact.
+    f32 = np.float32
+    t = np.array([0.0, 1e-45, 1e-38, 1e-20, 0.25, 1.0, 3.0, 1e30, np.inf, np.nan, -1.0], dtype=f32)
+    x = np.full_like(t, -0.5)
+    loss, grad = lossx.kl_div_with_grad(x, t, reduction="none")
+    t64 = t.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        want = np.where(t64 == 0, 0.0, t64 * np.log(t64)) + 0.5 * t64
+    np.testing.assert_allclose(loss, want.astype(f32), rtol=4e-7, atol=1e-44)
+    np.testing.assert_array_equal(grad, -t)
+    lt = np.array([-np.inf, -200.0, -87.0, -1.0, 0.0, 1.0, 50.0, 88.0, 88.8, np.inf, np.nan], dtype=f32)
+    xl = np.full_like(lt, 0.25)
+    loss, grad = lossx.kl_div_with_grad(xl, lt, reduction="none", log_target=True)
+    lt64 = lt.astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        e = np.exp(lt64)
+        e = np.where(e > np.finfo(f32).max, np.inf, e)
+        want, want_grad = (e * (lt64 - 0.25)).astype(f32), (-e).astype(f32)
+    np.testing.assert_allclose(loss, want, rtol=4e-7, atol=0)
+    np.testing.assert_allclose(grad, want_grad, rtol=4e-7, atol=0)
+    assert grad[lt == f32(88.8)][0] == -np.inf and loss[-2] == np.inf and np.isnan(grad[-1])
+
+
 @pytest.mark.requires_torch
 def test_kl_div_pointwise_matches_torch():
     import torch
