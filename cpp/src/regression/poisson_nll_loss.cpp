@@ -20,8 +20,8 @@ LOSSX_INLINE T stirling(T y) {
   return y > T(1) ? s : T(0);  // a select: the masked nan/-inf of y <= 0 never leaks
 }
 
-// The shared intermediate (detail::elementwise_shared): exp(x) with log_input, computed once
-// for the loss and its gradient; x + eps otherwise.
+// The shared intermediate (detail::elementwise_fused): exp(x) with log_input, computed once
+// for the loss and its gradient, in one loop that also writes the gradient; x + eps otherwise.
 template <class T, bool LogInput, bool Full>
 struct PoissonNll {
   T eps;
@@ -36,8 +36,8 @@ struct PoissonNll {
 template <class T, bool LogInput, bool Full>
 void run(const Check& ck, const Shape& shape, View<const T> input, View<const T> target,
          const PoissonNllLossOptions<T>& opt, const Request<T>& out) {
-  detail::elementwise_shared(ck, PoissonNll<T, LogInput, Full>{static_cast<T>(opt.eps)}, shape, input, target,
-                             opt.reduction, out);
+  detail::elementwise_fused(ck, PoissonNll<T, LogInput, Full>{static_cast<T>(opt.eps)}, shape, input, target,
+                            opt.reduction, out);
 }
 }  // namespace
 
