@@ -10,7 +10,7 @@
 // which is not the KL divergence per sample); 'batchmean' divides by
 // input.shape[0] (by 1 for a 0-d input), which is the mathematically correct
 // per-sample KL. lossx does not warn about 'mean' (PyTorch does on every call).
-// log and exp are lossx::vlog_fast / vexp_fast (vectorising; for float without a division:
+// log and exp are lossx::vxlogx_fast (t·vlog_fast(t)) / vexp_fast (vectorising; for float without a division:
 // since session 5 a float32 result may differ from the earlier vlog / vexp by about 1 ulp of the
 // term; float64 is unchanged). The loss (or its sum) and the gradient are formed in one loop
 // (detail::elementwise_fused); with log_target exp(t) is computed once for both.
@@ -24,14 +24,13 @@ namespace lossx {
 namespace {
 
 // Functors of detail::elementwise_fused (shared / value / grad: the loss, its sum and the gradient
-// in one loop). lossx::vlog_fast / vexp_fast vectorise (std::log / std::exp would be a libm call
+// in one loop). lossx::vxlogx_fast / vexp_fast vectorise (std::log / std::exp would be a libm call
 // per element).
 template <class T>
 struct KlDiv {
   LOSSX_INLINE T shared(T, T) const { return T(0); }  // nothing to share: the gradient is -t
   LOSSX_INLINE T value(T x, T t, T) const {
-    const T xlogy = t == T(0) ? T(0) : t * vlog_fast(t);  // a NaN t fails t == 0 and stays NaN
-    return xlogy - t * x;
+    return vxlogx_fast(t) - t * x;  // xlogy(t, t): 0 at t = 0, nan for t < 0 or nan
   }
   LOSSX_INLINE T grad(T, T t, T) const { return -t; }
 };
