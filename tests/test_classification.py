@@ -679,6 +679,33 @@ def test_kl_div_float32_log_and_exp_edges():
     assert grad[lt == f32(88.8)][0] == -np.inf and loss[-2] == np.inf and np.isnan(grad[-1])
 
 
+@pytest.mark.parametrize("n", [1, 17, 1025, 16385, 40_003])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kl_div_fused_loop_gives_the_separate_bits(n, dtype):
+    # loss (or sum) and gradient in one loop (detail::elementwise_fused): the bits of a forward and
+    # a backward alone, every reduction (batchmean too), both targets, 1 and 2 threads
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal(n) * 3).astype(dtype)
+    t = rng.random(n).astype(dtype)
+    t[::7] = 0
+    before = lossx.get_num_threads()
+    try:
+        for lt in (False, True):
+            tt = np.log(t + dtype(1e-3)).astype(dtype) if lt else t
+            for red in ("mean", "sum", "none", "batchmean"):
+                lossx.set_num_threads(1)
+                loss, grad = lossx.kl_div_with_grad(x, tt, reduction=red, log_target=lt)
+                np.testing.assert_array_equal(loss, lossx.kl_div(x, tt, reduction=red, log_target=lt))
+                np.testing.assert_array_equal(grad, lossx.kl_div_backward(np.ones_like(loss), x, tt, reduction=red,
+                                                                          log_target=lt))
+                lossx.set_num_threads(2)
+                l2, g2 = lossx.kl_div_with_grad(x, tt, reduction=red, log_target=lt)
+                np.testing.assert_array_equal(l2, loss)
+                np.testing.assert_array_equal(g2, grad)
+    finally:
+        lossx.set_num_threads(before)
+
+
 @pytest.mark.requires_torch
 def test_kl_div_pointwise_matches_torch():
     import torch

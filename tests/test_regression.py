@@ -155,6 +155,35 @@ def test_poisson_float32_exp_over_the_whole_range():
     assert np.max(np.abs(g - ref_e) / np.spacing(ref_e.astype(f32))) <= 2.0
 
 
+@pytest.mark.parametrize("n", [1, 17, 1025, 16385, 40_003])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_poisson_fused_loop_gives_the_separate_bits(n, dtype):
+    # the loss, its sum and the gradient come from one loop (detail::elementwise_fused): the same
+    # bits as a forward and a backward alone, for every reduction, across sub-chunk (1024) and
+    # block (16384) edges, at 1 and 2 threads
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal(n) * 3).astype(dtype)
+    y = np.abs(rng.standard_normal(n)).astype(dtype)
+    before = lossx.get_num_threads()
+    try:
+        for full in (False, True):
+            for red in ("mean", "sum", "none"):
+                go = rng.standard_normal(n).astype(dtype) if red == "none" else dtype(1.7)
+                lossx.set_num_threads(1)
+                loss, grad = lossx.poisson_nll_loss_with_grad(x, y, full=full, reduction=red)
+                g2 = lossx.poisson_nll_loss_backward(go, x, y, full=full, reduction=red)
+                np.testing.assert_array_equal(loss, lossx.poisson_nll_loss(x, y, full=full, reduction=red))
+                np.testing.assert_array_equal(grad, lossx.poisson_nll_loss_backward(np.ones_like(loss), x, y, full=full,
+                                                                                     reduction=red))
+                lossx.set_num_threads(2)
+                l2, gr2 = lossx.poisson_nll_loss_with_grad(x, y, full=full, reduction=red)
+                np.testing.assert_array_equal(l2, loss)
+                np.testing.assert_array_equal(gr2, grad)
+                np.testing.assert_array_equal(lossx.poisson_nll_loss_backward(go, x, y, full=full, reduction=red), g2)
+    finally:
+        lossx.set_num_threads(before)
+
+
 # ---------------------------------------------------------------- gaussian_nll_loss
 
 def _sum_to(g, shape):
