@@ -7,7 +7,8 @@
 // gradient is 1 − y/eps, a huge but finite number, as in PyTorch.
 // exp(x) is lossx::vexp_fast (vectorising, no division; for float32 it may differ from the
 // vexp used before session 5 by about 1 ulp, with the same overflow to inf above ln FLT_MAX and
-// 0 below ln FLT_MIN; float64 is unchanged).
+// 0 below ln FLT_MIN, now also at the one float just below it, whose exp is subnormal; float64
+// is unchanged). The loss (or its sum) and the gradient come from one loop (elementwise_fused).
 #include "core/elementwise_shared.hpp"
 #include "elementwise_loss.hpp"
 
