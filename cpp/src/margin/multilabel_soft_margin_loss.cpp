@@ -7,7 +7,7 @@
 // PyTorch writes it with logsigmoid, which is stable too; both agree to rounding. The loops
 // use the vectorisable exp/log1p of core/math.hpp (for float the division-free vexp_nonpos_fast /
 // vlog1p_unit_fast since session 5: float32 values moved by about 1 ulp; float64 unchanged), one
-// exp per element shared by the loss and the gradient. 'mean' averages the rows (the loss is per row).
+// exp per element shared by the loss and the gradient, in one loop per row. 'mean' averages the rows (the loss is per row).
 #include <cmath>
 
 #include "core/math.hpp"
@@ -32,56 +32,41 @@ LOSSX_INLINE T mlsm_value(T x, T y, T e) {
   return y * (x < T(0) ? -x : T(0)) + (T(1) - y) * (x > T(0) ? x : T(0)) + vlog1p_unit_fast(e);
 }
 
-// Columns per sub-chunk of a row: e = exp(-|x|) of a sub-chunk waits in an L1 buffer between
-// the loss loop, which always fills it, and the gradient loop, which reuses it (one exp per
-// element for forward+backward; the loss loop is the same whether a gradient follows or not,
-// so fused and separate calls give the same bits).
-constexpr index_t kMlsmChunk = 512;
+// The loss terms of a row's columns, summed in double, with the gradient from the same e in the
+// same loop when Grad (one pass: the gradient's stores overlap the exp/log1p arithmetic). The sum
+// is the same simd reduction with and without Grad, so fused and separate calls give the same bits.
+template <class T, bool Grad>
+LOSSX_INLINE double mlsm_row(const T* x, const T* y, const T* w, index_t C, T* gr, T scale) {
+  double s = 0.0;
+  if (w) {
+#pragma omp simd reduction(+ : s)
+    for (index_t c = 0; c < C; ++c) {
+      const T e = vexp_nonpos_fast(-std::fabs(x[c]));
+      s += static_cast<double>(w[c]) * static_cast<double>(mlsm_value(x[c], y[c], e));
+      if constexpr (Grad) gr[c] = scale * w[c] * (sigmoid_from(x[c], e) - y[c]);
+    }
+  } else {
+#pragma omp simd reduction(+ : s)
+    for (index_t c = 0; c < C; ++c) {
+      const T e = vexp_nonpos_fast(-std::fabs(x[c]));
+      s += static_cast<double>(mlsm_value(x[c], y[c], e));
+      if constexpr (Grad) gr[c] = scale * (sigmoid_from(x[c], e) - y[c]);
+    }
+  }
+  return s;
+}
 
 template <class T>
 LOSSX_SIMD_CLONES double mlsm_block(const MlsmArgs<T>& a, index_t r0, index_t r1, T* loss_rows,
                                     detail::RowGrad<T> rg) {
   const index_t C = a.l.classes;
-  const T* w = a.weight;
   double total = 0.0;
-  T eb[kMlsmChunk];
   for (index_t r = r0; r < r1; ++r) {
     const index_t base = a.l.base(r);
-    const T scale = a.grad ? static_cast<T>(rg.at(r) / static_cast<double>(C)) : T(0);
-    double s = 0.0;
-    for (index_t c0 = 0; c0 < C; c0 += kMlsmChunk) {
-      const index_t m = C - c0 < kMlsmChunk ? C - c0 : kMlsmChunk;
-      const T* x = a.x + base + c0;
-      const T* y = a.y + base + c0;
-      const T* wc = w ? w + c0 : nullptr;
-      double sc = 0.0;
-      if (wc) {
-#pragma omp simd reduction(+ : sc)
-        for (index_t c = 0; c < m; ++c) {
-          const T e = vexp_nonpos_fast(-std::fabs(x[c]));
-          eb[c] = e;
-          sc += static_cast<double>(wc[c]) * static_cast<double>(mlsm_value(x[c], y[c], e));
-        }
-      } else {
-#pragma omp simd reduction(+ : sc)
-        for (index_t c = 0; c < m; ++c) {
-          const T e = vexp_nonpos_fast(-std::fabs(x[c]));
-          eb[c] = e;
-          sc += static_cast<double>(mlsm_value(x[c], y[c], e));
-        }
-      }
-      s += sc;
-      if (a.grad) {
-        T* gr = a.grad + base + c0;
-        if (wc) {
-#pragma omp simd
-          for (index_t c = 0; c < m; ++c) gr[c] = scale * wc[c] * (sigmoid_from(x[c], eb[c]) - y[c]);
-        } else {
-#pragma omp simd
-          for (index_t c = 0; c < m; ++c) gr[c] = scale * (sigmoid_from(x[c], eb[c]) - y[c]);
-        }
-      }
-    }
+    const double s =
+        a.grad ? mlsm_row<T, true>(a.x + base, a.y + base, a.weight, C, a.grad + base,
+                                   static_cast<T>(rg.at(r) / static_cast<double>(C)))
+               : mlsm_row<T, false>(a.x + base, a.y + base, a.weight, C, nullptr, T(0));
     const double row = s / static_cast<double>(C);
     if (loss_rows) loss_rows[r] = static_cast<T>(row);
     total += row;
