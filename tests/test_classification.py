@@ -654,6 +654,58 @@ def test_kl_div_pointwise_semantics():
     assert grad[0] == pytest.approx(-math.exp(-2), rel=1e-14)
 
 
+def test_kl_div_float32_log_and_exp_edges():
+    # float32 runs lossx's division-free log / exp polynomials: a few ulp from float64, with the
+    # special values of log (t = 0, inf, nan) and exp (overflow to inf, 0 far below) intact.
+    f32 = np.float32
+    t = np.array([0.0, 1e-45, 1e-38, 1e-20, 0.25, 1.0, 3.0, 1e30, np.inf, np.nan, -1.0], dtype=f32)
+    x = np.full_like(t, -0.5)
+    loss, grad = lossx.kl_div_with_grad(x, t, reduction="none")
+    t64 = t.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        want = np.where(t64 == 0, 0.0, t64 * np.log(t64)) + 0.5 * t64
+    np.testing.assert_allclose(loss, want.astype(f32), rtol=4e-7, atol=1e-44)
+    np.testing.assert_array_equal(grad, -t)
+    lt = np.array([-np.inf, -200.0, -87.0, -1.0, 0.0, 1.0, 50.0, 88.0, 88.8, np.inf, np.nan], dtype=f32)
+    xl = np.full_like(lt, 0.25)
+    loss, grad = lossx.kl_div_with_grad(xl, lt, reduction="none", log_target=True)
+    lt64 = lt.astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        e = np.exp(lt64)
+        e = np.where(e > np.finfo(f32).max, np.inf, e)
+        want, want_grad = (e * (lt64 - 0.25)).astype(f32), (-e).astype(f32)
+    np.testing.assert_allclose(loss, want, rtol=4e-7, atol=0)
+    np.testing.assert_allclose(grad, want_grad, rtol=4e-7, atol=0)
+    assert grad[lt == f32(88.8)][0] == -np.inf and loss[-2] == np.inf and np.isnan(grad[-1])
+
+
+@pytest.mark.parametrize("n", [1, 17, 1025, 16385, 40_003])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kl_div_fused_loop_gives_the_separate_bits(n, dtype):
+    # loss (or sum) and gradient in one loop (detail::elementwise_fused): the bits of a forward and
+    # a backward alone, every reduction (batchmean too), both targets, 1 and 2 threads
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal(n) * 3).astype(dtype)
+    t = rng.random(n).astype(dtype)
+    t[::7] = 0
+    before = lossx.get_num_threads()
+    try:
+        for lt in (False, True):
+            tt = np.log(t + dtype(1e-3)).astype(dtype) if lt else t
+            for red in ("mean", "sum", "none", "batchmean"):
+                lossx.set_num_threads(1)
+                loss, grad = lossx.kl_div_with_grad(x, tt, reduction=red, log_target=lt)
+                np.testing.assert_array_equal(loss, lossx.kl_div(x, tt, reduction=red, log_target=lt))
+                np.testing.assert_array_equal(grad, lossx.kl_div_backward(np.ones_like(loss), x, tt, reduction=red,
+                                                                          log_target=lt))
+                lossx.set_num_threads(2)
+                l2, g2 = lossx.kl_div_with_grad(x, tt, reduction=red, log_target=lt)
+                np.testing.assert_array_equal(l2, loss)
+                np.testing.assert_array_equal(g2, grad)
+    finally:
+        lossx.set_num_threads(before)
+
+
 @pytest.mark.requires_torch
 def test_kl_div_pointwise_matches_torch():
     import torch

@@ -126,6 +126,64 @@ def test_poisson_rate_gradient_at_zero_is_huge_not_inf():
     np.testing.assert_allclose(g, [1 - 2 / 1e-2], rtol=1e-15)
 
 
+def test_poisson_float32_exp_over_the_whole_range():
+    # log_input: exp(x) for any float32 x (a polynomial exp with the exponent added in the bits):
+    # within a few ulp of float64 exp where finite, inf where float32 exp overflows (from the
+    # float nearest ln(FLT_MAX) up), 0 below ln(FLT_MIN), nan stays nan.
+    f32 = np.float32
+    x = np.array([-np.inf, -1e30, -200.0, -104.0, -87.4, -87.33, -50.0, -1.0, -1e-3, -0.0, 0.0, 1e-3, 0.5,
+                  1.0, 10.0, 40.0, 80.0, 88.0, 88.72283, 88.72284, 88.8, 100.0, 1e30, np.inf, np.nan],
+                 dtype=f32)
+    y = np.full_like(x, 0.5)
+    loss, grad = lossx.poisson_nll_loss_with_grad(x, y, reduction="none")
+    with np.errstate(invalid="ignore", over="ignore"):
+        e = np.exp(x.astype(np.float64))
+        want_exp = np.where(x.astype(np.float64) < np.log(np.finfo(f32).tiny), 0.0, e)  # lossx: no subnormal exp
+        want_exp = np.where(want_exp > np.finfo(f32).max, np.inf, want_exp)
+        want_grad = (want_exp - 0.5).astype(f32)
+        want_loss = (want_exp - 0.5 * x.astype(np.float64)).astype(f32)
+    assert loss.dtype == grad.dtype == f32
+    np.testing.assert_allclose(grad, want_grad, rtol=4e-7, atol=0)
+    np.testing.assert_allclose(loss, want_loss, rtol=4e-7, atol=0)
+    assert grad[x == f32(88.72284)][0] == np.inf and np.isfinite(grad[x == f32(88.72283)][0])
+    assert np.isnan(loss[x == np.inf][0])  # inf - 0.5·inf, as in PyTorch
+    assert np.isnan(loss[-1]) and np.isnan(grad[-1])
+    # dense: every exp in [-87, 88] within 2 ulp of float64's (the loss's gradient + y is exp(x))
+    xs = np.linspace(-87.0, 88.0, 200_001, dtype=f32)
+    g = lossx.poisson_nll_loss_backward(np.ones_like(xs), xs, np.zeros_like(xs), reduction="none")
+    ref_e = np.exp(xs.astype(np.float64))
+    assert np.max(np.abs(g - ref_e) / np.spacing(ref_e.astype(f32))) <= 2.0
+
+
+@pytest.mark.parametrize("n", [1, 17, 1025, 16385, 40_003])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_poisson_fused_loop_gives_the_separate_bits(n, dtype):
+    # the loss, its sum and the gradient come from one loop (detail::elementwise_fused): the same
+    # bits as a forward and a backward alone, for every reduction, across sub-chunk (1024) and
+    # block (16384) edges, at 1 and 2 threads
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal(n) * 3).astype(dtype)
+    y = np.abs(rng.standard_normal(n)).astype(dtype)
+    before = lossx.get_num_threads()
+    try:
+        for full in (False, True):
+            for red in ("mean", "sum", "none"):
+                go = rng.standard_normal(n).astype(dtype) if red == "none" else dtype(1.7)
+                lossx.set_num_threads(1)
+                loss, grad = lossx.poisson_nll_loss_with_grad(x, y, full=full, reduction=red)
+                g2 = lossx.poisson_nll_loss_backward(go, x, y, full=full, reduction=red)
+                np.testing.assert_array_equal(loss, lossx.poisson_nll_loss(x, y, full=full, reduction=red))
+                np.testing.assert_array_equal(grad, lossx.poisson_nll_loss_backward(np.ones_like(loss), x, y, full=full,
+                                                                                     reduction=red))
+                lossx.set_num_threads(2)
+                l2, gr2 = lossx.poisson_nll_loss_with_grad(x, y, full=full, reduction=red)
+                np.testing.assert_array_equal(l2, loss)
+                np.testing.assert_array_equal(gr2, grad)
+                np.testing.assert_array_equal(lossx.poisson_nll_loss_backward(go, x, y, full=full, reduction=red), g2)
+    finally:
+        lossx.set_num_threads(before)
+
+
 # ---------------------------------------------------------------- gaussian_nll_loss
 
 def _sum_to(g, shape):

@@ -4,6 +4,7 @@
 // has them, for x86-64-v3 and x86-64-v4 (FMA contraction, as in the library's clones).
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -32,6 +33,16 @@ float from_bits(std::uint32_t b) {
 
 using Batch = void (*)(const float*, float*, long);
 
+}  // namespace
+namespace lossx {
+// x·vlog_fast(x): vxlogx_fast must give these bits on every positive finite float.
+template <class T>
+LOSSX_INLINE T vlog_fast_times_x(T x) {
+  return x * vlog_fast(x);
+}
+}  // namespace lossx
+namespace {
+
 #define LOSSX_BATCH(name, attr, helper)                              \
   attr void name(const float* x, float* y, long n) {                 \
     for (long i = 0; i < n; ++i) y[i] = lossx::helper<float>(x[i]); \
@@ -51,6 +62,10 @@ using Batch = void (*)(const float*, float*, long);
 LOSSX_BATCHES(vexp_nonpos_fast)
 LOSSX_BATCHES(vlog1p_unit_fast)
 LOSSX_BATCHES(vlog_fast)
+LOSSX_BATCHES(vexp_fast)
+LOSSX_BATCHES(vexp)
+LOSSX_BATCHES(vxlogx_fast)
+LOSSX_BATCHES(vlog_fast_times_x)
 
 // The batch functions to run: the baseline one, plus each ISA variant the CPU supports.
 std::vector<std::pair<std::string, Batch>> variants(Batch base, Batch v3, Batch v4) {
@@ -193,5 +208,77 @@ LOSSX_TEST(vlog_fast_within_1_5_ulp_on_positive_floats) {
     CHECK(std::isnan(one(f, -inf)));
     CHECK(std::isnan(one(f, std::numeric_limits<float>::quiet_NaN())));
     CHECK(ulp_error(one(f, 1e-45f), std::log(static_cast<double>(1e-45f))) <= 1.5);  // smallest subnormal
+  }
+}
+
+LOSSX_TEST(vexp_fast_within_1_5_ulp_and_special_values_as_vexp) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::uint32_t lo = bits_of(lossx::detail::ExpConst<float>::lo);
+  const std::uint32_t hi = bits_of(lossx::detail::ExpConst<float>::hi);
+  const auto ref = variants(vexp_base, vexp_v3, vexp_v4);
+  const auto fast = variants(vexp_fast_base, vexp_fast_v3, vexp_fast_v4);
+  for (std::size_t v = 0; v < fast.size(); ++v) {
+    const auto& [isa, f] = fast[v];
+    const Batch g = ref[v].second;
+    // (C::lo, -0] (negative patterns grow as values fall) and [0, C::hi): the finite results
+    const double worst = std::max(sweep(f, ref_exp, 0x80000000u, lo - 1u, kStep), sweep(f, ref_exp, 0u, hi - 1u, kStep));
+    CHECK(worst <= 1.5);
+    if (worst > 1.5 || std::getenv("LOSSX_PRINT_ULP")) std::fprintf(stderr, "vexp_fast %s: %.3f ulp\n", isa.c_str(), worst);
+    // overflow to inf and underflow to 0 exactly where vexp does: every float within 2^16
+    // patterns of each threshold, both signs of the sweep
+    for (const std::uint32_t edge : {lo, hi}) {
+      for (std::uint32_t b = edge - 65536u; b <= edge + 65536u; ++b) {
+        const float x = from_bits(b);
+        const float a = one(f, x), e = one(g, x);
+        CHECK((a == inf) == (e == inf));
+        // the one documented difference: exp(C::lo) is subnormal, vexp_fast gives 0 there
+        CHECK((a == 0.0f) == (e == 0.0f || x == lossx::detail::ExpConst<float>::lo));
+        CHECK(!std::isnan(a));
+        CHECK(ulp_error(a, std::exp(static_cast<double>(x))) <= 1.5 || a == e || a == 0.0f);
+      }
+    }
+    CHECK(one(f, 0.0f) == 1.0f);
+    CHECK(one(f, -0.0f) == 1.0f);
+    CHECK(ulp_error(one(f, 1.0f), std::exp(1.0)) <= 1.0);
+    CHECK(one(f, 100.0f) == inf);
+    CHECK(one(f, 1e30f) == inf);
+    CHECK(one(f, inf) == inf);
+    CHECK(one(f, -100.0f) == 0.0f);
+    CHECK(one(f, lossx::detail::ExpConst<float>::lo) == 0.0f);
+    CHECK(one(f, -1e30f) == 0.0f);
+    CHECK(one(f, -inf) == 0.0f);
+    CHECK(std::isnan(one(f, std::numeric_limits<float>::quiet_NaN())));
+    CHECK(std::isnan(one(f, -std::numeric_limits<float>::quiet_NaN())));
+    // huge finite inputs whose integer part overflows
+    CHECK(one(f, std::numeric_limits<float>::max()) == inf);
+    CHECK(one(f, std::numeric_limits<float>::lowest()) == 0.0f);
+  }
+}
+
+LOSSX_TEST(vxlogx_fast_is_x_vlog_fast_with_xlogy_special_values) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const auto ref = variants(vlog_fast_times_x_base, vlog_fast_times_x_v3, vlog_fast_times_x_v4);
+  const auto fast = variants(vxlogx_fast_base, vxlogx_fast_v3, vxlogx_fast_v4);
+  for (std::size_t v = 0; v < fast.size(); ++v) {
+    const auto& [isa, f] = fast[v];
+    const Batch g = ref[v].second;
+    const double worst = sweep(f, [](double x) { return x * std::log(x); }, 1u, bits_of(1e36f), kStep);
+    CHECK(worst <= 2.5);
+    if (worst > 2.5 || std::getenv("LOSSX_PRINT_ULP")) std::fprintf(stderr, "vxlogx_fast %s: %.3f ulp\n", isa.c_str(), worst);
+    // bitwise x·vlog_fast(x) on positive finite floats (every 1009th pattern, subnormals included)
+    bool same = true;
+    for (std::uint64_t b = 1; b < bits_of(inf); b += 1009) {
+      const float x = from_bits(static_cast<std::uint32_t>(b));
+      same = same && bits_of(one(f, x)) == bits_of(one(g, x));
+    }
+    CHECK(same);
+    CHECK(bits_of(one(f, 0.0f)) == 0u);  // +0, also for -0
+    CHECK(bits_of(one(f, -0.0f)) == 0u);
+    CHECK(one(f, 1.0f) == 0.0f);
+    CHECK(one(f, inf) == inf);
+    CHECK(std::isnan(one(f, -1.0f)));
+    CHECK(std::isnan(one(f, -1e-45f)));
+    CHECK(std::isnan(one(f, -inf)));
+    CHECK(std::isnan(one(f, std::numeric_limits<float>::quiet_NaN())));
   }
 }

@@ -10,29 +10,36 @@
 // which is not the KL divergence per sample); 'batchmean' divides by
 // input.shape[0] (by 1 for a 0-d input), which is the mathematically correct
 // per-sample KL. lossx does not warn about 'mean' (PyTorch does on every call).
+// log and exp are lossx::vxlogx_fast (t·vlog_fast(t)) / vexp_fast (vectorising; for float without a division:
+// since session 5 a float32 result may differ from the earlier vlog / vexp by about 1 ulp of the
+// term; float64 is unchanged). The loss (or its sum) and the gradient are formed in one loop
+// (detail::elementwise_fused); with log_target exp(t) is computed once for both.
 #include <cmath>
 
 #include "core/check.hpp"
 #include "lossx/classification.hpp"
-#include "core/elementwise.hpp"
+#include "core/elementwise_shared.hpp"
 
 namespace lossx {
 namespace {
 
-// lossx::vlog / vexp vectorise (std::log / std::exp would be a libm call per element).
+// Functors of detail::elementwise_fused (shared / value / grad: the loss, its sum and the gradient
+// in one loop). lossx::vxlogx_fast / vexp_fast vectorise (std::log / std::exp would be a libm call
+// per element).
 template <class T>
 struct KlDiv {
+  LOSSX_INLINE T shared(T, T) const { return T(0); }  // nothing to share: the gradient is -t
   LOSSX_INLINE T value(T x, T t, T) const {
-    const T xlogy = t == T(0) ? T(0) : t * vlog(t);  // a NaN t fails t == 0 and stays NaN
-    return xlogy - t * x;
+    return vxlogx_fast(t) - t * x;  // xlogy(t, t): 0 at t = 0, nan for t < 0 or nan
   }
   LOSSX_INLINE T grad(T, T t, T) const { return -t; }
 };
 
 template <class T>
 struct KlDivLogTarget {
-  LOSSX_INLINE T value(T x, T t, T) const { return vexp(t) * (t - x); }
-  LOSSX_INLINE T grad(T, T t, T) const { return -vexp(t); }
+  LOSSX_INLINE T shared(T, T t) const { return vexp_fast(t); }  // exp(t), once for the loss and gradient
+  LOSSX_INLINE T value(T x, T t, T e) const { return e * (t - x); }
+  LOSSX_INLINE T grad(T, T, T e) const { return -e; }
 };
 
 }  // namespace
@@ -50,18 +57,13 @@ template <class T>
 void kl_div_run(View<const T> input, View<const T> target, const KlDivOptions<T>& opt, const Request<T>& request) {
   const Check ck{"kl_div"};
   const Shape shape = kl_div_shape(input, target, opt);
-  detail::ElementwiseSpec spec{opt.reduction, detail::MeanBy::Count};
-  if (opt.reduction == Reduction::BatchMean) {
-    spec.mean_by = detail::MeanBy::Divisor;
-    spec.divisor = shape.empty() ? 1.0 : static_cast<double>(shape[0]);
-  }
-  const Request<T>& out = request;
+  // 'mean' divides by the element count (the default), 'batchmean' by input.shape[0] (1 for 0-d)
+  const double denominator =
+      opt.reduction == Reduction::BatchMean ? (shape.empty() ? 1.0 : static_cast<double>(shape[0])) : -1.0;
   if (opt.log_target)
-    detail::elementwise(ck, KlDivLogTarget<T>{}, shape, input, target, detail::Bcast<T>{},
-                        detail::Bcast<T>{}, spec, out);
+    detail::elementwise_fused(ck, KlDivLogTarget<T>{}, shape, input, target, opt.reduction, request, denominator);
   else
-    detail::elementwise(ck, KlDiv<T>{}, shape, input, target, detail::Bcast<T>{}, detail::Bcast<T>{},
-                        spec, out);
+    detail::elementwise_fused(ck, KlDiv<T>{}, shape, input, target, opt.reduction, request, denominator);
 }
 
 #define INSTANTIATE(T)                                                                                        \

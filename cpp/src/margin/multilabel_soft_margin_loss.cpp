@@ -5,7 +5,9 @@
 //        = (1/C)·Σ_c w_c·[y_c·max(-x_c, 0) + (1 - y_c)·max(x_c, 0) + log1p(exp(-|x_c|))]
 //   d/dx_c = (w_c / C)·(sigmoid(x_c) - y_c)
 // PyTorch writes it with logsigmoid, which is stable too; both agree to rounding. The loops
-// use the vectorisable exp/log1p of core/math.hpp. 'mean' averages the rows (the loss is per row).
+// use the vectorisable exp/log1p of core/math.hpp (for float the division-free vexp_nonpos_fast /
+// vlog1p_unit_fast since session 5: float32 values moved by about 1 ulp; float64 unchanged), one
+// exp per element shared by the loss and the gradient, in one loop per row. 'mean' averages the rows (the loss is per row).
 #include <cmath>
 
 #include "core/math.hpp"
@@ -27,43 +29,47 @@ struct MlsmArgs {
 // One element's loss and the d loss / d x factor sigmoid(x) - y, from one exp.
 template <class T>
 LOSSX_INLINE T mlsm_value(T x, T y, T e) {
-  return y * (x < T(0) ? -x : T(0)) + (T(1) - y) * (x > T(0) ? x : T(0)) + vlog1p_unit(e);
+  return y * (x < T(0) ? -x : T(0)) + (T(1) - y) * (x > T(0) ? x : T(0)) + vlog1p_unit_fast(e);
+}
+
+// The loss terms of a row's columns, summed in double, with the gradient from the same e in the
+// same loop when Grad (one pass: the gradient's stores overlap the exp/log1p arithmetic). The sum
+// is the same simd reduction with and without Grad, so fused and separate calls give the same bits.
+template <class T, bool Grad>
+LOSSX_INLINE double mlsm_row(const T* x, const T* y, const T* w, index_t C, T* gr, T scale) {
+  double s = 0.0;
+  if (w) {
+#pragma omp simd reduction(+ : s)
+    for (index_t c = 0; c < C; ++c) {
+      const T e = vexp_nonpos_fast(-std::fabs(x[c]));
+      s += static_cast<double>(w[c]) * static_cast<double>(mlsm_value(x[c], y[c], e));
+      if constexpr (Grad) gr[c] = scale * w[c] * (sigmoid_from(x[c], e) - y[c]);
+    }
+  } else {
+#pragma omp simd reduction(+ : s)
+    for (index_t c = 0; c < C; ++c) {
+      const T e = vexp_nonpos_fast(-std::fabs(x[c]));
+      s += static_cast<double>(mlsm_value(x[c], y[c], e));
+      if constexpr (Grad) gr[c] = scale * (sigmoid_from(x[c], e) - y[c]);
+    }
+  }
+  return s;
 }
 
 template <class T>
 LOSSX_SIMD_CLONES double mlsm_block(const MlsmArgs<T>& a, index_t r0, index_t r1, T* loss_rows,
                                     detail::RowGrad<T> rg) {
   const index_t C = a.l.classes;
-  const T* w = a.weight;
   double total = 0.0;
   for (index_t r = r0; r < r1; ++r) {
     const index_t base = a.l.base(r);
-    const T* x = a.x + base;
-    const T* y = a.y + base;
-    double s = 0.0;
-    if (w) {
-#pragma omp simd reduction(+ : s)
-      for (index_t c = 0; c < C; ++c)
-        s += static_cast<double>(w[c]) * static_cast<double>(mlsm_value(x[c], y[c], vexp_nonpos(-std::fabs(x[c]))));
-    } else {
-#pragma omp simd reduction(+ : s)
-      for (index_t c = 0; c < C; ++c) s += static_cast<double>(mlsm_value(x[c], y[c], vexp_nonpos(-std::fabs(x[c]))));
-    }
+    const double s =
+        a.grad ? mlsm_row<T, true>(a.x + base, a.y + base, a.weight, C, a.grad + base,
+                                   static_cast<T>(rg.at(r) / static_cast<double>(C)))
+               : mlsm_row<T, false>(a.x + base, a.y + base, a.weight, C, nullptr, T(0));
     const double row = s / static_cast<double>(C);
     if (loss_rows) loss_rows[r] = static_cast<T>(row);
     total += row;
-    if (a.grad) {
-      T* gr = a.grad + base;
-      const T scale = static_cast<T>(rg.at(r) / static_cast<double>(C));
-      if (w) {
-#pragma omp simd
-        for (index_t c = 0; c < C; ++c)
-          gr[c] = scale * w[c] * (sigmoid_from(x[c], vexp_nonpos(-std::fabs(x[c]))) - y[c]);
-      } else {
-#pragma omp simd
-        for (index_t c = 0; c < C; ++c) gr[c] = scale * (sigmoid_from(x[c], vexp_nonpos(-std::fabs(x[c]))) - y[c]);
-      }
-    }
   }
   return total;
 }

@@ -5,6 +5,10 @@
 //   only where y > 1 (PyTorch masks y <= 1 to 0); it does not depend on x.
 // The gradient is w.r.t. x only (SPEC). At x = 0 without log_input the
 // gradient is 1 − y/eps, a huge but finite number, as in PyTorch.
+// exp(x) is lossx::vexp_fast (vectorising, no division; for float32 it may differ from the
+// vexp used before session 5 by about 1 ulp, with the same overflow to inf above ln FLT_MAX and
+// 0 below ln FLT_MIN, now also at the one float just below it, whose exp is subnormal; float64
+// is unchanged). The loss (or its sum) and the gradient come from one loop (elementwise_fused).
 #include "core/elementwise_shared.hpp"
 #include "elementwise_loss.hpp"
 
@@ -17,12 +21,12 @@ LOSSX_INLINE T stirling(T y) {
   return y > T(1) ? s : T(0);  // a select: the masked nan/-inf of y <= 0 never leaks
 }
 
-// The shared intermediate (detail::elementwise_shared): exp(x) with log_input, computed once
-// for the loss and its gradient; x + eps otherwise.
+// The shared intermediate (detail::elementwise_fused): exp(x) with log_input, computed once
+// for the loss and its gradient, in one loop that also writes the gradient; x + eps otherwise.
 template <class T, bool LogInput, bool Full>
 struct PoissonNll {
   T eps;
-  LOSSX_INLINE T shared(T x, T) const { return LogInput ? vexp(x) : x + eps; }
+  LOSSX_INLINE T shared(T x, T) const { return LogInput ? vexp_fast(x) : x + eps; }
   LOSSX_INLINE T value(T x, T y, T s) const {
     const T l = LogInput ? s - y * x : x - y * vlog_fast(s);
     return Full ? l + stirling(y) : l;
@@ -33,8 +37,8 @@ struct PoissonNll {
 template <class T, bool LogInput, bool Full>
 void run(const Check& ck, const Shape& shape, View<const T> input, View<const T> target,
          const PoissonNllLossOptions<T>& opt, const Request<T>& out) {
-  detail::elementwise_shared(ck, PoissonNll<T, LogInput, Full>{static_cast<T>(opt.eps)}, shape, input, target,
-                             opt.reduction, out);
+  detail::elementwise_fused(ck, PoissonNll<T, LogInput, Full>{static_cast<T>(opt.eps)}, shape, input, target,
+                            opt.reduction, out);
 }
 }  // namespace
 
