@@ -136,8 +136,7 @@ LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUnifo
   // (2) S and the gradient's sum, in double lanes.
   f64x8 slo = {}, shi = {}, glo = {}, ghi = {};
   const auto add_block = [](f32x16 f, f64x8& lo, f64x8& hi) LOSSX_INLINE_LAMBDA {
-    lo += __builtin_convertvector(__builtin_shufflevector(f, f, 0, 1, 2, 3, 4, 5, 6, 7), f64x8);
-    hi += __builtin_convertvector(__builtin_shufflevector(f, f, 8, 9, 10, 11, 12, 13, 14, 15), f64x8);
+    detail::add_to_double_lanes(f, lo, hi);
   };
   const auto lanes_sum = [](f64x8 lo, f64x8 hi) LOSSX_INLINE_LAMBDA {
     const f64x8 d = lo + hi;
