@@ -10,14 +10,23 @@
 // nothing cancels, and a tiny loss far in the tails (x = -20, y = 0) keeps its
 // relative accuracy. exp and log1p are lossx::vexp_nonpos_fast / vlog1p_unit_fast, which
 // vectorise; without weights, exp(-|x|) is shared by the loss and its gradient.
+// Unweighted float on AVX-512 (bce_block16): the loss is max(x, 0) - y·x + log1p(exp(-|x|)), the
+// first two terms one FMA (the exact value rounded once: max(x, 0) - y·x = (1-y)·max(x, 0) +
+// y·max(-x, 0), non-negative for y in [0, 1]), the last one lossx::vlog1p_exp_neg16 (a table
+// polynomial, no exp and no log1p) for |x| < 15.75; lanes at or above that (and ±inf) take the
+// form above with e - e²/2 for the log1p, so infinities give what they always gave.
 // `weight` and `pos_weight` are broadcast (NumPy rules) to the target's shape:
 // a (C,) pos_weight runs along the last (class) dim.
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 #include "core/check.hpp"
 #include "lossx/classification.hpp"
 #include "core/elementwise.hpp"
 #include "core/elementwise_shared.hpp"
+#include "core/rows.hpp"
 
 namespace lossx {
 namespace {
@@ -62,6 +71,165 @@ struct BceWithLogitsShared {
   }
 };
 
+#ifdef LOSSX_VEC16
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+using detail::f32x16;
+using detail::f64x8;
+using detail::i32x16;
+typedef double f64x16 __attribute__((vector_size(128)));
+
+// The loss of 16 lanes with |x| = t < detail::kLog1pExpNegCut. Fused (the clone fuses a*b - c into
+// an FMA, detail::fma_fuses): max(x, 0) - y·x rounded once, plus g. Not fused: y·x would be rounded
+// before the subtraction (a relative error up to 2^-24·x / ((1-y)·x) where y -> 1), so the two
+// non-negative terms of BceWithLogitsShared::value instead.
+template <bool Fused>
+LOSSX_INLINE f32x16 bce_logits_value16(f32x16 x, f32x16 y, f32x16 t) {
+  const f32x16 g = detail::log1p_exp_neg16_table(t);
+  const f32x16 zero{};
+  if constexpr (Fused) {
+    return ((x > 0.0f ? x : zero) - y * x) + g;
+  } else {
+    return ((1.0f - y) * (x > 0.0f ? x : zero) + y * (x < 0.0f ? -x : zero)) + g;
+  }
+}
+
+// Lanes with t >= the cut or t = inf: BceWithLogitsShared::value's form (x = ±inf gives what the
+// scalar path gives: inf, or NaN where y multiplies inf by 0) with log1p(e^-t) = e - e²/2.
+LOSSX_INLINE f32x16 bce_logits_value16_tail(f32x16 x, f32x16 y, f32x16 t) {
+  const f32x16 zero{};
+  return ((1.0f - y) * (x > 0.0f ? x : zero) + y * (x < 0.0f ? -x : zero)) + detail::log1p_exp_neg16_tail(t);
+}
+
+// The loss of one sub-chunk of m values, stored to `loss` (if not null) or summed in double into
+// *sum, 16 lanes at a time (the last, partial vector padded with zeros and its padding lanes
+// dropped). Tail = false: table lanes only; returns false, its results void, if some |x| reached the
+// cut (or is NaN). Tail = true: every lane's value, the table one where |x| < the cut, so both give
+// the same bits where both are valid; the sum's order is the same too.
+template <bool Fused, bool Tail>
+LOSSX_INLINE bool bce_logits_chunk16(const float* x, const float* y, index_t m, float* loss, double* sum) {
+  f64x8 a0{}, a1{};
+  i32x16 tmax{};  // max of the bits of |x| (integer order is float order for t >= 0; NaN is above inf)
+  const f32x16 cut = detail::splat16(detail::kLog1pExpNegCut);
+  auto one = [&](f32x16 xv, f32x16 yv) LOSSX_INLINE_LAMBDA {
+    const i32x16 tb = reinterpret_cast<i32x16>(xv) & 0x7fffffff;
+    const f32x16 t = reinterpret_cast<f32x16>(tb);
+    f32x16 v = bce_logits_value16<Fused>(xv, yv, t);
+    if constexpr (Tail) {
+      const i32x16 far = t >= cut;
+      bool any = false;
+      for (int i = 0; i < 16; ++i) any |= far[i] != 0;
+      if (any) v = far ? bce_logits_value16_tail(xv, yv, t) : v;
+    } else {
+      tmax = tmax > tb ? tmax : tb;
+    }
+    return v;
+  };
+  auto add = [&](f32x16 v) LOSSX_INLINE_LAMBDA {
+    const f64x16 d = __builtin_convertvector(v, f64x16);
+    a0 += __builtin_shufflevector(d, d, 0, 1, 2, 3, 4, 5, 6, 7);
+    a1 += __builtin_shufflevector(d, d, 8, 9, 10, 11, 12, 13, 14, 15);
+  };
+  const index_t nv = m / 16;
+  for (index_t v = 0; v < nv; ++v) {
+    const f32x16 r = one(detail::load16(x + 16 * v), detail::load16(y + 16 * v));
+    if (loss) {
+      detail::store16(loss + 16 * v, r);
+    } else {
+      add(r);
+    }
+  }
+  const index_t rest = m - 16 * nv;
+  if (rest > 0) {
+    float xb[16] = {}, yb[16] = {};
+    std::memcpy(xb, x + 16 * nv, static_cast<size_t>(rest) * sizeof(float));
+    std::memcpy(yb, y + 16 * nv, static_cast<size_t>(rest) * sizeof(float));
+    const f32x16 r = one(detail::load16(xb), detail::load16(yb));
+    if (loss) {
+      float out[16];
+      detail::store16(out, r);
+      std::memcpy(loss + 16 * nv, out, static_cast<size_t>(rest) * sizeof(float));
+    } else {
+      const i32x16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+      add(lane < static_cast<std::int32_t>(rest) ? r : f32x16{});
+    }
+  }
+  if constexpr (!Tail) {
+    const std::int32_t cb = __builtin_bit_cast(std::int32_t, detail::kLog1pExpNegCut);
+    bool far = false;
+    for (int i = 0; i < 16; ++i) far |= tmax[i] >= cb;
+    if (far) return false;
+  }
+  if (sum) {
+    const f64x8 a = a0 + a1;
+    double s = 0.0;
+    for (int i = 0; i < 8; ++i) s += a[i];
+    *sum = s;
+  }
+  return true;
+}
+
+// elementwise_shared_block's work for unweighted float on AVX-512: the loss by bce_logits_chunk16
+// (a sub-chunk with a lane at or past the cut is redone with the tail lanes, and so is the rest of
+// the block: large logits tend to come together), the gradient as elementwise_shared_block computes
+// it (e = exp(-|x|) per element, the same bits).
+template <bool Fused>
+LOSSX_INLINE void bce_logits_block16(const float* x, const float* y, index_t b, index_t e, float* loss, float* grad,
+                                     const float* g, float gs, double* sum) {
+  const BceWithLogitsShared<float> op;
+  double total = 0.0;
+  bool tail = false;
+  for (index_t c0 = b; c0 < e; c0 += detail::kFuseChunk) {
+    const index_t m = e - c0 > detail::kFuseChunk ? detail::kFuseChunk : e - c0;
+    const float* xc = x + c0;
+    const float* yc = y + c0;
+    if (loss || sum) {
+      float* lc = loss ? loss + c0 : nullptr;
+      double s = 0.0;
+      double* sp = loss ? nullptr : &s;
+      if (tail || !bce_logits_chunk16<Fused, false>(xc, yc, m, lc, sp)) {
+        tail = true;
+        bce_logits_chunk16<Fused, true>(xc, yc, m, lc, sp);
+      }
+      total += s;
+    }
+    if (grad) {
+      float* gc = grad + c0;
+      if (g) {
+        const float* go = g + c0;
+#pragma omp simd
+        for (index_t i = 0; i < m; ++i) gc[i] = go[i] * op.grad(xc[i], yc[i], op.shared(xc[i], yc[i]));
+      } else {
+#pragma omp simd
+        for (index_t i = 0; i < m; ++i) gc[i] = gs * op.grad(xc[i], yc[i], op.shared(xc[i], yc[i]));
+      }
+    }
+  }
+  if (sum) *sum = total;
+}
+#pragma GCC diagnostic pop
+#endif
+
+// The block of an unweighted call (detail::unweighted_pass): bce_logits_block16 for float where
+// 16-lane vectors are fast (detail::vec16_fast), else elementwise_shared_block.
+template <class T>
+LOSSX_SIMD_CLONES void bce_logits_block(const T* x, const T* y, index_t b, index_t e, T* loss, T* grad, const T* g,
+                                        T gs, double* sum) {
+#ifdef LOSSX_VEC16
+  if constexpr (std::is_same_v<T, float>) {
+    if (detail::vec16_fast()) {
+      if (detail::fma_fuses()) {
+        bce_logits_block16<true>(x, y, b, e, loss, grad, g, gs, sum);
+      } else {
+        bce_logits_block16<false>(x, y, b, e, loss, grad, g, gs, sum);
+      }
+      return;
+    }
+  }
+#endif
+  detail::elementwise_shared_block<T>(BceWithLogitsShared<T>{}, x, y, b, e, loss, grad, g, gs, sum);
+}
+
 }  // namespace
 
 template <class T>
@@ -83,7 +251,11 @@ void binary_cross_entropy_with_logits_run(View<const T> input, View<const T> tar
   const Check ck{"binary_cross_entropy_with_logits"};
   const Shape shape = binary_cross_entropy_with_logits_shape(input, target, opt);
   if (!opt.weight.present() && !opt.pos_weight.present()) {
-    detail::elementwise_shared(ck, BceWithLogitsShared<T>{}, shape, input, target, opt.reduction, request);
+    ck.strides("input", input);
+    ck.strides("target", target);
+    detail::unweighted_pass<T>(ck, shape, input, target, opt.reduction, request,
+                               [](const T* xs, const T* ys, index_t b, index_t e, T* loss, T* grad, const T* g, T gs,
+                                  double* sum) { bce_logits_block<T>(xs, ys, b, e, loss, grad, g, gs, sum); });
     return;
   }
   detail::elementwise(ck, BceWithLogits<T>{}, shape, input, target,
