@@ -88,7 +88,11 @@ LOSSX_INLINE f32x16 bce_logits_value16(f32x16 x, f32x16 y, f32x16 t) {
   const f32x16 g = detail::log1p_exp_neg16_table(t);
   const f32x16 zero{};
   if constexpr (Fused) {
-    return ((x > 0.0f ? x : zero) - y * x) + g;
+    // max(x, 0) as a signed-integer max of the bits (one instruction; a negative x, -0 included,
+    // has negative bits and gives +0; a NaN x gives NaN or 0, and y·x then NaN).
+    const i32x16 xb = reinterpret_cast<i32x16>(x);
+    const i32x16 z{};
+    return (reinterpret_cast<f32x16>(xb > z ? xb : z) - y * x) + g;
   } else {
     return ((1.0f - y) * (x > 0.0f ? x : zero) + y * (x < 0.0f ? -x : zero)) + g;
   }
@@ -101,29 +105,31 @@ LOSSX_INLINE f32x16 bce_logits_value16_tail(f32x16 x, f32x16 y, f32x16 t) {
   return ((1.0f - y) * (x > 0.0f ? x : zero) + y * (x < 0.0f ? -x : zero)) + detail::log1p_exp_neg16_tail(t);
 }
 
-// The loss of one sub-chunk of m values, stored to `loss` (if not null) or summed in double into
-// *sum, 16 lanes at a time (the last, partial vector padded with zeros and its padding lanes
-// dropped). Tail = false: table lanes only; returns false, its results void, if some |x| reached the
-// cut (or is NaN). Tail = true: every lane's value, the table one where |x| < the cut, so both give
-// the same bits where both are valid; the sum's order is the same too.
+// The loss of one sub-chunk of m values, stored to `loss` (if not null) or summed into *sum,
+// 16 lanes at a time (the last, partial vector padded with zeros and its padding lanes dropped).
+// The sum adds two vectors' values in float, then the 16 pair sums in double (one conversion per
+// 32 values instead of per 16: the conversions were ~1/6 of the loop; a pair of non-negative terms
+// loses at most 2^-24 of itself, below the terms' own error). Tail = false: table lanes only;
+// returns false, its results void, if some |x| reached the cut (or is NaN). Tail = true: every
+// lane's value, the table one where |x| < the cut, so both give the same bits where both are valid
+// (the sum's order is the same too).
 template <bool Fused, bool Tail>
 LOSSX_INLINE bool bce_logits_chunk16(const float* x, const float* y, index_t m, float* loss, double* sum) {
   f64x8 a0{}, a1{};
   i32x16 tmax{};  // max of the bits of |x| (integer order is float order for t >= 0; NaN is above inf)
   const f32x16 cut = detail::splat16(detail::kLog1pExpNegCut);
-  auto one = [&](f32x16 xv, f32x16 yv) LOSSX_INLINE_LAMBDA {
+  auto one = [&](const float* xp, const float* yp) LOSSX_INLINE_LAMBDA {
+    const f32x16 xv = detail::load16(xp);
+    const f32x16 yv = detail::load16(yp);
     const i32x16 tb = reinterpret_cast<i32x16>(xv) & 0x7fffffff;
     const f32x16 t = reinterpret_cast<f32x16>(tb);
-    f32x16 v = bce_logits_value16<Fused>(xv, yv, t);
+    const f32x16 v = bce_logits_value16<Fused>(xv, yv, t);
     if constexpr (Tail) {
-      const i32x16 far = t >= cut;
-      bool any = false;
-      for (int i = 0; i < 16; ++i) any |= far[i] != 0;
-      if (any) v = far ? bce_logits_value16_tail(xv, yv, t) : v;
+      return t >= cut ? bce_logits_value16_tail(xv, yv, t) : v;
     } else {
       tmax = tmax > tb ? tmax : tb;
+      return v;
     }
-    return v;
   };
   auto add = [&](f32x16 v) LOSSX_INLINE_LAMBDA {
     const f64x16 d = __builtin_convertvector(v, f64x16);
@@ -131,36 +137,33 @@ LOSSX_INLINE bool bce_logits_chunk16(const float* x, const float* y, index_t m, 
     a1 += __builtin_shufflevector(d, d, 8, 9, 10, 11, 12, 13, 14, 15);
   };
   const index_t nv = m / 16;
-  for (index_t v = 0; v < nv; ++v) {
-    const f32x16 r = one(detail::load16(x + 16 * v), detail::load16(y + 16 * v));
-    if (loss) {
-      detail::store16(loss + 16 * v, r);
-    } else {
-      add(r);
-    }
-  }
   const index_t rest = m - 16 * nv;
+  f32x16 last{};  // the odd full vector and the padded partial one, summed last
+  if (loss) {
+    for (index_t v = 0; v < nv; ++v) detail::store16(loss + 16 * v, one(x + 16 * v, y + 16 * v));
+  } else {
+    for (index_t v = 0; v + 1 < nv; v += 2) add(one(x + 16 * v, y + 16 * v) + one(x + 16 * v + 16, y + 16 * v + 16));
+    if (nv % 2) last = one(x + 16 * (nv - 1), y + 16 * (nv - 1));
+  }
   if (rest > 0) {
     float xb[16] = {}, yb[16] = {};
     std::memcpy(xb, x + 16 * nv, static_cast<size_t>(rest) * sizeof(float));
     std::memcpy(yb, y + 16 * nv, static_cast<size_t>(rest) * sizeof(float));
-    const f32x16 r = one(detail::load16(xb), detail::load16(yb));
+    const f32x16 r = one(xb, yb);
     if (loss) {
       float out[16];
       detail::store16(out, r);
       std::memcpy(loss + 16 * nv, out, static_cast<size_t>(rest) * sizeof(float));
     } else {
       const i32x16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-      add(lane < static_cast<std::int32_t>(rest) ? r : f32x16{});
+      last += lane < static_cast<std::int32_t>(rest) ? r : f32x16{};
     }
   }
   if constexpr (!Tail) {
-    const std::int32_t cb = __builtin_bit_cast(std::int32_t, detail::kLog1pExpNegCut);
-    bool far = false;
-    for (int i = 0; i < 16; ++i) far |= tmax[i] >= cb;
-    if (far) return false;
+    if (detail::any16(tmax >= __builtin_bit_cast(std::int32_t, detail::kLog1pExpNegCut))) return false;
   }
   if (sum) {
+    add(last);
     const f64x8 a = a0 + a1;
     double s = 0.0;
     for (int i = 0; i < 8; ++i) s += a[i];

@@ -541,6 +541,16 @@ LOSSX_INLINE f32x16 log1p_exp_neg16_tail(f32x16 t) {
   const f32x16 e = vexp16_nonpos<false>(-t);
   return (e * -0.5f) * e + e;
 }
+
+/// Whether any lane of a 16-lane mask (or integer vector) is non-zero: an OR tree of halves.
+LOSSX_INLINE bool any16(i32x16 m) {
+  typedef std::int32_t i32x8 __attribute__((vector_size(32)));
+  typedef std::int32_t i32x4 __attribute__((vector_size(16)));
+  const i32x8 a = __builtin_shufflevector(m, m, 0, 1, 2, 3, 4, 5, 6, 7) |
+                  __builtin_shufflevector(m, m, 8, 9, 10, 11, 12, 13, 14, 15);
+  const i32x4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) | __builtin_shufflevector(a, a, 4, 5, 6, 7);
+  return ((b[0] | b[1]) | (b[2] | b[3])) != 0;
+}
 }  // namespace detail
 
 /// log1p(exp(-t)) = softplus(-t) for 16 floats t >= 0 (t = |x| of a softplus), in one step instead of
@@ -555,10 +565,7 @@ LOSSX_INLINE detail::f32x16 vlog1p_exp_neg16(detail::f32x16 t) {
   using detail::i32x16;
   const f32x16 g = detail::log1p_exp_neg16_table(t);
   const i32x16 tail = t >= detail::kLog1pExpNegCut;
-  // Any lane in the tail (a horizontal OR: the branch is rarely taken on typical logits).
-  bool any = false;
-  for (int i = 0; i < 16; ++i) any |= tail[i] != 0;
-  return any ? (tail ? detail::log1p_exp_neg16_tail(t) : g) : g;
+  return detail::any16(tail) ? (tail ? detail::log1p_exp_neg16_tail(t) : g) : g;  // rarely taken on typical logits
 }
 #pragma GCC diagnostic pop
 #endif
