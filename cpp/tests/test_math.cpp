@@ -153,24 +153,28 @@ LOSSX_TEST(vlog_fast_within_1_5_ulp_on_positive_floats) {
 #ifdef LOSSX_VEC16
 namespace {
 // The 16-lane helper over a batch: whole vectors, the last one padded with zeros.
-#define LOSSX_BATCH16(name, attr)                                                         \
+#define LOSSX_BATCH16(name, attr, helper)                                                 \
   attr void name(const float* x, float* y, long n) {                                      \
     for (long i = 0; i < n; i += 16) {                                                    \
       float in[16] = {}, out[16];                                                         \
       const long m = n - i < 16 ? n - i : 16;                                             \
       std::memcpy(in, x + i, static_cast<size_t>(m) * sizeof(float));                     \
-      lossx::detail::store16(out, lossx::vlog1p_exp_neg16(lossx::detail::load16(in)));    \
+      lossx::detail::store16(out, lossx::helper(lossx::detail::load16(in)));              \
       std::memcpy(y + i, out, static_cast<size_t>(m) * sizeof(float));                    \
     }                                                                                     \
   }
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
-LOSSX_BATCH16(log1p_exp_neg16_base, )
-LOSSX_BATCH16(log1p_exp_neg16_v3, LOSSX_TEST_TARGET("arch=x86-64-v3"))
-LOSSX_BATCH16(log1p_exp_neg16_v4, LOSSX_TEST_TARGET("arch=x86-64-v4"))
+LOSSX_BATCH16(log1p_exp_neg16_base, , vlog1p_exp_neg16)
+LOSSX_BATCH16(log1p_exp_neg16_v3, LOSSX_TEST_TARGET("arch=x86-64-v3"), vlog1p_exp_neg16)
+LOSSX_BATCH16(log1p_exp_neg16_v4, LOSSX_TEST_TARGET("arch=x86-64-v4"), vlog1p_exp_neg16)
+LOSSX_BATCH16(sigmoid_neg16_base, , vsigmoid_neg16)
+LOSSX_BATCH16(sigmoid_neg16_v3, LOSSX_TEST_TARGET("arch=x86-64-v3"), vsigmoid_neg16)
+LOSSX_BATCH16(sigmoid_neg16_v4, LOSSX_TEST_TARGET("arch=x86-64-v4"), vsigmoid_neg16)
 #pragma GCC diagnostic pop
 
 double ref_log1p_exp_neg(double t) { return std::log1p(std::exp(-t)); }
+double ref_sigmoid_neg(double t) { return 1.0 / (1.0 + std::exp(t)); }
 }  // namespace
 
 LOSSX_TEST(vlog1p_exp_neg16_within_1_5_ulp_on_its_domain) {
@@ -198,6 +202,23 @@ LOSSX_TEST(vlog1p_exp_neg16_within_1_5_ulp_on_its_domain) {
     f(in, out, 16);
     CHECK(out[1] == first);
     CHECK(ulp_error(out[0], ref_log1p_exp_neg(static_cast<double>(in[0]))) <= 1.5);
+  }
+}
+
+LOSSX_TEST(vsigmoid_neg16_within_1_5_ulp_on_its_domain) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::uint32_t hi = bits_of(-lossx::detail::ExpConst<float>::lo);
+  for (const auto& [isa, f] : variants(sigmoid_neg16_base, sigmoid_neg16_v3, sigmoid_neg16_v4)) {
+    const double worst = sweep(f, ref_sigmoid_neg, 0u, hi, kStep);
+    const double near_cut = sweep(f, ref_sigmoid_neg, bits_of(15.25f), bits_of(16.5f), 1u);
+    std::fprintf(stderr, "vsigmoid_neg16 %s: %.3f ulp (every 127th float), %.3f ulp near the cut\n", isa.c_str(),
+                 worst, near_cut);
+    CHECK(worst <= 1.5);
+    CHECK(near_cut <= 1.5);
+    CHECK(one(f, 0.0f) == 0.5f);
+    CHECK(one(f, 100.0f) == 0.0f);
+    CHECK(one(f, inf) == 0.0f);
+    CHECK(std::isnan(one(f, std::numeric_limits<float>::quiet_NaN())));
   }
 }
 #endif

@@ -172,14 +172,71 @@ LOSSX_INLINE bool bce_logits_chunk16(const float* x, const float* y, index_t m, 
   return true;
 }
 
+// d loss / dx = sigmoid(x) - y of 16 lanes with |x| = t < the cut: s = sigmoid(-t) from
+// detail::sigmoid_neg16_table (no exp, no division), sigmoid(x) = 1 - s for x >= 0 and s below, so
+// (1 - y) - s and s - y: no cancellation where the loss is tiny (y = 1, x large: -s exactly as
+// rounded). Lanes past the cut: BceWithLogitsShared::grad's form with s = e - e² (x = ±inf gives
+// its values: 1 - y and -y, or NaN where y multiplies an infinite target by 0).
+LOSSX_INLINE f32x16 bce_logits_grad16(f32x16 x, f32x16 y, f32x16 t) {
+  const f32x16 s = detail::sigmoid_neg16_table(t);
+  return x >= 0.0f ? (1.0f - y) - s : s - y;
+}
+LOSSX_INLINE f32x16 bce_logits_grad16_tail(f32x16 x, f32x16 y, f32x16 t) {
+  const f32x16 s = detail::sigmoid_neg16_tail(t);
+  const f32x16 one_minus = 1.0f - s;
+  return (1.0f - y) * (x >= 0.0f ? one_minus : s) - y * (x >= 0.0f ? s : one_minus);
+}
+
+// The gradient of one sub-chunk: grad[i] = (go ? go[i] : gs) · d loss / dx, 16 lanes at a time as
+// bce_logits_chunk16 (Tail: the same contract).
+template <bool Tail>
+LOSSX_INLINE bool bce_logits_grad_chunk16(const float* x, const float* y, index_t m, const float* go, float gs,
+                                          float* grad) {
+  i32x16 tmax{};
+  const f32x16 cut = detail::splat16(detail::kLog1pExpNegCut);
+  auto one = [&](const float* xp, const float* yp) LOSSX_INLINE_LAMBDA {
+    const f32x16 xv = detail::load16(xp);
+    const f32x16 yv = detail::load16(yp);
+    const i32x16 tb = reinterpret_cast<i32x16>(xv) & 0x7fffffff;
+    const f32x16 t = reinterpret_cast<f32x16>(tb);
+    const f32x16 d = bce_logits_grad16(xv, yv, t);
+    if constexpr (Tail) {
+      return t >= cut ? bce_logits_grad16_tail(xv, yv, t) : d;
+    } else {
+      tmax = tmax > tb ? tmax : tb;
+      return d;
+    }
+  };
+  const index_t nv = m / 16;
+  if (go) {
+    for (index_t v = 0; v < nv; ++v)
+      detail::store16(grad + 16 * v, detail::load16(go + 16 * v) * one(x + 16 * v, y + 16 * v));
+  } else {
+    for (index_t v = 0; v < nv; ++v) detail::store16(grad + 16 * v, gs * one(x + 16 * v, y + 16 * v));
+  }
+  const index_t rest = m - 16 * nv;
+  if (rest > 0) {
+    float xb[16] = {}, yb[16] = {}, gb[16] = {}, out[16];
+    const size_t bytes = static_cast<size_t>(rest) * sizeof(float);
+    std::memcpy(xb, x + 16 * nv, bytes);
+    std::memcpy(yb, y + 16 * nv, bytes);
+    if (go) std::memcpy(gb, go + 16 * nv, bytes);
+    const f32x16 d = one(xb, yb);
+    detail::store16(out, go ? detail::load16(gb) * d : gs * d);
+    std::memcpy(grad + 16 * nv, out, bytes);
+  }
+  if constexpr (!Tail) {
+    if (detail::any16(tmax >= __builtin_bit_cast(std::int32_t, detail::kLog1pExpNegCut))) return false;
+  }
+  return true;
+}
+
 // elementwise_shared_block's work for unweighted float on AVX-512: the loss by bce_logits_chunk16
-// (a sub-chunk with a lane at or past the cut is redone with the tail lanes, and so is the rest of
-// the block: large logits tend to come together), the gradient as elementwise_shared_block computes
-// it (e = exp(-|x|) per element, the same bits).
+// and the gradient by bce_logits_grad_chunk16 (a sub-chunk with a lane at or past the cut is redone
+// with the tail lanes, and so is the rest of the block: large logits tend to come together).
 template <bool Fused>
 LOSSX_INLINE void bce_logits_block16(const float* x, const float* y, index_t b, index_t e, float* loss, float* grad,
                                      const float* g, float gs, double* sum) {
-  const BceWithLogitsShared<float> op;
   double total = 0.0;
   bool tail = false;
   for (index_t c0 = b; c0 < e; c0 += detail::kFuseChunk) {
@@ -198,13 +255,10 @@ LOSSX_INLINE void bce_logits_block16(const float* x, const float* y, index_t b, 
     }
     if (grad) {
       float* gc = grad + c0;
-      if (g) {
-        const float* go = g + c0;
-#pragma omp simd
-        for (index_t i = 0; i < m; ++i) gc[i] = go[i] * op.grad(xc[i], yc[i], op.shared(xc[i], yc[i]));
-      } else {
-#pragma omp simd
-        for (index_t i = 0; i < m; ++i) gc[i] = gs * op.grad(xc[i], yc[i], op.shared(xc[i], yc[i]));
+      const float* go = g ? g + c0 : nullptr;
+      if (tail || !bce_logits_grad_chunk16<false>(xc, yc, m, go, gs, gc)) {
+        tail = true;
+        bce_logits_grad_chunk16<true>(xc, yc, m, go, gs, gc);
       }
     }
   }
