@@ -105,6 +105,21 @@ LOSSX_INLINE f32x16 bce_logits_value16_tail(f32x16 x, f32x16 y, f32x16 t) {
   return ((1.0f - y) * (x > 0.0f ? x : zero) + y * (x < 0.0f ? -x : zero)) + detail::log1p_exp_neg16_tail(t);
 }
 
+// d loss / dx = sigmoid(x) - y of 16 lanes with |x| = t < the cut: s = sigmoid(-t) from
+// detail::sigmoid_neg16_table (no exp, no division), sigmoid(x) = 1 - s for x >= 0 and s below, so
+// (1 - y) - s and s - y: no cancellation where the loss is tiny (y = 1, x large: -s exactly as
+// rounded). Lanes past the cut: BceWithLogitsShared::grad's form with s = e - e² (x = ±inf gives
+// its values: 1 - y and -y, or NaN where y multiplies an infinite target by 0).
+LOSSX_INLINE f32x16 bce_logits_grad16(f32x16 x, f32x16 y, f32x16 t) {
+  const f32x16 s = detail::sigmoid_neg16_table(t);
+  return x >= 0.0f ? (1.0f - y) - s : s - y;
+}
+LOSSX_INLINE f32x16 bce_logits_grad16_tail(f32x16 x, f32x16 y, f32x16 t) {
+  const f32x16 s = detail::sigmoid_neg16_tail(t);
+  const f32x16 one_minus = 1.0f - s;
+  return (1.0f - y) * (x >= 0.0f ? one_minus : s) - y * (x >= 0.0f ? s : one_minus);
+}
+
 // The loss of one sub-chunk of m values, stored to `loss` (if not null) or summed into *sum,
 // 16 lanes at a time (the last, partial vector padded with zeros and its padding lanes dropped).
 // The sum adds four vectors' values in float (two levels: (v0 + v1) + (v2 + v3)), then the 16
@@ -114,23 +129,34 @@ LOSSX_INLINE f32x16 bce_logits_value16_tail(f32x16 x, f32x16 y, f32x16 t) {
 // returns false, its results void, if some |x| reached the cut (or is NaN). Tail = true: every
 // lane's value, the table one where |x| < the cut, so both give the same bits where both are valid
 // (the sum's order is the same too).
-template <bool Fused, bool Tail>
-LOSSX_INLINE bool bce_logits_chunk16(const float* x, const float* y, index_t m, float* loss, double* sum) {
+template <bool Fused, bool Tail, bool Grad>
+LOSSX_INLINE bool bce_logits_chunk16(const float* x, const float* y, index_t m, float* loss, double* sum,
+                                     const float* go, float gs, float* grad) {
   f64x8 a0{}, a1{};
   i32x16 tmax{};  // max of the bits of |x| (integer order is float order for t >= 0; NaN is above inf)
   const f32x16 cut = detail::splat16(detail::kLog1pExpNegCut);
-  auto one = [&](const float* xp, const float* yp) LOSSX_INLINE_LAMBDA {
+  // The loss of 16 lanes; with Grad, also their gradient (bce_logits_grad16, the bits of
+  // bce_logits_grad_chunk16's) times go (or gs) into gp: one pass shares |x|, the index and the loads.
+  auto one = [&](const float* xp, const float* yp, const float* gop, float* gp) LOSSX_INLINE_LAMBDA {
     const f32x16 xv = detail::load16(xp);
     const f32x16 yv = detail::load16(yp);
     const i32x16 tb = reinterpret_cast<i32x16>(xv) & 0x7fffffff;
     const f32x16 t = reinterpret_cast<f32x16>(tb);
-    const f32x16 v = bce_logits_value16<Fused>(xv, yv, t);
+    f32x16 v = bce_logits_value16<Fused>(xv, yv, t);
+    f32x16 d{};
+    if constexpr (Grad) d = bce_logits_grad16(xv, yv, t);
     if constexpr (Tail) {
-      return t >= cut ? bce_logits_value16_tail(xv, yv, t) : v;
+      const i32x16 far = t >= cut;
+      v = far ? bce_logits_value16_tail(xv, yv, t) : v;
+      if constexpr (Grad) d = far ? bce_logits_grad16_tail(xv, yv, t) : d;
     } else {
       tmax = tmax > tb ? tmax : tb;
-      return v;
     }
+    if constexpr (Grad) detail::store16(gp, gop ? detail::load16(gop) * d : gs * d);
+    return v;
+  };
+  auto at = [&](index_t off) LOSSX_INLINE_LAMBDA {
+    return one(x + off, y + off, Grad && go ? go + off : nullptr, Grad ? grad + off : nullptr);
   };
   auto add = [&](f32x16 v) LOSSX_INLINE_LAMBDA {
     const f64x16 d = __builtin_convertvector(v, f64x16);
@@ -141,25 +167,28 @@ LOSSX_INLINE bool bce_logits_chunk16(const float* x, const float* y, index_t m, 
   const index_t rest = m - 16 * nv;
   f32x16 last{};  // the padded partial vector, summed last
   if (loss) {
-    for (index_t v = 0; v < nv; ++v) detail::store16(loss + 16 * v, one(x + 16 * v, y + 16 * v));
+    for (index_t v = 0; v < nv; ++v) detail::store16(loss + 16 * v, at(16 * v));
   } else {
     index_t v = 0;
     for (; v + 3 < nv; v += 4) {
-      const f32x16 a = one(x + 16 * v, y + 16 * v) + one(x + 16 * v + 16, y + 16 * v + 16);
-      const f32x16 b = one(x + 16 * v + 32, y + 16 * v + 32) + one(x + 16 * v + 48, y + 16 * v + 48);
+      const f32x16 a = at(16 * v) + at(16 * v + 16);
+      const f32x16 b = at(16 * v + 32) + at(16 * v + 48);
       add(a + b);
     }
-    for (; v < nv; ++v) add(one(x + 16 * v, y + 16 * v));
+    for (; v < nv; ++v) add(at(16 * v));
   }
   if (rest > 0) {
-    float xb[16] = {}, yb[16] = {};
-    std::memcpy(xb, x + 16 * nv, static_cast<size_t>(rest) * sizeof(float));
-    std::memcpy(yb, y + 16 * nv, static_cast<size_t>(rest) * sizeof(float));
-    const f32x16 r = one(xb, yb);
+    const size_t bytes = static_cast<size_t>(rest) * sizeof(float);
+    float xb[16] = {}, yb[16] = {}, gb[16] = {}, gout[16];
+    std::memcpy(xb, x + 16 * nv, bytes);
+    std::memcpy(yb, y + 16 * nv, bytes);
+    if (Grad && go) std::memcpy(gb, go + 16 * nv, bytes);
+    const f32x16 r = one(xb, yb, Grad && go ? gb : nullptr, gout);
+    if constexpr (Grad) std::memcpy(grad + 16 * nv, gout, bytes);
     if (loss) {
       float out[16];
       detail::store16(out, r);
-      std::memcpy(loss + 16 * nv, out, static_cast<size_t>(rest) * sizeof(float));
+      std::memcpy(loss + 16 * nv, out, bytes);
     } else {
       const i32x16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
       last += lane < static_cast<std::int32_t>(rest) ? r : f32x16{};
@@ -176,21 +205,6 @@ LOSSX_INLINE bool bce_logits_chunk16(const float* x, const float* y, index_t m, 
     *sum = s;
   }
   return true;
-}
-
-// d loss / dx = sigmoid(x) - y of 16 lanes with |x| = t < the cut: s = sigmoid(-t) from
-// detail::sigmoid_neg16_table (no exp, no division), sigmoid(x) = 1 - s for x >= 0 and s below, so
-// (1 - y) - s and s - y: no cancellation where the loss is tiny (y = 1, x large: -s exactly as
-// rounded). Lanes past the cut: BceWithLogitsShared::grad's form with s = e - e² (x = ±inf gives
-// its values: 1 - y and -y, or NaN where y multiplies an infinite target by 0).
-LOSSX_INLINE f32x16 bce_logits_grad16(f32x16 x, f32x16 y, f32x16 t) {
-  const f32x16 s = detail::sigmoid_neg16_table(t);
-  return x >= 0.0f ? (1.0f - y) - s : s - y;
-}
-LOSSX_INLINE f32x16 bce_logits_grad16_tail(f32x16 x, f32x16 y, f32x16 t) {
-  const f32x16 s = detail::sigmoid_neg16_tail(t);
-  const f32x16 one_minus = 1.0f - s;
-  return (1.0f - y) * (x >= 0.0f ? one_minus : s) - y * (x >= 0.0f ? s : one_minus);
 }
 
 // The gradient of one sub-chunk: grad[i] = (go ? go[i] : gs) · d loss / dx, 16 lanes at a time as
@@ -237,9 +251,10 @@ LOSSX_INLINE bool bce_logits_grad_chunk16(const float* x, const float* y, index_
   return true;
 }
 
-// elementwise_shared_block's work for unweighted float on AVX-512: the loss by bce_logits_chunk16
-// and the gradient by bce_logits_grad_chunk16 (a sub-chunk with a lane at or past the cut is redone
-// with the tail lanes, and so is the rest of the block: large logits tend to come together).
+// elementwise_shared_block's work for unweighted float on AVX-512: the loss (and, in a fused call,
+// the gradient) by bce_logits_chunk16, a gradient alone by bce_logits_grad_chunk16. A sub-chunk
+// with a lane at or past the cut is redone with the tail lanes, and so is the rest of the block
+// (large logits tend to come together).
 template <bool Fused>
 LOSSX_INLINE void bce_logits_block16(const float* x, const float* y, index_t b, index_t e, float* loss, float* grad,
                                      const float* g, float gs, double* sum) {
@@ -249,19 +264,23 @@ LOSSX_INLINE void bce_logits_block16(const float* x, const float* y, index_t b, 
     const index_t m = e - c0 > detail::kFuseChunk ? detail::kFuseChunk : e - c0;
     const float* xc = x + c0;
     const float* yc = y + c0;
+    float* gc = grad ? grad + c0 : nullptr;
+    const float* go = g && grad ? g + c0 : nullptr;
     if (loss || sum) {
       float* lc = loss ? loss + c0 : nullptr;
       double s = 0.0;
       double* sp = loss ? nullptr : &s;
-      if (tail || !bce_logits_chunk16<Fused, false>(xc, yc, m, lc, sp)) {
+      if (grad) {  // forward and backward in one pass
+        if (tail || !bce_logits_chunk16<Fused, false, true>(xc, yc, m, lc, sp, go, gs, gc)) {
+          tail = true;
+          bce_logits_chunk16<Fused, true, true>(xc, yc, m, lc, sp, go, gs, gc);
+        }
+      } else if (tail || !bce_logits_chunk16<Fused, false, false>(xc, yc, m, lc, sp, nullptr, gs, nullptr)) {
         tail = true;
-        bce_logits_chunk16<Fused, true>(xc, yc, m, lc, sp);
+        bce_logits_chunk16<Fused, true, false>(xc, yc, m, lc, sp, nullptr, gs, nullptr);
       }
       total += s;
-    }
-    if (grad) {
-      float* gc = grad + c0;
-      const float* go = g ? g + c0 : nullptr;
+    } else if (grad) {
       if (tail || !bce_logits_grad_chunk16<false>(xc, yc, m, go, gs, gc)) {
         tail = true;
         bce_logits_grad_chunk16<true>(xc, yc, m, go, gs, gc);
