@@ -10,11 +10,14 @@
 // nothing cancels, and a tiny loss far in the tails (x = -20, y = 0) keeps its
 // relative accuracy. exp and log1p are lossx::vexp_nonpos_fast / vlog1p_unit_fast, which
 // vectorise; without weights, exp(-|x|) is shared by the loss and its gradient.
-// Unweighted float on AVX-512 (bce_block16): the loss is max(x, 0) - y·x + log1p(exp(-|x|)), the
-// first two terms one FMA (the exact value rounded once: max(x, 0) - y·x = (1-y)·max(x, 0) +
-// y·max(-x, 0), non-negative for y in [0, 1]), the last one lossx::vlog1p_exp_neg16 (a table
-// polynomial, no exp and no log1p) for |x| < 15.75; lanes at or above that (and ±inf) take the
-// form above with e - e²/2 for the log1p, so infinities give what they always gave.
+// Unweighted float on AVX-512 (bce_logits_block16): the loss is max(x, 0) - y·x + log1p(exp(-|x|)),
+// the first two terms one FMA (the exact value rounded once: max(x, 0) - y·x = (1-y)·max(x, 0) +
+// y·max(-x, 0), non-negative for y in [0, 1]), the last one lossx::vlog1p_exp_neg16's table
+// polynomial (no exp, no log1p) for |x| < 15.75, and the gradient (1 - y) - σ(-|x|) or σ(-|x|) - y
+// with σ(-|x|) from lossx::vsigmoid_neg16's table (no exp, no division), in one pass when both
+// are asked for. Lanes at or above 15.75 (and ±inf) take the forms above with e - e²/2 for the
+// log1p and e - e² for σ(-|x|), so infinities give what they always gave. The loss is within 1.4
+// ulp of the float64 value (measured on 2M logits in [-80, 80]; bench/results_kernels.md).
 // `weight` and `pos_weight` are broadcast (NumPy rules) to the target's shape:
 // a (C,) pos_weight runs along the last (class) dim.
 #include <cmath>
@@ -125,10 +128,10 @@ LOSSX_INLINE f32x16 bce_logits_grad16_tail(f32x16 x, f32x16 y, f32x16 t) {
 // The sum adds four vectors' values in float (two levels: (v0 + v1) + (v2 + v3)), then the 16
 // group sums in double: one conversion per 64 values instead of per 16 (the conversions and double
 // adds were ~1/6 of the loop; 5 % of the 16M forward). A group of four non-negative terms (y in
-// [0, 1]) loses at most 2·2^-24 of itself, about the terms' own error (<= 1.4 ulp each). Tail = false: table lanes only;
-// returns false, its results void, if some |x| reached the cut (or is NaN). Tail = true: every
-// lane's value, the table one where |x| < the cut, so both give the same bits where both are valid
-// (the sum's order is the same too).
+// [0, 1]) loses at most 2·2^-24 of itself, about the terms' own error (<= 1.4 ulp each).
+// Tail = false: table lanes only; returns false, its results void, if some |x| reached the cut (or
+// is NaN). Tail = true: every lane's value, the table one where |x| < the cut, so both give the
+// same bits where both are valid (the sum's order is the same too). Grad: the gradient as well.
 template <bool Fused, bool Tail, bool Grad>
 LOSSX_INLINE bool bce_logits_chunk16(const float* x, const float* y, index_t m, float* loss, double* sum,
                                      const float* go, float gs, float* grad) {
