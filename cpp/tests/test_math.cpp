@@ -282,3 +282,78 @@ LOSSX_TEST(vxlogx_fast_is_x_vlog_fast_with_xlogy_special_values) {
     CHECK(std::isnan(one(f, std::numeric_limits<float>::quiet_NaN())));
   }
 }
+
+// ---------------------------------------------------------------- vlog1p_exp_neg16, vsigmoid_neg16 (16 lanes)
+#ifdef LOSSX_VEC16
+// The batch functions pass 64-byte vectors between always-inlined helpers only: the psABI note
+// about their passing with and without AVX-512 concerns calls that never happen. GCC emits it when
+// it finishes the translation unit, so the pragma stays in force to the end of the file (no pop).
+#pragma GCC diagnostic ignored "-Wpsabi"
+namespace {
+// The 16-lane helper over a batch: whole vectors, the last one padded with zeros.
+#define LOSSX_BATCH16(name, attr, helper)                                                 \
+  attr void name(const float* x, float* y, long n) {                                      \
+    for (long i = 0; i < n; i += 16) {                                                    \
+      float in[16] = {}, out[16];                                                         \
+      const long m = n - i < 16 ? n - i : 16;                                             \
+      std::memcpy(in, x + i, static_cast<size_t>(m) * sizeof(float));                     \
+      lossx::detail::store16(out, lossx::helper(lossx::detail::load16(in)));              \
+      std::memcpy(y + i, out, static_cast<size_t>(m) * sizeof(float));                    \
+    }                                                                                     \
+  }
+LOSSX_BATCH16(log1p_exp_neg16_base, , vlog1p_exp_neg16)
+LOSSX_BATCH16(log1p_exp_neg16_v3, LOSSX_TEST_TARGET("arch=x86-64-v3"), vlog1p_exp_neg16)
+LOSSX_BATCH16(log1p_exp_neg16_v4, LOSSX_TEST_TARGET("arch=x86-64-v4"), vlog1p_exp_neg16)
+LOSSX_BATCH16(sigmoid_neg16_base, , vsigmoid_neg16)
+LOSSX_BATCH16(sigmoid_neg16_v3, LOSSX_TEST_TARGET("arch=x86-64-v3"), vsigmoid_neg16)
+LOSSX_BATCH16(sigmoid_neg16_v4, LOSSX_TEST_TARGET("arch=x86-64-v4"), vsigmoid_neg16)
+
+double ref_log1p_exp_neg(double t) { return std::log1p(std::exp(-t)); }
+double ref_sigmoid_neg(double t) { return 1.0 / (1.0 + std::exp(t)); }
+}  // namespace
+
+LOSSX_TEST(vlog1p_exp_neg16_within_1_5_ulp_on_its_domain) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float cut = lossx::detail::kLog1pExpNegCut;
+  const std::uint32_t hi = bits_of(-lossx::detail::ExpConst<float>::lo);  // -ln FLT_MIN
+  for (const auto& [isa, f] : variants(log1p_exp_neg16_base, log1p_exp_neg16_v3, log1p_exp_neg16_v4)) {
+    const double worst = sweep(f, ref_log1p_exp_neg, 0u, hi, kStep);
+    // Every float of the last table interval and of the start of the tail (the cut's neighbourhood).
+    const double near_cut = sweep(f, ref_log1p_exp_neg, bits_of(15.25f), bits_of(16.5f), 1u);
+    std::fprintf(stderr, "vlog1p_exp_neg16 %s: %.3f ulp (every 127th float), %.3f ulp near the cut\n",
+                 isa.c_str(), worst, near_cut);
+    CHECK(worst <= 1.5);
+    CHECK(near_cut <= 1.5);
+    CHECK(ulp_error(one(f, 0.0f), std::log(2.0)) <= 0.5);
+    CHECK(one(f, 100.0f) == 0.0f);  // e^-100 is below FLT_MIN: 0, as vexp_nonpos_fast
+    CHECK(one(f, inf) == 0.0f);
+    CHECK(std::isnan(one(f, std::numeric_limits<float>::quiet_NaN())));
+    // A lane in the tail does not change its neighbours' values (the table result is kept there).
+    float in[16], out[16];
+    for (int i = 0; i < 16; ++i) in[i] = 0.37f * static_cast<float>(i);
+    f(in, out, 16);
+    const float first = out[1];
+    in[0] = cut + 3.0f;
+    f(in, out, 16);
+    CHECK(out[1] == first);
+    CHECK(ulp_error(out[0], ref_log1p_exp_neg(static_cast<double>(in[0]))) <= 1.5);
+  }
+}
+
+LOSSX_TEST(vsigmoid_neg16_within_1_5_ulp_on_its_domain) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::uint32_t hi = bits_of(-lossx::detail::ExpConst<float>::lo);
+  for (const auto& [isa, f] : variants(sigmoid_neg16_base, sigmoid_neg16_v3, sigmoid_neg16_v4)) {
+    const double worst = sweep(f, ref_sigmoid_neg, 0u, hi, kStep);
+    const double near_cut = sweep(f, ref_sigmoid_neg, bits_of(15.25f), bits_of(16.5f), 1u);
+    std::fprintf(stderr, "vsigmoid_neg16 %s: %.3f ulp (every 127th float), %.3f ulp near the cut\n", isa.c_str(),
+                 worst, near_cut);
+    CHECK(worst <= 1.5);
+    CHECK(near_cut <= 1.5);
+    CHECK(one(f, 0.0f) == 0.5f);
+    CHECK(one(f, 100.0f) == 0.0f);
+    CHECK(one(f, inf) == 0.0f);
+    CHECK(std::isnan(one(f, std::numeric_limits<float>::quiet_NaN())));
+  }
+}
+#endif
