@@ -291,7 +291,7 @@ LOSSX_TEST(vxlogx_fast_is_x_vlog_fast_with_xlogy_special_values) {
 #pragma GCC diagnostic ignored "-Wpsabi"
 namespace {
 // The 16-lane helper over a batch: whole vectors, the last one padded with zeros.
-#define LOSSX_BATCH16(name, attr, helper)                                                 \
+#define LOSSX_BATCH16_OF(name, attr, helper)                                                 \
   attr void name(const float* x, float* y, long n) {                                      \
     for (long i = 0; i < n; i += 16) {                                                    \
       float in[16] = {}, out[16];                                                         \
@@ -301,12 +301,12 @@ namespace {
       std::memcpy(y + i, out, static_cast<size_t>(m) * sizeof(float));                    \
     }                                                                                     \
   }
-LOSSX_BATCH16(log1p_exp_neg16_base, , vlog1p_exp_neg16)
-LOSSX_BATCH16(log1p_exp_neg16_v3, LOSSX_TEST_TARGET("arch=x86-64-v3"), vlog1p_exp_neg16)
-LOSSX_BATCH16(log1p_exp_neg16_v4, LOSSX_TEST_TARGET("arch=x86-64-v4"), vlog1p_exp_neg16)
-LOSSX_BATCH16(sigmoid_neg16_base, , vsigmoid_neg16)
-LOSSX_BATCH16(sigmoid_neg16_v3, LOSSX_TEST_TARGET("arch=x86-64-v3"), vsigmoid_neg16)
-LOSSX_BATCH16(sigmoid_neg16_v4, LOSSX_TEST_TARGET("arch=x86-64-v4"), vsigmoid_neg16)
+LOSSX_BATCH16_OF(log1p_exp_neg16_base, , vlog1p_exp_neg16)
+LOSSX_BATCH16_OF(log1p_exp_neg16_v3, LOSSX_TEST_TARGET("arch=x86-64-v3"), vlog1p_exp_neg16)
+LOSSX_BATCH16_OF(log1p_exp_neg16_v4, LOSSX_TEST_TARGET("arch=x86-64-v4"), vlog1p_exp_neg16)
+LOSSX_BATCH16_OF(sigmoid_neg16_base, , vsigmoid_neg16)
+LOSSX_BATCH16_OF(sigmoid_neg16_v3, LOSSX_TEST_TARGET("arch=x86-64-v3"), vsigmoid_neg16)
+LOSSX_BATCH16_OF(sigmoid_neg16_v4, LOSSX_TEST_TARGET("arch=x86-64-v4"), vsigmoid_neg16)
 
 double ref_log1p_exp_neg(double t) { return std::log1p(std::exp(-t)); }
 double ref_sigmoid_neg(double t) { return 1.0 / (1.0 + std::exp(t)); }
