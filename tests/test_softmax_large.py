@@ -2,8 +2,9 @@
 
 A large result takes other paths than a small one: the binding maps its own 2 MiB-aligned
 memory for results of 1 MiB and more (``python/bindings/alloc.hpp``), and a kernel may store a
-large output differently from a small one (session 5 measured non-temporal stores for outputs of
-4 MiB and more; see ``bench/results_kernels.md``). Rows are independent, so every row of a large
+large output differently from a small one (with both outputs of 16 MiB and more, the wide-row kernel
+streams the one it writes last with non-temporal stores: log_softmax's output, softmax's gradient;
+see ``cpp/src/core/stream.hpp`` and ``bench/results_kernels.md``). Rows are independent, so every row of a large
 result must carry the bits that the same row gets in a small call. The shapes have odd row
 lengths (rows start at every offset modulo 64 bytes), caller buffers (``out=``) start one value
 past an alignment boundary, and the wide-row (C >= 64) and narrow-row paths are both covered.
@@ -18,8 +19,11 @@ import lossx
 from reference import classification as ref
 
 SOFTMAX = ["log_softmax", "softmax"]
-# (rows, C, dtype): each large call writes >= 4.5 MiB per output.
-LARGE = [(1200, 1001, np.float32), (300, 4099, np.float32), (18000, 67, np.float32), (600, 1001, np.float64)]
+# (rows, C, dtype): each large call writes >= 4.5 MiB per output; the last float32 shape
+# >= 16 MiB (the streamed path of the wide rows: detail::stream_wanted).
+LARGE = [(1200, 1001, np.float32), (300, 4099, np.float32), (18000, 67, np.float32), (600, 1001, np.float64),
+         (4200, 1001, np.float32)]
+assert 4200 * 1001 * 4 >= 16 * 2**20
 
 
 def _fn(name, suffix=""):
@@ -81,7 +85,7 @@ def test_large_with_grad_and_backward_rows_match_small_calls(name, rows, C, dtyp
 
 
 @pytest.mark.parametrize("name", SOFTMAX)
-@pytest.mark.parametrize("rows,C,dtype", [LARGE[0], LARGE[2]])
+@pytest.mark.parametrize("rows,C,dtype", [LARGE[0], LARGE[2], LARGE[4]])
 def test_large_results_into_buffers_off_alignment(name, rows, C, dtype, rng):
     """out= / grad_out= buffers that start one value past a 64-byte boundary get the same bits."""
     x = _rows(rng, (rows, C), dtype)

@@ -44,6 +44,7 @@
 #include "core/parallel.hpp"
 #include "core/reduce.hpp"
 #include "core/rows.hpp"
+#include "core/stream.hpp"
 
 namespace lossx {
 namespace {
@@ -64,6 +65,9 @@ struct SoftmaxArgs {
   T* out;      // forward output or nullptr
   T* grad;     // gradient or nullptr
   RowLayout l;
+  // With both outputs, large: stream the one that pass 3 of softmax_row16 writes first and last
+  // (log_softmax: out; softmax: grad; the other holds e from pass 2).
+  bool stream_late = false;
 };
 
 /// grad_output of element i (from `base`): g[i], or the uniform value for every element.
@@ -123,7 +127,7 @@ struct GradOut16 {
 /// already counted zeroed. The order depends only on C.
 template <bool Fused, bool kLog, bool kUniform>
 LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUniform> g1, float* out, float* grad,
-                                index_t C) {
+                                index_t C, bool stream_late) {
   using detail::f32x16;
   using detail::f64x8;
   using detail::load16;
@@ -174,6 +178,17 @@ LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUnifo
     if constexpr (kLog) {
       const float logS = static_cast<float>(std::log(S));
       const float k = static_cast<float>(G / S);  // s_c·Σg = e_c·(Σg / S)
+      if constexpr (kOut && kGrad) {
+        // A large output next to a gradient: the output is written only here, so its lines
+        // can be streamed (detail::stream_values: no write-allocate read of them); the gradient
+        // lines, written in pass 2 already, stay plain. Same expressions: the same bits.
+        if (stream_late) {
+#pragma omp simd
+          for (index_t c = 0; c < C; ++c) grad[c] = gs[c] - grad[c] * k;
+          detail::stream_values(out, 0, C, [&](index_t c) LOSSX_INLINE_LAMBDA { return (x[c] - m) - logS; });
+          return;
+        }
+      }
 #pragma omp simd
       for (index_t c = 0; c < C; ++c) {
         if constexpr (kOut) out[c] = (x[c] - m) - logS;
@@ -182,6 +197,16 @@ LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUnifo
     } else {
       const float inv = static_cast<float>(1.0 / S);
       const float D = static_cast<float>(G / S);  // Σ g·s
+      if constexpr (kOut && kGrad) {
+        // As for log_softmax above, with the roles swapped: out holds e from pass 2, the gradient
+        // is written only here and is streamed. grad reads s_c back from out: the same bits.
+        if (stream_late) {
+#pragma omp simd
+          for (index_t c = 0; c < C; ++c) out[c] = e[c] * inv;
+          detail::stream_values(grad, 0, C, [&](index_t c) LOSSX_INLINE_LAMBDA { return out[c] * (gs[c] - D); });
+          return;
+        }
+      }
 #pragma omp simd
       for (index_t c = 0; c < C; ++c) {
         const float sc = e[c] * inv;
@@ -217,9 +242,9 @@ LOSSX_INLINE void softmax_row(const SoftmaxArgs<T>& a, index_t base) {
   if constexpr (std::is_same_v<T, float>) {
     if (C >= kWideRowClasses && detail::vec16_fast()) {
       if (detail::fma_fuses())
-        softmax_row16<true, kLog, kUniform>(x, g, out, grad, C);
+        softmax_row16<true, kLog, kUniform>(x, g, out, grad, C, a.stream_late);
       else
-        softmax_row16<false, kLog, kUniform>(x, g, out, grad, C);
+        softmax_row16<false, kLog, kUniform>(x, g, out, grad, C, a.stream_late);
       return;
     }
   }
@@ -347,6 +372,7 @@ LOSSX_SIMD_CLONES void softmax_block(const SoftmaxArgs<T>& a, index_t b, index_t
   const RowLayout& l = a.l;
   if (l.inner == 1) {
     for (index_t r = b; r < e; ++r) softmax_row<T, kLog, kUniform>(a, r * l.classes);
+    if (a.stream_late) detail::stream_fence();
     return;
   }
   const index_t tiles_per_outer = (l.inner + kLanes - 1) / kLanes;
@@ -384,7 +410,8 @@ void run_softmax(const char* fn, View<const T> input, index_t dim, const Request
   T* grad = red.grad();
   if (!out && !grad) return;
   if (input.numel() == 0) return;
-  const SoftmaxArgs<T> a{input.data, red.term_grad_output(), static_cast<T>(red.grad_scale()), out, grad, l};
+  SoftmaxArgs<T> a{input.data, red.term_grad_output(), static_cast<T>(red.grad_scale()), out, grad, l};
+  a.stream_late = out && grad && detail::stream_wanted(static_cast<size_t>(input.numel()) * sizeof(T));
   if (grad && !a.g)
     run_blocks<T, kLog, true>(a);  // a uniform grad_output
   else

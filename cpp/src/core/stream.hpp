@@ -18,10 +18,13 @@
 // call itself; smaller outputs keep plain stores. x86-64 only (SSE2, part of the baseline);
 // elsewhere stream_wanted() says no.
 //
-// Where it does not pay: kernels that read a row in one pass and write it in a later one
-// (softmax / log_softmax, cross_entropy's gradient). Session 5 streamed softmax's outputs and
-// measured 0-30 % slower calls (bench/results_kernels.md, "session 5"): only loops that read and
-// write in the same pass gain.
+// Row kernels (softmax / log_softmax, cross_entropy's gradient) read a row in one pass and write
+// it in a later one. Streaming every output there measured 0-30 % slower calls
+// (bench/results_kernels.md, "session 5"). What pays there: `NAME_with_grad` of softmax /
+// log_softmax keeps e = exp(x - m) of pass 2 in one output and writes the other output only in
+// pass 3; streaming just that one (log_softmax: out; softmax: grad) took log_softmax_with_grad
+// (8192, 1000) from 79-80 % to 94-99 % of the np.add floor at 1 thread, softmax_with_grad from
+// 97-99 % to 100-107 % (softmax.cpp, SoftmaxArgs::stream_late).
 //
 // How: the kernel computes each group of 64 bytes of output (16 floats or 8 doubles) with its
 // usual loop body into a small aligned buffer, and stream_store64 writes the group with four
