@@ -178,21 +178,23 @@ LOSSX_INLINE void softmax_row16(const float* __restrict x, GradOut<float, kUnifo
     if constexpr (kLog) {
       const float logS = static_cast<float>(std::log(S));
       const float k = static_cast<float>(G / S);  // s_c·Σg = e_c·(Σg / S)
+      const auto out_c = [&](index_t c) LOSSX_INLINE_LAMBDA { return (x[c] - m) - logS; };
+      const auto grad_c = [&](index_t c) LOSSX_INLINE_LAMBDA { return gs[c] - grad[c] * k; };  // grad holds e
       if constexpr (kOut && kGrad) {
         // A large output next to a gradient: the output is written only here, so its lines
         // can be streamed (detail::stream_values: no write-allocate read of them); the gradient
         // lines, written in pass 2 already, stay plain. Same expressions: the same bits.
         if (stream_late) {
 #pragma omp simd
-          for (index_t c = 0; c < C; ++c) grad[c] = gs[c] - grad[c] * k;
-          detail::stream_values(out, 0, C, [&](index_t c) LOSSX_INLINE_LAMBDA { return (x[c] - m) - logS; });
+          for (index_t c = 0; c < C; ++c) grad[c] = grad_c(c);
+          detail::stream_values(out, 0, C, out_c);
           return;
         }
       }
 #pragma omp simd
       for (index_t c = 0; c < C; ++c) {
-        if constexpr (kOut) out[c] = (x[c] - m) - logS;
-        if constexpr (kGrad) grad[c] = gs[c] - grad[c] * k;  // grad holds e
+        if constexpr (kOut) out[c] = out_c(c);
+        if constexpr (kGrad) grad[c] = grad_c(c);
       }
     } else {
       const float inv = static_cast<float>(1.0 / S);

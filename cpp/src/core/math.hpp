@@ -562,6 +562,26 @@ namespace detail {
 /// log1p_exp_neg16_table is valid for t < this (2t then rounds to an interval index <= 31).
 constexpr float kLog1pExpNegCut = 15.75f;
 
+/// The piecewise polynomial of log1p_exp_neg16_table and sigmoid_neg16_table at 16 floats t in
+/// [0, kLog1pExpNegCut): interval k = round(2t) (the low 5 bits of 2t + 1.5·2^23 index the two
+/// 16-float tables cja (k < 16) and cjb (k >= 16) of coefficient c_j / 2^j in one two-table permute),
+/// 2u = 2t - k (exact: Sterbenz) and Horner in 2u: four adds for the index and the reduction, five
+/// multiply-adds (see log1p_exp_neg16_table for why the scaled form).
+LOSSX_INLINE f32x16 table32_poly5(f32x16 t, f32x16 c0a, f32x16 c0b, f32x16 c1a, f32x16 c1b, f32x16 c2a,
+                                  f32x16 c2b, f32x16 c3a, f32x16 c3b, f32x16 c4a, f32x16 c4b, f32x16 c5a,
+                                  f32x16 c5b) {
+  const f32x16 t2 = t + t;
+  const f32x16 tt = t2 + ExpConst<float>::round;
+  const f32x16 u = t2 - (tt - ExpConst<float>::round);
+  const i32x16 k = reinterpret_cast<i32x16>(tt);
+  f32x16 p = __builtin_shuffle(c5a, c5b, k);
+  p = p * u + __builtin_shuffle(c4a, c4b, k);
+  p = p * u + __builtin_shuffle(c3a, c3b, k);
+  p = p * u + __builtin_shuffle(c2a, c2b, k);
+  p = p * u + __builtin_shuffle(c1a, c1b, k);
+  return p * u + __builtin_shuffle(c0a, c0b, k);
+}
+
 // log1p(exp(-t)) for 16 floats t in [0, kLog1pExpNegCut) (or NaN, which propagates), in one step
 // instead of an exp and a log1p: 32 intervals of width 1/2 centred at k/2, k = round(2t) (the low 5
 // bits of 2t + 1.5·2^23, one two-table permute per coefficient: `__builtin_shuffle` of two 16-float
@@ -627,16 +647,7 @@ LOSSX_INLINE f32x16 log1p_exp_neg16_table(f32x16 t) {
                        -1.183911014e-08f, -7.166817806e-09f, -4.372076923e-09f, -2.619610751e-09f,
                        -1.582627251e-09f, -9.727407768e-10f, -5.883106780e-10f, -3.578132235e-10f,
                        -2.159066398e-10f, -1.311825509e-10f, -8.002901120e-11f, -4.821363794e-11f};
-  const f32x16 t2 = t + t;
-  const f32x16 tt = t2 + ExpConst<float>::round;
-  const f32x16 u = t2 - (tt - ExpConst<float>::round);
-  const i32x16 k = reinterpret_cast<i32x16>(tt);
-  f32x16 p = __builtin_shuffle(c5a, c5b, k);
-  p = p * u + __builtin_shuffle(c4a, c4b, k);
-  p = p * u + __builtin_shuffle(c3a, c3b, k);
-  p = p * u + __builtin_shuffle(c2a, c2b, k);
-  p = p * u + __builtin_shuffle(c1a, c1b, k);
-  return p * u + __builtin_shuffle(c0a, c0b, k);
+  return table32_poly5(t, c0a, c0b, c1a, c1b, c2a, c2b, c3a, c3b, c4a, c4b, c5a, c5b);
 }
 
 // log1p(exp(-t)) for t >= kLog1pExpNegCut (or +inf): e - e²/2 with e = e^-t <= 1.5e-7 (the next
@@ -705,16 +716,7 @@ LOSSX_INLINE f32x16 sigmoid_neg16_table(f32x16 t) {
                        -1.175912789e-08f, -7.110139588e-09f, -4.340031445e-09f, -2.638224084e-09f,
                        -1.594275045e-09f, -9.674128165e-10f, -5.794222879e-10f, -3.556004102e-10f,
                        -2.161391482e-10f, -1.318768150e-10f, -7.951913433e-11f, -4.836595707e-11f};
-  const f32x16 t2 = t + t;
-  const f32x16 tt = t2 + ExpConst<float>::round;
-  const f32x16 u = t2 - (tt - ExpConst<float>::round);
-  const i32x16 k = reinterpret_cast<i32x16>(tt);
-  f32x16 p = __builtin_shuffle(c5a, c5b, k);
-  p = p * u + __builtin_shuffle(c4a, c4b, k);
-  p = p * u + __builtin_shuffle(c3a, c3b, k);
-  p = p * u + __builtin_shuffle(c2a, c2b, k);
-  p = p * u + __builtin_shuffle(c1a, c1b, k);
-  return p * u + __builtin_shuffle(c0a, c0b, k);
+  return table32_poly5(t, c0a, c0b, c1a, c1b, c2a, c2b, c3a, c3b, c4a, c4b, c5a, c5b);
 }
 
 // sigmoid(-t) for t >= kLog1pExpNegCut (or +inf): e - e² with e = e^-t (e / (1 + e) to float
