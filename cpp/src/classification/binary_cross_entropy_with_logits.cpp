@@ -141,7 +141,7 @@ LOSSX_INLINE bool bce_logits_chunk16(const float* x, const float* y, index_t m, 
   // The loss of 16 lanes; with Grad, also their gradient (bce_logits_grad16, the bits of
   // bce_logits_grad_chunk16's) times go (or gs) into gp: one pass shares |x|, the index and the loads.
   auto one = [&](const float* xp, const float* yp, const float* gop, float* gp) LOSSX_INLINE_LAMBDA {
-    const f32x16 xv = detail::load16(xp);
+    const f32x16 xv = detail::load16_once(xp);  // |x|, max(x, 0) and y·x: one read
     const f32x16 yv = detail::load16(yp);
     const i32x16 tb = reinterpret_cast<i32x16>(xv) & 0x7fffffff;
     const f32x16 t = reinterpret_cast<f32x16>(tb);
