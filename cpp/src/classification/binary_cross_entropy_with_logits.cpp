@@ -123,6 +123,9 @@ LOSSX_INLINE f32x16 bce_logits_grad16_tail(f32x16 x, f32x16 y, f32x16 t) {
   return (1.0f - y) * (x >= 0.0f ? one_minus : s) - y * (x >= 0.0f ? s : one_minus);
 }
 
+// How far ahead bce_logits_chunk16 prefetches its inputs in a fused pass, in elements (2 KiB of floats).
+constexpr index_t kPrefetchAhead = 512;
+
 // The loss of one sub-chunk of m values, stored to `loss` (if not null) or summed into *sum,
 // 16 lanes at a time (the last, partial vector padded with zeros and its padding lanes dropped).
 // The sum adds four vectors' values in float (two levels: (v0 + v1) + (v2 + v3)), then the 16
@@ -159,6 +162,17 @@ LOSSX_INLINE bool bce_logits_chunk16(const float* x, const float* y, index_t m, 
     return v;
   };
   auto at = [&](index_t off) LOSSX_INLINE_LAMBDA {
+    // Forward and backward in one pass: the lines 2 KiB ahead of both inputs (a prefetch never
+    // faults: past the end it does nothing). At ~35 operations per 16 lanes the out-of-order window
+    // reaches only ~1 KiB ahead, too little to hide the memory latency whenever the hardware
+    // prefetcher backs off: 16M fwd+bwd 10.7 -> 9.9 ms on a quiet machine, 13-14 -> 11.4-11.7 under
+    // memory traffic from the other CPU. The forward alone (~20 operations per 16 lanes) lost 15 %
+    // with it on a quiet machine and gained 2-8 % under traffic: not there (bench/results_kernels.md,
+    // session 6).
+    if constexpr (Grad) {
+      __builtin_prefetch(x + off + kPrefetchAhead, 0, 3);
+      __builtin_prefetch(y + off + kPrefetchAhead, 0, 3);
+    }
     return one(x + off, y + off, Grad && go ? go + off : nullptr, Grad ? grad + off : nullptr);
   };
   auto add = [&](f32x16 v) LOSSX_INLINE_LAMBDA {
