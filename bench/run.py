@@ -3,6 +3,8 @@
     PYTHONPATH=python python bench/run.py --quick        # the whole table, printed (< 3 min on 2 cores)
     PYTHONPATH=python python bench/run.py                # full: writes bench/RESULTS.md and bench/speedups.png
     PYTHONPATH=python python bench/run.py --smoke        # one tiny row, 1 repeat, lossx only (the test's mode)
+    ... --json run1.json  (several full runs, minutes apart), then
+    PYTHONPATH=python python bench/run.py --pool run1.json run2.json run3.json   # one table from all their samples
     ... --rows mse_loss cross_entropy/fwd+bwd            # a subset, printed (row ids or prefixes; --list shows them)
     ... --jax-python /work/venv-jax/bin/python           # JAX (and optax) from another environment
 
@@ -430,7 +432,10 @@ def write_results(path: str, text: str, info: dict, meta: dict, raw: dict, plot_
         "# lossx benchmark results",
         "",
         f"Produced by `{meta['command']}` on {meta['date']} "
-        f"({meta['elapsed']:.0f} s). This is the table of issue 11's targets; other benchmarks, each with its own",
+        f"({meta['elapsed']:.0f} s"
+        + (f" of timing; the runs pooled, each row's samples of all of them in one median: "
+           + "; ".join(meta["pooled"]) if meta.get("pooled") else "")
+        + "). This is the table of issue 11's targets; other benchmarks, each with its own",
         "command: `ctc_loss` against PyTorch and optax per build in [results_ctc.md](results_ctc.md)"
         " (`bench/bench_ctc.py`); `triplet_margin_loss` variants and `batch_hard_triplet_loss` peak memory in"
         " [results_embedding.md](results_embedding.md); the reduction-driver refactoring before/after in"
@@ -527,6 +532,78 @@ def plot(res: dict, ths: list[int], path: str) -> str | None:
     return None
 
 
+# ---------------------------------------------------------------------------------------------- pool
+
+
+def pooled_raw(runs: list[dict]) -> dict:
+    """The raw results of several runs (their --json contents) as one run's: per thread count, row and
+    side:lib the samples of all runs in one list; busy threads the most any run saw; the values and the
+    worker info of the first run. Every run must have timed the same thread counts."""
+    ths = [sorted(int(k) for k in r["raw"]) for r in runs]
+    if any(t != ths[0] for t in ths):
+        raise SystemExit(f"--pool: the runs timed different thread counts: {ths}")
+    out = {"threads": {}, "load": []}
+    for th in ths[0]:
+        parts = [r["raw"][str(th)] for r in runs]
+        samples: dict = {}
+        busy: dict = {}
+        for part in parts:
+            for rid, libs in part["samples"].items():
+                for lib, ts in libs.items():
+                    samples.setdefault(rid, {}).setdefault(lib, []).extend(ts)
+            for lib, n in part["busy"].items():
+                busy[lib] = max(busy.get(lib, 0), n)
+        out["threads"][th] = {"samples": samples, "busy": busy, "values": parts[0]["values"], "info": parts[0]["info"]}
+    return out
+
+
+def pool_runs(a, argv) -> int:
+    """--pool: the tables of issue 11 from the samples of several earlier full runs.
+
+    On a shared VM a row's speed drifts over minutes (other guests' memory traffic slows some streaming
+    kernels by a third for tens of seconds while the NumPy floor barely moves), so one ~2-minute run can
+    catch a row in a slow spell; runs spread over time, pooled, give the median over all those minutes.
+    The rows are those of the first run that every run has."""
+    runs = []
+    for path in a.pool:
+        with open(path) as f:
+            runs.append(json.load(f))
+    ids = [rid for rid in runs[0]["rows"] if all(rid in r["rows"] for r in runs)]
+    if not ids:
+        raise SystemExit("--pool: the runs have no row in common")
+    rows = [r for r in bench_cases.select(ids) if r.id in ids]
+    raw = pooled_raw(runs)
+    res = analyse(rows, raw)
+    ths = sorted(raw["threads"])
+    metas = [r["meta"] for r in runs]
+    text = tables(res, ths, metas[0]["torch_status"], metas[0]["jax_status"])
+    print(text)
+    pp = os.environ.get("PYTHONPATH")
+    meta = {"command": (f"PYTHONPATH={shlex.quote(pp)} " if pp else "") + "python bench/run.py "
+            + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:])),
+            "date": f"{metas[0]['date']} to {metas[-1]['date']} ({len(runs)} runs pooled)",
+            "elapsed": sum(m["elapsed"] for m in metas), "load_start": metas[0]["load_start"],
+            "load_end": metas[-1]["load_end"], "repeats": sum(m["repeats"] for m in metas),
+            "rounds": sum(m["rounds"] for m in metas),
+            "load_rounds": "; ".join(m["load_rounds"] for m in metas),
+            "torch_status": metas[0]["torch_status"], "jax_status": metas[0]["jax_status"],
+            "xla_probe": next((m["xla_probe"] for m in metas if m.get("xla_probe")), None),
+            "pooled": [f"`{m['command']}` ({m['date']})" for m in metas]}
+    out_md = a.out or os.path.join(HERE, "RESULTS.md")
+    out_png = a.plot or os.path.join(HERE, "speedups.png")
+    plot_name = None
+    msg = plot(res, ths, out_png)
+    if msg:
+        print(msg, file=sys.stderr)
+    else:
+        plot_name = os.path.relpath(out_png, os.path.dirname(os.path.abspath(out_md)))
+    write_results(out_md, text, machine_info(raw), meta, raw, plot_name)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"meta": meta, "rows": res, "raw": {str(k): v for k, v in raw["threads"].items()}}, f, indent=1)
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------- main
 
 
@@ -550,11 +627,16 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None, help="write RESULTS markdown here (full run default: bench/RESULTS.md)")
     ap.add_argument("--plot", default=None, help="write the PNG here (full run default: bench/speedups.png)")
     ap.add_argument("--json", default=None, help="write the raw samples and the analysis as JSON here")
+    ap.add_argument("--pool", nargs="+", default=None, metavar="JSON",
+                    help="time nothing: the tables from the samples of earlier runs' --json files pooled (medians"
+                         " over all of them); writes --out / --plot (default bench/RESULTS.md, speedups.png)")
     a = ap.parse_args(argv)
     if a.list:
         for r in bench_cases.ROWS:
             print(f"{r.id:45s} {r.label}")
         return 0
+    if a.pool:
+        return pool_runs(a, argv)
     full = not (a.quick or a.smoke)
     if a.smoke:
         rows = bench_cases.select(a.rows or ["mse_loss/16M/fwd"])

@@ -129,3 +129,23 @@ def test_rerun_keeps_the_hand_written_notes(tmp_path):
     second = md.read_text()
     assert second.count("<!-- notes below are kept by bench/run.py -->") == 1
     assert second.endswith("\nThe per-call breakdown: measured by hand.\n")
+
+
+def test_pool_merges_the_samples_of_runs(tmp_path):
+    a, b, md = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "p.md"
+    for js in (a, b):
+        _run("--smoke", "--rows", "mse_loss/16M/fwd", "--threads", "1", "--json", str(js), "--out", str(tmp_path / "x.md"))
+    pooled = tmp_path / "p.json"
+    proc = _run("--pool", str(a), str(b), "--out", str(md), "--plot", str(tmp_path / "p.png"), "--json", str(pooled))
+    assert _table(proc.stdout, "lossx vs the NumPy bandwidth floor")[2][:3] == ["`mse_loss` 16M", "fwd", "dot"]
+    runs = [json.loads(p.read_text()) for p in (a, b)]
+    data = json.loads(pooled.read_text())
+    for lib in ("native:lossx", "native:floor"):
+        both = sorted(runs[0]["raw"]["1"]["samples"]["mse_loss/16M/fwd"][lib]
+                      + runs[1]["raw"]["1"]["samples"]["mse_loss/16M/fwd"][lib])
+        assert sorted(data["raw"]["1"]["samples"]["mse_loss/16M/fwd"][lib]) == both
+    row = data["rows"]["mse_loss/16M/fwd"]["t"]["1"]
+    assert row["n"] == 2 and row["lossx"] == pytest.approx(sum(runs[i]["rows"]["mse_loss/16M/fwd"]["t"]["1"]["lossx"]
+                                                              for i in (0, 1)) / 2)
+    text = md.read_text()
+    assert "2 runs pooled" in text and text.count("--smoke") == 2
