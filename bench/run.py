@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import glob
+import gzip
 import importlib.util
 import json
 import os
@@ -535,6 +536,13 @@ def plot(res: dict, ths: list[int], path: str) -> str | None:
 # ---------------------------------------------------------------------------------------------- pool
 
 
+def write_json(path: str, meta: dict, res: dict, raw: dict) -> None:
+    """The run's meta data, analysis and raw samples (gzip-compressed if the name ends with .gz)."""
+    data = {"meta": meta, "rows": res, "raw": {str(k): v for k, v in raw["threads"].items()}}
+    with (gzip.open(path, "wt") if path.endswith(".gz") else open(path, "w")) as f:
+        json.dump(data, f, indent=None if path.endswith(".gz") else 1)
+
+
 def pooled_raw(runs: list[dict]) -> dict:
     """The raw results of several runs (their --json contents) as one run's: per thread count, row and
     side:lib the samples of all runs in one list; busy threads the most any run saw; the values and the
@@ -566,7 +574,7 @@ def pool_runs(a, argv) -> int:
     The rows are those of the first run that every run has."""
     runs = []
     for path in a.pool:
-        with open(path) as f:
+        with (gzip.open(path, "rt") if path.endswith(".gz") else open(path)) as f:
             runs.append(json.load(f))
     ids = [rid for rid in runs[0]["rows"] if all(rid in r["rows"] for r in runs)]
     if not ids:
@@ -599,8 +607,7 @@ def pool_runs(a, argv) -> int:
         plot_name = os.path.relpath(out_png, os.path.dirname(os.path.abspath(out_md)))
     write_results(out_md, text, machine_info(raw), meta, raw, plot_name)
     if a.json:
-        with open(a.json, "w") as f:
-            json.dump({"meta": meta, "rows": res, "raw": {str(k): v for k, v in raw["threads"].items()}}, f, indent=1)
+        write_json(a.json, meta, res, raw)
     return 0
 
 
@@ -703,8 +710,7 @@ def main(argv=None) -> int:
         write_results(out_md, text, machine_info(raw), meta, raw, plot_name)
         log(f"wrote {out_md}")
     if a.json:
-        with open(a.json, "w") as f:
-            json.dump({"meta": meta, "rows": res, "raw": {str(k): v for k, v in raw["threads"].items()}}, f, indent=1)
+        write_json(a.json, meta, res, raw)
     log(f"done in {time.time() - t0:.0f} s; load average {meta['load_end']}")
     return 0
 

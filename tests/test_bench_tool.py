@@ -7,6 +7,7 @@ not the timings.
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import json
 import os
@@ -132,13 +133,13 @@ def test_rerun_keeps_the_hand_written_notes(tmp_path):
 
 
 def test_pool_merges_the_samples_of_runs(tmp_path):
-    a, b, md = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "p.md"
+    a, b, md = tmp_path / "a.json", tmp_path / "b.json.gz", tmp_path / "p.md"
     for js in (a, b):
         _run("--smoke", "--rows", "mse_loss/16M/fwd", "--threads", "1", "--json", str(js), "--out", str(tmp_path / "x.md"))
     pooled = tmp_path / "p.json"
     proc = _run("--pool", str(a), str(b), "--out", str(md), "--plot", str(tmp_path / "p.png"), "--json", str(pooled))
     assert _table(proc.stdout, "lossx vs the NumPy bandwidth floor")[2][:3] == ["`mse_loss` 16M", "fwd", "dot"]
-    runs = [json.loads(p.read_text()) for p in (a, b)]
+    runs = [json.loads(a.read_text()), json.loads(gzip.decompress(b.read_bytes()))]  # --json NAME.gz: compressed
     data = json.loads(pooled.read_text())
     for lib in ("native:lossx", "native:floor"):
         both = sorted(runs[0]["raw"]["1"]["samples"]["mse_loss/16M/fwd"][lib]
