@@ -26,8 +26,9 @@ empty to turn it off), which saves most of the setup after the first run. `--xla
 run) measures which setting keeps XLA to one thread and records it in RESULTS.md.
 
 The workers take turns in rounds (native, lossx, jax, native, jax, lossx, ...), each timing every
-row a few times per round, so slow phases of a shared machine hit every side; the tables give
-medians over all repeats. Ratios are other / lossx (> 1: lossx faster).
+row a few times per round, and the rounds alternate between the thread counts (1t, 2t, 1t, 2t, ...),
+so slow phases of a shared machine hit every side and both thread counts; the tables give medians
+over all repeats. Ratios are other / lossx (> 1: lossx faster).
 """
 
 from __future__ import annotations
@@ -130,6 +131,11 @@ def run_all(rows, threads_list, repeats, rounds, scale, no_torch, jax_py, log) -
         env["PYTHONPATH"] = os.pathsep.join(p for p in (pypath, env.get("PYTHONPATH", "")) if p)
     out = {"threads": {}, "info": {}}
     per_round = max(1, -(-repeats // rounds))
+    # Every thread count's workers start first; the rounds then alternate between thread counts
+    # (round 1 at 1 thread, round 1 at 2 threads, round 2 at 1 thread, ...), so that the 1t→2t
+    # scaling compares samples taken minutes apart at most in the same stretches of the machine's
+    # drift, not all 1-thread samples in one stretch and all 2-thread ones in the next.
+    sets = {}
     for th in threads_list:
         if th > len(cpus_all):
             raise SystemExit(f"--threads {th}: this process may use only {len(cpus_all)} CPUs")
@@ -145,9 +151,10 @@ def run_all(rows, threads_list, repeats, rounds, scale, no_torch, jax_py, log) -
         for w in workers:
             w.wait_ready()
         log(f"threads={th}: workers ready in {time.time() - t0:.0f} s (CPUs {cpus})")
-        samples: dict = {}
-        busy: dict = {}
-        for rnd in range(rounds):
+        sets[th] = {"workers": workers, "samples": {}, "busy": {}}
+    for rnd in range(rounds):
+        for th in threads_list:
+            workers, samples, busy = sets[th]["workers"], sets[th]["samples"], sets[th]["busy"]
             order = workers if rnd % 2 == 0 else [workers[0]] + workers[:0:-1]
             for w in order:
                 time.sleep(0.2)  # let the previous worker's spinning threads go to sleep
@@ -160,9 +167,11 @@ def run_all(rows, threads_list, repeats, rounds, scale, no_torch, jax_py, log) -
                     busy[key] = max(busy.get(key, 0), n)
             out.setdefault("load", []).append(os.getloadavg()[0])
             log(f"threads={th}: round {rnd + 1}/{rounds} done (load average {os.getloadavg()[0]:.2f})")
+    for th in threads_list:
+        workers = sets[th]["workers"]
         for w in workers:
             w.close()
-        out["threads"][th] = {"samples": samples, "busy": busy,
+        out["threads"][th] = {"samples": sets[th]["samples"], "busy": sets[th]["busy"],
                               "values": {w.side: w.ready["values"] for w in workers},
                               "info": {w.side: w.ready["info"] for w in workers}}
     return out
