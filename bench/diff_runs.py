@@ -26,8 +26,7 @@ def load(path: str) -> dict:
 
 
 def diff_table(before: dict, after: dict) -> str:
-    ths = sorted(set(before["rows"][next(iter(before["rows"]))]["t"]) & set(after["rows"][next(iter(after["rows"]))]["t"]),
-                 key=int)
+    ths = sorted(set(before["raw"]) & set(after["raw"]), key=int)  # the thread counts both runs timed
     head = ["row", "pass"]
     for th in ths:
         head += [f"lossx {th}t before", f"{th}t after", "before/after"]

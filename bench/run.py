@@ -595,9 +595,7 @@ def pool_runs(a, argv) -> int:
     metas = [r["meta"] for r in runs]
     text = tables(res, ths, metas[0]["torch_status"], metas[0]["jax_status"])
     print(text)
-    pp = os.environ.get("PYTHONPATH")
-    meta = {"command": (f"PYTHONPATH={shlex.quote(pp)} " if pp else "") + "python bench/run.py "
-            + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:])),
+    meta = {"command": command_line(argv),
             "date": f"{metas[0]['date']} to {metas[-1]['date']} ({len(runs)} runs pooled)",
             "elapsed": sum(m["elapsed"] for m in metas), "load_start": metas[0]["load_start"],
             "load_end": metas[-1]["load_end"], "repeats": sum(m["repeats"] for m in metas),
@@ -606,18 +604,34 @@ def pool_runs(a, argv) -> int:
             "torch_status": metas[0]["torch_status"], "jax_status": metas[0]["jax_status"],
             "xla_probe": next((m["xla_probe"] for m in metas if m.get("xla_probe")), None),
             "pooled": [f"`{m['command']}` ({m['date']})" for m in metas]}
-    out_md = a.out or os.path.join(HERE, "RESULTS.md")
-    out_png = a.plot or os.path.join(HERE, "speedups.png")
-    plot_name = None
-    msg = plot(res, ths, out_png)
-    if msg:
-        print(msg, file=sys.stderr)
-    else:
-        plot_name = os.path.relpath(out_png, os.path.dirname(os.path.abspath(out_md)))
-    write_results(out_md, text, machine_info(raw), meta, raw, plot_name)
-    if a.json:
-        write_json(a.json, meta, res, raw)
+    save(res, raw, text, meta, a.out or os.path.join(HERE, "RESULTS.md"), a.plot or os.path.join(HERE, "speedups.png"),
+         a.json, lambda msg: print(msg, file=sys.stderr))
     return 0
+
+
+def command_line(argv) -> str:
+    """This invocation of bench/run.py as a shell command (with PYTHONPATH if set), for RESULTS.md."""
+    pp = os.environ.get("PYTHONPATH")
+    return ((f"PYTHONPATH={shlex.quote(pp)} " if pp else "") + "python bench/run.py "
+            + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:])))
+
+
+def save(res, raw, text, meta, out_md, out_png, json_path, log) -> None:
+    """Writes what was asked for: the plot (out_png), RESULTS markdown (out_md), the JSON (json_path)."""
+    ths = sorted(raw["threads"])
+    plot_name = None
+    if out_png:
+        msg = plot(res, ths, out_png)
+        if msg:
+            log(msg)
+        else:
+            plot_name = os.path.relpath(out_png, os.path.dirname(os.path.abspath(out_md)) if out_md else HERE)
+            log(f"wrote {out_png}")
+    if out_md:
+        write_results(out_md, text, machine_info(raw), meta, raw, plot_name)
+        log(f"wrote {out_md}")
+    if json_path:
+        write_json(json_path, meta, res, raw)
 
 
 # ---------------------------------------------------------------------------------------------- main
@@ -699,27 +713,13 @@ def main(argv=None) -> int:
                 " barrier). Compare ratios from the same run only, and rerun on a quieter machine before"
                 " drawing conclusions.\n\n" + text)
     print(text)
-    pp = os.environ.get("PYTHONPATH")
-    meta = {"command": (f"PYTHONPATH={shlex.quote(pp)} " if pp else "") + "python bench/run.py "
-            + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:])),
+    meta = {"command": command_line(argv),
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "elapsed": time.time() - t0, "load_start": load_start,
             "load_end": ", ".join(f"{v:.2f}" for v in os.getloadavg()), "repeats": repeats, "rounds": rounds,
             "load_rounds": ", ".join(f"{v:.2f}" for v in raw.get("load", [])),
             "torch_status": torch_status, "jax_status": jax_status, "xla_probe": probe}
-    plot_name = None
-    if out_png:
-        msg = plot(res, ths, out_png)
-        if msg:
-            log(msg)
-        else:
-            plot_name = os.path.relpath(out_png, os.path.dirname(os.path.abspath(out_md)) if out_md else HERE)
-            log(f"wrote {out_png}")
-    if out_md:
-        write_results(out_md, text, machine_info(raw), meta, raw, plot_name)
-        log(f"wrote {out_md}")
-    if a.json:
-        write_json(a.json, meta, res, raw)
+    save(res, raw, text, meta, out_md, out_png, a.json, log)
     log(f"done in {time.time() - t0:.0f} s; load average {meta['load_end']}")
     return 0
 
